@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Ring-buffer records shared by bpf/tcpflow.bpf.c and src/core/.
+ * Fixed-width types only, so both compilers lay them out identically;
+ * fields marked __be are in network byte order, as on the wire.
+ */
+#ifndef TFT_EVENTS_H
+#define TFT_EVENTS_H
+
+#include <linux/types.h>
+
+/* What a TCP flow record reports. */
+enum tft_tcp_kind {
+	TFT_TCP_SYN = 1,    /* SYN without ACK: a flow opens (or a retransmission) */
+	TFT_TCP_SYNACK = 2, /* the answer: the flow was accepted */
+	TFT_TCP_RST = 3,    /* a reset: refuses a pending flow */
+};
+
+/* Which program saw the packet. */
+enum tft_hook {
+	TFT_HOOK_INGRESS = 0,
+	TFT_HOOK_EGRESS = 1,
+};
+
+/* Record types in the ring buffer; the first byte of every record. */
+enum tft_record_type {
+	TFT_REC_TCP = 1,
+	TFT_REC_DNS = 2,
+};
+
+/* Indexes of the per-CPU counter map "counters". */
+enum tft_counter {
+	TFT_CNT_RB_FULL = 0,     /* ring buffer reservation failed: an event was lost */
+	TFT_CNT_DNS_TRUNC = 1,   /* a DNS message was longer than TFT_DNS_MAX and cut */
+	TFT_CNT_MAX = 4,
+};
+
+/*
+ * One TCP control packet (SYN, SYN-ACK or RST). Addresses and ports are the
+ * packet's own: for a SYN-ACK or RST the source is the flow's responder.
+ * IPv4 addresses sit in the first 4 bytes of saddr/daddr.
+ */
+struct tft_tcp_event {
+	__u8 type;   /* TFT_REC_TCP */
+	__u8 kind;   /* enum tft_tcp_kind */
+	__u8 hook;   /* enum tft_hook */
+	__u8 family; /* 4 or 6 */
+	__be16 sport;
+	__be16 dport;
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 seq;   /* host order: a retransmitted SYN repeats its sequence number */
+	__u32 ack;   /* host order: a SYN-ACK or RST-ACK acknowledges seq + 1 */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+#define TFT_DNS_MAX 1024
+
+/* A DNS response seen on a DNS port, copied up to TFT_DNS_MAX bytes. */
+struct tft_dns_event {
+	__u8 type;   /* TFT_REC_DNS */
+	__u8 hook;   /* enum tft_hook */
+	__u8 family; /* 4 or 6 */
+	__u8 flags;  /* TFT_DNS_F_* */
+	__u16 len;   /* bytes valid in msg */
+	__u16 orig_len; /* the message's own length before truncation */
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 msg[TFT_DNS_MAX];
+};
+
+#define TFT_DNS_F_TRUNCATED 0x1
+#define TFT_DNS_F_TCP 0x2
+
+#define TFT_MAX_DNS_PORTS 4
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct tft_tcp_event) == 56, "tft_tcp_event layout");
+#endif
+
+#endif /* TFT_EVENTS_H */

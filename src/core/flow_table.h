@@ -1,0 +1,94 @@
+/* Bounded table of TCP flows keyed by family, direction, addresses and ports. */
+#ifndef TFT_FLOW_TABLE_H
+#define TFT_FLOW_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tft_events.h"
+
+enum tft_direction {
+	TFT_DIR_IN = 1,  /* the SYN came in: a peer connects to this host */
+	TFT_DIR_OUT = 2, /* the SYN went out: this host connects to a peer */
+};
+
+enum tft_flow_state {
+	TFT_STATE_PENDING = 0, /* SYN seen, no answer yet */
+	TFT_STATE_ACCEPTED = 1, /* SYN-ACK seen */
+	TFT_STATE_REFUSED = 2, /* RST answered the SYN */
+};
+
+/* The initiator is always the source: for an incoming flow, the remote peer. */
+struct tft_flow_key {
+	uint8_t family; /* 4 or 6 */
+	uint8_t dir;    /* enum tft_direction */
+	uint16_t sport; /* host order */
+	uint16_t dport; /* host order */
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+};
+
+struct tft_flow {
+	uint64_t id; /* increases by one per new flow, never reused: selection follows it */
+	struct tft_flow_key key;
+	uint64_t syn_ns;    /* first SYN, CLOCK_MONOTONIC */
+	uint64_t answer_ns; /* SYN-ACK or RST, 0 while pending */
+	uint32_t isn;       /* the SYN's sequence number: a retransmission repeats it */
+	uint16_t syn_retrans;
+	uint8_t state; /* enum tft_flow_state */
+};
+
+/* What one TCP record did to the table. */
+enum tft_flow_change {
+	TFT_CHANGE_NONE = 0,    /* unrelated packet: no flow known, or already answered */
+	TFT_CHANGE_NEW = 1,     /* a flow was created */
+	TFT_CHANGE_RETRANS = 2, /* a pending flow's SYN was sent again */
+	TFT_CHANGE_STATE = 3,   /* a pending flow was accepted or refused */
+};
+
+struct flow_table_stats {
+	uint64_t seen;     /* flows created since start */
+	uint64_t seen_in;  /* of which incoming */
+	uint64_t seen_out; /* of which outgoing */
+	uint64_t accepted; /* flows accepted since start */
+	uint64_t refused;  /* flows refused since start */
+	uint64_t retrans;  /* SYN retransmissions since start */
+	uint64_t evicted;  /* oldest flows dropped to make room */
+};
+
+struct flow_table;
+
+/* capacity >= 1. Returns NULL and sets errno on failure. */
+struct flow_table *flow_table_new(size_t capacity);
+void flow_table_free(struct flow_table *t);
+
+/*
+ * Applies one TCP record. When the result is not TFT_CHANGE_NONE, *flow (if
+ * non-NULL) points at the flow it touched: borrowed, valid until the next
+ * call that mutates the table.
+ */
+enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp_event *ev,
+				      const struct tft_flow **flow);
+
+/* The newest flow with this key, or NULL. */
+const struct tft_flow *flow_table_find(const struct flow_table *t, const struct tft_flow_key *key);
+
+/* Flows held now (<= capacity). */
+size_t flow_table_count(const struct flow_table *t);
+size_t flow_table_capacity(const struct flow_table *t);
+
+/* The i-th flow held, oldest first (0 <= i < count). */
+const struct tft_flow *flow_table_at(const struct flow_table *t, size_t i);
+
+/* The flow with this id if it is still held, else NULL. O(1). */
+const struct tft_flow *flow_table_by_id(const struct flow_table *t, uint64_t id);
+
+/* Drops every flow; ids keep increasing and the counters keep counting. */
+void flow_table_clear(struct flow_table *t);
+
+const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
+
+/* Flows still pending, from the counters: seen - accepted - refused. */
+uint64_t flow_table_unanswered(const struct flow_table *t);
+
+#endif /* TFT_FLOW_TABLE_H */
