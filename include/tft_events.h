@@ -9,12 +9,11 @@
 
 #include <linux/types.h>
 
-/* What a TCP flow record reports. */
-enum tft_tcp_kind {
-	TFT_TCP_SYN = 1,    /* SYN without ACK: a flow opens (or a retransmission) */
-	TFT_TCP_SYNACK = 2, /* the answer: the flow was accepted */
-	TFT_TCP_RST = 3,    /* a reset: refuses a pending flow */
-};
+/* TCP header flags, as in the flags byte of struct tft_tcp_event. */
+#define TFT_TCP_FIN 0x01
+#define TFT_TCP_SYN 0x02
+#define TFT_TCP_RST 0x04
+#define TFT_TCP_ACK 0x10
 
 /* Which program saw the packet. */
 enum tft_hook {
@@ -36,13 +35,14 @@ enum tft_counter {
 };
 
 /*
- * One TCP control packet (SYN, SYN-ACK or RST). Addresses and ports are the
+ * One TCP control packet (SYN, SYN-ACK or RST): user space tells a new flow
+ * from a retransmission and an answer from noise. Addresses and ports are the
  * packet's own: for a SYN-ACK or RST the source is the flow's responder.
  * IPv4 addresses sit in the first 4 bytes of saddr/daddr.
  */
 struct tft_tcp_event {
 	__u8 type;   /* TFT_REC_TCP */
-	__u8 kind;   /* enum tft_tcp_kind */
+	__u8 flags;  /* TCP flags byte: SYN, SYN-ACK, RST or RST-ACK */
 	__u8 hook;   /* enum tft_hook */
 	__u8 family; /* 4 or 6 */
 	__be16 sport;

@@ -1,0 +1,223 @@
+/*
+ * Lifecycle as in libbpf-bootstrap: open, set rodata and map sizes, load,
+ * attach, ring_buffer__new. cgroup_skb programs are not attached by the
+ * skeleton's __attach, so the links are stored in skel->links for __destroy:
+ * they are file descriptors, so nothing stays attached when the process dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.h"
+#include "tcpflow.skel.h"
+
+struct capture {
+	struct tcpflow_bpf *skel; /* owned */
+	struct ring_buffer *rb;   /* owned */
+	capture_tcp_cb on_tcp;
+	capture_dns_cb on_dns;
+	void *ctx; /* borrowed */
+	int ncpus;
+};
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+		return 0;
+	if (!verbose_libbpf)
+		return 0; /* failures are reported by our own one-line messages */
+	return vfprintf(stderr, fmt, args);
+}
+
+bool capture_ring_size_valid(size_t bytes)
+{
+	return bytes >= TFT_RING_MIN && (bytes & (bytes - 1)) == 0 && bytes <= (1u << 30);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const __u8 *type = data;
+
+	if (size < 1)
+		return 0;
+	switch (*type) {
+	case TFT_REC_TCP:
+		if (size >= sizeof(struct tft_tcp_event) && c->on_tcp)
+			c->on_tcp(data, c->ctx);
+		break;
+	case TFT_REC_DNS:
+		if (size >= sizeof(struct tft_dns_event) && c->on_dns)
+			c->on_dns(data, c->ctx);
+		break;
+	default:
+		break; /* a newer program's record: skip it */
+	}
+	return 0;
+}
+
+static const char *perm_hint(int err)
+{
+	if (err == EPERM || err == EACCES)
+		return " (run as root, or grant CAP_BPF and CAP_NET_ADMIN)";
+	return "";
+}
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
+			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen)
+{
+	size_t ring = opts->ring_bytes ? opts->ring_bytes : TFT_RING_DEFAULT;
+	struct capture *c;
+	int cgfd = -1, e, probe;
+
+	verbose_libbpf = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	if (!capture_ring_size_valid(ring)) {
+		set_err(err, errlen, "ring size %zu is not a power of two of at least %u bytes", ring,
+			TFT_RING_MIN);
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->on_tcp = on_tcp;
+	c->on_dns = on_dns;
+	c->ctx = ctx;
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus < 1) {
+		e = -c->ncpus;
+		set_err(err, errlen, "cannot count CPUs: %s", strerror(e));
+		goto fail;
+	}
+
+	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (probe == 0) {
+		e = EOPNOTSUPP;
+		set_err(err, errlen, "this kernel has no BPF ring buffer (Linux 5.8 or later needed)");
+		goto fail;
+	}
+	if (probe < 0 && (-probe == EPERM || -probe == EACCES)) {
+		e = -probe;
+		set_err(err, errlen, "BPF is not permitted: %s%s", strerror(e), perm_hint(e));
+		goto fail;
+	}
+
+	c->skel = tcpflow_bpf__open();
+	if (!c->skel) {
+		e = errno;
+		set_err(err, errlen, "opening the BPF object failed: %s", strerror(e));
+		goto fail;
+	}
+	/* Wake the reader early once a quarter of the ring (at most 64 KiB) is pending. */
+	c->skel->rodata->wakeup_bytes = ring / 4 < 65536 ? (__u32)(ring / 4) : 65536;
+	e = -bpf_map__set_max_entries(c->skel->maps.events, (__u32)ring);
+	if (e) {
+		set_err(err, errlen, "sizing the ring buffer failed: %s", strerror(e));
+		goto fail;
+	}
+	e = -tcpflow_bpf__load(c->skel);
+	if (e) {
+		set_err(err, errlen, "loading the BPF programs failed: %s%s", strerror(e),
+			perm_hint(e));
+		goto fail;
+	}
+
+	cgfd = open(opts->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0) {
+		e = errno;
+		set_err(err, errlen, "cannot open cgroup %s: %s", opts->cgroup_path, strerror(e));
+		goto fail;
+	}
+	c->skel->links.tft_ingress = bpf_program__attach_cgroup(c->skel->progs.tft_ingress, cgfd);
+	if (!c->skel->links.tft_ingress) {
+		e = errno;
+		goto fail_attach;
+	}
+	c->skel->links.tft_egress = bpf_program__attach_cgroup(c->skel->progs.tft_egress, cgfd);
+	if (!c->skel->links.tft_egress) {
+		e = errno;
+		goto fail_attach;
+	}
+	close(cgfd);
+	cgfd = -1;
+
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
+	if (!c->rb) {
+		e = errno;
+		set_err(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
+		goto fail;
+	}
+	return c;
+
+fail_attach:
+	set_err(err, errlen, "attach to cgroup %s failed: %s%s", opts->cgroup_path, strerror(e),
+		perm_hint(e));
+fail:
+	if (cgfd >= 0)
+		close(cgfd);
+	capture_free(c);
+	errno = e;
+	return NULL;
+}
+
+void capture_free(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	tcpflow_bpf__destroy(c->skel);
+	free(c);
+}
+
+int capture_fd(const struct capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int capture_drain(struct capture *c)
+{
+	return ring_buffer__consume(c->rb);
+}
+
+uint64_t capture_counter(const struct capture *c, enum tft_counter idx)
+{
+	__u64 vals[c->ncpus];
+	__u32 key = idx;
+	uint64_t sum = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.counters), &key, vals) < 0)
+		return 0;
+	for (i = 0; i < c->ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+uint64_t capture_lost(const struct capture *c)
+{
+	return capture_counter(c, TFT_CNT_RB_FULL);
+}

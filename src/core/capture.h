@@ -1,0 +1,48 @@
+/* The BPF side: open, configure, load and attach the programs; read their ring buffer. */
+#ifndef TFT_CAPTURE_H
+#define TFT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tft_events.h"
+
+#define TFT_RING_DEFAULT (4u << 20)
+#define TFT_RING_MIN 4096u
+
+struct capture_opts {
+	const char *cgroup_path; /* a cgroup v2 directory to attach to */
+	size_t ring_bytes;       /* power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT */
+	bool verbose;            /* let libbpf's debug messages through to stderr */
+};
+
+/* Valid only during the call: copy what outlives it. */
+typedef void (*capture_tcp_cb)(const struct tft_tcp_event *ev, void *ctx);
+typedef void (*capture_dns_cb)(const struct tft_dns_event *ev, void *ctx);
+
+struct capture;
+
+/*
+ * Loads and attaches both programs to opts->cgroup_path. On failure returns
+ * NULL, sets errno, and writes a one-line reason with its remedy into
+ * err (no program name prefix).
+ */
+struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
+			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen);
+/* Detaches (links are destroyed), frees maps and programs. NULL is fine. */
+void capture_free(struct capture *c);
+
+/* An fd for epoll: readable when the programs forced a wakeup. */
+int capture_fd(const struct capture *c);
+/* Delivers every pending record to the callbacks. Returns records read or -errno. */
+int capture_drain(struct capture *c);
+/* Events the programs could not queue because the ring buffer was full. */
+uint64_t capture_lost(const struct capture *c);
+/* Any counter of enum tft_counter, summed over CPUs. */
+uint64_t capture_counter(const struct capture *c, enum tft_counter idx);
+
+/* Checks a ring size: power of two, at least TFT_RING_MIN. */
+bool capture_ring_size_valid(size_t bytes);
+
+#endif /* TFT_CAPTURE_H */

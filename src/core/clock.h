@@ -1,0 +1,15 @@
+/* BPF timestamps are CLOCK_MONOTONIC; people read wall-clock time. */
+#ifndef TFT_CLOCK_H
+#define TFT_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Measures CLOCK_REALTIME - CLOCK_MONOTONIC once; later conversions reuse it. */
+void clock_init(void);
+/* Now, on the BPF clock (CLOCK_MONOTONIC), in ns. */
+uint64_t clock_mono_ns(void);
+/* A CLOCK_MONOTONIC instant in wall-clock time. */
+struct timespec clock_mono_to_wall(uint64_t mono_ns);
+
+#endif /* TFT_CLOCK_H */
