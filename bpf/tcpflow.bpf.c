@@ -96,8 +96,8 @@ struct ipv6_hdr {
 	__u8 daddr[16];
 };
 
-static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family,
-				  const __u8 *saddr, const __u8 *daddr, const struct tcp_head *th)
+static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family, const __u8 *saddr,
+				  const __u8 *daddr, const struct tcp_head *th)
 {
 	struct tft_tcp_event *ev;
 

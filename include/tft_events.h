@@ -29,8 +29,8 @@ enum tft_record_type {
 
 /* Indexes of the per-CPU counter map "counters". */
 enum tft_counter {
-	TFT_CNT_RB_FULL = 0,     /* ring buffer reservation failed: an event was lost */
-	TFT_CNT_DNS_TRUNC = 1,   /* a DNS message was longer than TFT_DNS_MAX and cut */
+	TFT_CNT_RB_FULL = 0,   /* ring buffer reservation failed: an event was lost */
+	TFT_CNT_DNS_TRUNC = 1, /* a DNS message was longer than TFT_DNS_MAX and cut */
 	TFT_CNT_MAX = 4,
 };
 
@@ -58,11 +58,11 @@ struct tft_tcp_event {
 
 /* A DNS response seen on a DNS port, copied up to TFT_DNS_MAX bytes. */
 struct tft_dns_event {
-	__u8 type;   /* TFT_REC_DNS */
-	__u8 hook;   /* enum tft_hook */
-	__u8 family; /* 4 or 6 */
-	__u8 flags;  /* TFT_DNS_F_* */
-	__u16 len;   /* bytes valid in msg */
+	__u8 type;	/* TFT_REC_DNS */
+	__u8 hook;	/* enum tft_hook */
+	__u8 family;	/* 4 or 6 */
+	__u8 flags;	/* TFT_DNS_F_* */
+	__u16 len;	/* bytes valid in msg */
 	__u16 orig_len; /* the message's own length before truncation */
 	__be16 sport;
 	__be16 dport;

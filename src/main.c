@@ -35,16 +35,16 @@ const char *argp_program_version = "tcpflowtop " TFT_VERSION;
 const char *argp_program_bug_address = NULL;
 
 static const char doc[] =
-	"tcpflowtop -- watch new TCP connections as they open.\v"
-	"Shows each new TCP flow (its SYN) with direction, addresses, ports, and whether it was "
-	"accepted (SYN-ACK), refused (RST) or is still pending, with SYN retransmissions and the "
-	"handshake time. Output is a stream of lines (--batch, chosen whenever stdout is not a "
-	"terminal) in text, CSV or JSON lines; see the README for every column.\n\n"
-	"Needs root, or CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ with cgroup v2.\n\n"
-	"Examples:\n"
-	"  sudo tcpflowtop --batch --port 443,8000-8100\n"
-	"  sudo tcpflowtop --format csv --duration 60 > flows.csv\n"
-	"  sudo tcpflowtop --format json --direction in | jq .";
+    "tcpflowtop -- watch new TCP connections as they open.\v"
+    "Shows each new TCP flow (its SYN) with direction, addresses, ports, and whether it was "
+    "accepted (SYN-ACK), refused (RST) or is still pending, with SYN retransmissions and the "
+    "handshake time. Output is a stream of lines (--batch, chosen whenever stdout is not a "
+    "terminal) in text, CSV or JSON lines; see the README for every column.\n\n"
+    "Needs root, or CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ with cgroup v2.\n\n"
+    "Examples:\n"
+    "  sudo tcpflowtop --batch --port 443,8000-8100\n"
+    "  sudo tcpflowtop --format csv --duration 60 > flows.csv\n"
+    "  sudo tcpflowtop --format json --direction in | jq .";
 
 enum {
 	OPT_CGROUP = 0x100,
@@ -54,25 +54,30 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{"batch", 'b', NULL, 0, "Stream lines instead of the screen (default when stdout is not a terminal)", 0},
-	{"format", 'f', "FMT", 0, "Stream format: text (default), csv, json (JSON lines)", 0},
-	{"duration", 'D', "SECONDS", 0, "Stop after SECONDS (fractions allowed)", 0},
-	{"count", 'c', "N", 0, "Stop after N new flows have been printed", 0},
-	{NULL, '4', NULL, 0, "IPv4 flows only", 1},
-	{NULL, '6', NULL, 0, "IPv6 flows only", 1},
-	{"port", 'p', "LIST", 0, "Flows with either port in LIST, e.g. 443,8000-8100; !LIST excludes", 1},
-	{"direction", OPT_DIRECTION, "DIR", 0, "in (incoming), out (outgoing) or all", 1},
-	{"cgroup", OPT_CGROUP, "PATH", 0, "Watch this cgroup v2 directory (default: the cgroup v2 root)", 2},
-	{"ring-size", OPT_RING_SIZE, "BYTES", 0, "BPF ring buffer size, a power of two (default 4194304)", 2},
-	{"capacity", OPT_CAPACITY, "N", 0, "Flows kept in the table; the oldest go first (default 100000)", 2},
-	{"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
-	{0},
+    {"batch", 'b', NULL, 0,
+     "Stream lines instead of the screen (default when stdout is not a terminal)", 0},
+    {"format", 'f', "FMT", 0, "Stream format: text (default), csv, json (JSON lines)", 0},
+    {"duration", 'D', "SECONDS", 0, "Stop after SECONDS (fractions allowed)", 0},
+    {"count", 'c', "N", 0, "Stop after N new flows have been printed", 0},
+    {NULL, '4', NULL, 0, "IPv4 flows only", 1},
+    {NULL, '6', NULL, 0, "IPv6 flows only", 1},
+    {"port", 'p', "LIST", 0, "Flows with either port in LIST, e.g. 443,8000-8100; !LIST excludes",
+     1},
+    {"direction", OPT_DIRECTION, "DIR", 0, "in (incoming), out (outgoing) or all", 1},
+    {"cgroup", OPT_CGROUP, "PATH", 0,
+     "Watch this cgroup v2 directory (default: the cgroup v2 root)", 2},
+    {"ring-size", OPT_RING_SIZE, "BYTES", 0,
+     "BPF ring buffer size, a power of two (default 4194304)", 2},
+    {"capacity", OPT_CAPACITY, "N", 0,
+     "Flows kept in the table; the oldest go first (default 100000)", 2},
+    {"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
+    {0},
 };
 
 struct env {
 	bool batch;
 	enum output_format format;
-	double duration; /* seconds, 0 = forever */
+	double duration;	  /* seconds, 0 = forever */
 	unsigned long long count; /* 0 = unlimited */
 	struct filter filter;
 	const char *cgroup;
@@ -82,7 +87,7 @@ struct env {
 };
 
 static struct env env = {
-	.capacity = DEFAULT_CAPACITY,
+    .capacity = DEFAULT_CAPACITY,
 };
 
 /* Strict unsigned parse: digits only, in [min, max]. */
@@ -114,7 +119,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		if (output_format_parse(arg, &env.format))
-			argp_error(state, "unknown format \"%s\" (expected text, csv or json)", arg);
+			argp_error(state, "unknown format \"%s\" (expected text, csv or json)",
+				   arg);
 		break;
 	case 'D':
 		errno = 0;
@@ -146,9 +152,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RING_SIZE:
 		if (parse_ull(arg, 0, SIZE_MAX, &v) || !capture_ring_size_valid((size_t)v))
-			argp_error(state,
-				   "bad ring size \"%s\" (a power of two, 4096 to 1073741824 bytes)",
-				   arg);
+			argp_error(
+			    state,
+			    "bad ring size \"%s\" (a power of two, 4096 to 1073741824 bytes)", arg);
 		env.ring_bytes = (size_t)v;
 		break;
 	case OPT_CAPACITY:
@@ -222,7 +228,8 @@ static void drain(struct app *app)
 	lost = capture_lost(app->capture);
 	if (lost > app->lost_reported) {
 		fprintf(stderr,
-			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise --ring-size)\n",
+			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
+			"--ring-size)\n",
 			(unsigned long long)lost);
 		output_stream_lost(app->out, lost, clock_mono_ns());
 		app->lost_reported = lost;
@@ -303,9 +310,10 @@ static int resolve_cgroup(char *buf, size_t size)
 		err = cgroup_check_v2_dir(env.cgroup);
 		if (err) {
 			fprintf(stderr, "tcpflowtop: --cgroup %s: %s\n", env.cgroup,
-				err == -EMEDIUMTYPE ? "not a cgroup v2 directory (cgroup v1 or another filesystem)"
-				: err == -ENOTDIR   ? "not a directory"
-						    : strerror(-err));
+				err == -EMEDIUMTYPE
+				    ? "not a cgroup v2 directory (cgroup v1 or another filesystem)"
+				: err == -ENOTDIR ? "not a directory"
+						  : strerror(-err));
 			return err;
 		}
 		snprintf(buf, size, "%s", env.cgroup);
@@ -313,8 +321,10 @@ static int resolve_cgroup(char *buf, size_t size)
 	}
 	err = cgroup_find_v2_root("/proc/self/mounts", buf, size);
 	if (err == -ENOENT)
-		fprintf(stderr, "tcpflowtop: no cgroup v2 hierarchy is mounted (mount one with "
-				"\"mount -t cgroup2 none /sys/fs/cgroup/unified\", or pass --cgroup PATH)\n");
+		fprintf(
+		    stderr,
+		    "tcpflowtop: no cgroup v2 hierarchy is mounted (mount one with "
+		    "\"mount -t cgroup2 none /sys/fs/cgroup/unified\", or pass --cgroup PATH)\n");
 	else if (err)
 		fprintf(stderr, "tcpflowtop: cannot read /proc/self/mounts: %s\n", strerror(-err));
 	return err;
@@ -353,7 +363,7 @@ int main(int argc, char **argv)
 	app.exit_code = 0;
 	app.loop = event_loop_new();
 	app.table = flow_table_new(env.capacity);
-	app.out = output_stream_new(stdout, env.format);
+	app.out = output_stream_new(STDOUT_FILENO, env.format);
 	if (!app.loop || !app.table || !app.out) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		app.exit_code = 1;

@@ -20,7 +20,7 @@
 
 struct capture {
 	struct tcpflow_bpf *skel; /* owned */
-	struct ring_buffer *rb;   /* owned */
+	struct ring_buffer *rb;	  /* owned */
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
 	void *ctx; /* borrowed */
@@ -94,8 +94,8 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	libbpf_set_print(libbpf_print);
 
 	if (!capture_ring_size_valid(ring)) {
-		set_err(err, errlen, "ring size %zu is not a power of two of at least %u bytes", ring,
-			TFT_RING_MIN);
+		set_err(err, errlen, "ring size %zu is not a power of two of at least %u bytes",
+			ring, TFT_RING_MIN);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -117,7 +117,8 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (probe == 0) {
 		e = EOPNOTSUPP;
-		set_err(err, errlen, "this kernel has no BPF ring buffer (Linux 5.8 or later needed)");
+		set_err(err, errlen,
+			"this kernel has no BPF ring buffer (Linux 5.8 or later needed)");
 		goto fail;
 	}
 	if (probe < 0 && (-probe == EPERM || -probe == EACCES)) {

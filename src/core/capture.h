@@ -13,8 +13,8 @@
 
 struct capture_opts {
 	const char *cgroup_path; /* a cgroup v2 directory to attach to */
-	size_t ring_bytes;       /* power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT */
-	bool verbose;            /* let libbpf's debug messages through to stderr */
+	size_t ring_bytes;	 /* power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT */
+	bool verbose;		 /* let libbpf's debug messages through to stderr */
 };
 
 /* Valid only during the call: copy what outlives it. */

@@ -31,7 +31,8 @@ uint64_t clock_mono_ns(void)
 struct timespec clock_mono_to_wall(uint64_t mono_ns)
 {
 	int64_t w = (int64_t)mono_ns + wall_minus_mono_ns;
-	struct timespec ts = {.tv_sec = (time_t)(w / NSEC_PER_SEC), .tv_nsec = (long)(w % NSEC_PER_SEC)};
+	struct timespec ts = {.tv_sec = (time_t)(w / NSEC_PER_SEC),
+			      .tv_nsec = (long)(w % NSEC_PER_SEC)};
 
 	return ts;
 }

@@ -17,7 +17,7 @@
 
 struct watch {
 	event_loop_fd_cb cb; /* NULL when the fd is not registered */
-	void *ctx;           /* borrowed */
+	void *ctx;	     /* borrowed */
 	uint32_t events;
 };
 

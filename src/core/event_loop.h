@@ -15,7 +15,8 @@ struct event_loop *event_loop_new(void);
 void event_loop_free(struct event_loop *loop);
 
 /* Watches fd for events (EPOLLIN, EPOLLOUT...). One registration per fd. */
-int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_loop_fd_cb cb, void *ctx);
+int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_loop_fd_cb cb,
+		   void *ctx);
 int event_loop_mod(struct event_loop *loop, int fd, uint32_t events);
 /* Safe from inside a callback: a later event for fd in the same batch is dropped. */
 int event_loop_del(struct event_loop *loop, int fd);

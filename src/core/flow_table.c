@@ -20,13 +20,13 @@ struct slot {
 };
 
 struct flow_table {
-	struct slot *slots;  /* owned, capacity entries */
-	uint32_t *buckets;   /* owned, nbuckets heads */
+	struct slot *slots; /* owned, capacity entries */
+	uint32_t *buckets;  /* owned, nbuckets heads */
 	size_t capacity;
-	size_t nbuckets;     /* power of two */
-	size_t head;         /* slot of the oldest flow */
+	size_t nbuckets; /* power of two */
+	size_t head;	 /* slot of the oldest flow */
 	size_t count;
-	uint64_t next_id;    /* id of the next flow created */
+	uint64_t next_id; /* id of the next flow created */
 	struct flow_table_stats stats;
 };
 

@@ -8,20 +8,20 @@
 #include "tft_events.h"
 
 enum tft_direction {
-	TFT_DIR_IN = 1,  /* the SYN came in: a peer connects to this host */
+	TFT_DIR_IN = 1,	 /* the SYN came in: a peer connects to this host */
 	TFT_DIR_OUT = 2, /* the SYN went out: this host connects to a peer */
 };
 
 enum tft_flow_state {
-	TFT_STATE_PENDING = 0, /* SYN seen, no answer yet */
+	TFT_STATE_PENDING = 0,	/* SYN seen, no answer yet */
 	TFT_STATE_ACCEPTED = 1, /* SYN-ACK seen */
-	TFT_STATE_REFUSED = 2, /* RST answered the SYN */
+	TFT_STATE_REFUSED = 2,	/* RST answered the SYN */
 };
 
 /* The initiator is always the source: for an incoming flow, the remote peer. */
 struct tft_flow_key {
 	uint8_t family; /* 4 or 6 */
-	uint8_t dir;    /* enum tft_direction */
+	uint8_t dir;	/* enum tft_direction */
 	uint16_t sport; /* host order */
 	uint16_t dport; /* host order */
 	uint8_t saddr[16];
@@ -33,21 +33,21 @@ struct tft_flow {
 	struct tft_flow_key key;
 	uint64_t syn_ns;    /* first SYN, CLOCK_MONOTONIC */
 	uint64_t answer_ns; /* SYN-ACK or RST, 0 while pending */
-	uint32_t isn;       /* the SYN's sequence number: a retransmission repeats it */
+	uint32_t isn;	    /* the SYN's sequence number: a retransmission repeats it */
 	uint16_t syn_retrans;
 	uint8_t state; /* enum tft_flow_state */
 };
 
 /* What one TCP record did to the table. */
 enum tft_flow_change {
-	TFT_CHANGE_NONE = 0,    /* unrelated packet: no flow known, or already answered */
-	TFT_CHANGE_NEW = 1,     /* a flow was created */
+	TFT_CHANGE_NONE = 0,	/* unrelated packet: no flow known, or already answered */
+	TFT_CHANGE_NEW = 1,	/* a flow was created */
 	TFT_CHANGE_RETRANS = 2, /* a pending flow's SYN was sent again */
-	TFT_CHANGE_STATE = 3,   /* a pending flow was accepted or refused */
+	TFT_CHANGE_STATE = 3,	/* a pending flow was accepted or refused */
 };
 
 struct flow_table_stats {
-	uint64_t seen;     /* flows created since start */
+	uint64_t seen;	   /* flows created since start */
 	uint64_t seen_in;  /* of which incoming */
 	uint64_t seen_out; /* of which outgoing */
 	uint64_t accepted; /* flows accepted since start */

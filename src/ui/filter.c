@@ -51,8 +51,8 @@ int port_list_parse(const char *text, struct port_list *out, char *err, size_t e
 		p++;
 	}
 	if (!*p)
-		return fail(err, errlen, "empty port list \"%s\" (expected e.g. 443,8000-8100 or !22)",
-			    text);
+		return fail(err, errlen,
+			    "empty port list \"%s\" (expected e.g. 443,8000-8100 or !22)", text);
 	for (;;) {
 		struct port_range r;
 		const char *start = p;
@@ -74,8 +74,8 @@ int port_list_parse(const char *text, struct port_list *out, char *err, size_t e
 			return fail(err, errlen, "bad port \"%.*s\" in \"%s\" (ports are 1-65535)",
 				    (int)strcspn(start, ","), start, text);
 		if (pl.n == TFT_MAX_PORT_RANGES)
-			return fail(err, errlen, "too many ports in \"%s\" (at most %d items)", text,
-				    TFT_MAX_PORT_RANGES);
+			return fail(err, errlen, "too many ports in \"%s\" (at most %d items)",
+				    text, TFT_MAX_PORT_RANGES);
 		pl.ranges[pl.n++] = r;
 		if (*p == '\0')
 			break;

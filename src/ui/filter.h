@@ -24,7 +24,7 @@ struct port_list {
 
 struct filter {
 	uint8_t family; /* 0 any, 4 or 6 */
-	uint8_t dir;    /* 0 any, or enum tft_direction */
+	uint8_t dir;	/* 0 any, or enum tft_direction */
 	bool has_ports;
 	struct port_list ports;
 };

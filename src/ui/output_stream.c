@@ -4,20 +4,30 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "output_stream.h"
 
 #define OUT_BUF_SIZE (256 * 1024)
+#define OUT_RECORD_MAX 4096 /* room kept free for one record */
 
+/*
+ * Our own buffer and write(2) rather than stdio: a storm costs few syscalls,
+ * the first write error is kept, and the buffer's lifetime is ours.
+ */
 struct output_stream {
-	FILE *out; /* borrowed */
+	int fd; /* borrowed */
 	enum output_format fmt;
-	char *buf; /* owned: stdio buffer, so a storm costs few write(2)s */
-	int err;   /* first write error, as -errno */
+	char *buf; /* owned, OUT_BUF_SIZE */
+	size_t len;
+	int err; /* first write error, as -errno */
 };
 
 int output_format_parse(const char *text, enum output_format *fmt)
@@ -33,7 +43,7 @@ int output_format_parse(const char *text, enum output_format *fmt)
 	return 0;
 }
 
-struct output_stream *output_stream_new(FILE *out, enum output_format fmt)
+struct output_stream *output_stream_new(int fd, enum output_format fmt)
 {
 	struct output_stream *o = calloc(1, sizeof(*o));
 
@@ -45,9 +55,8 @@ struct output_stream *output_stream_new(FILE *out, enum output_format fmt)
 		errno = ENOMEM;
 		return NULL;
 	}
-	o->out = out;
+	o->fd = fd;
 	o->fmt = fmt;
-	setvbuf(out, o->buf, _IOFBF, OUT_BUF_SIZE);
 	return o;
 }
 
@@ -55,11 +64,54 @@ void output_stream_free(struct output_stream *o)
 {
 	if (!o)
 		return;
-	fflush(o->out);
-	/* The buffer belongs to o: detach it before freeing. */
-	setvbuf(o->out, NULL, _IOLBF, 0);
+	output_stream_flush(o);
 	free(o->buf);
 	free(o);
+}
+
+int output_stream_flush(struct output_stream *o)
+{
+	size_t off = 0;
+
+	while (off < o->len && !o->err) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = {.fd = o->fd, .events = POLLOUT};
+
+			poll(&p, 1, -1);
+			continue;
+		}
+		if (n <= 0)
+			o->err = n < 0 ? -errno : -EIO;
+		else
+			off += (size_t)n;
+	}
+	o->len = 0; /* after an error nothing more can be written anyway */
+	return o->err;
+}
+
+/* Appends one formatted record, flushing first when the buffer is nearly full. */
+__attribute__((format(printf, 2, 3))) static int emit(struct output_stream *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->err)
+		return o->err;
+	if (OUT_BUF_SIZE - o->len < OUT_RECORD_MAX && output_stream_flush(o))
+		return o->err;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, OUT_BUF_SIZE - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= OUT_BUF_SIZE - o->len)
+		n = (int)(OUT_BUF_SIZE - o->len - 1); /* cannot happen with OUT_RECORD_MAX bounds */
+	o->len += (size_t)n;
+	return 0;
 }
 
 const char *output_direction_name(uint8_t dir)
@@ -90,7 +142,9 @@ const char *output_addr(uint8_t family, const uint8_t *addr, char *buf, size_t s
 
 static const char *change_name(enum tft_flow_change change)
 {
-	return change == TFT_CHANGE_NEW ? "new" : change == TFT_CHANGE_RETRANS ? "retrans" : "update";
+	return change == TFT_CHANGE_NEW	      ? "new"
+	       : change == TFT_CHANGE_RETRANS ? "retrans"
+					      : "update";
 }
 
 /* Local HH:MM:SS.mmm for people. */
@@ -130,24 +184,16 @@ static void handshake_ms(const struct tft_flow *f, char *buf, size_t size)
 		 (unsigned long long)(d / 1000 % 1000));
 }
 
-static int check(struct output_stream *o, int rc)
-{
-	if (rc < 0 && !o->err)
-		o->err = errno ? -errno : -EIO;
-	return rc < 0 ? o->err : 0;
-}
-
 int output_stream_header(struct output_stream *o)
 {
 	switch (o->fmt) {
 	case OUTPUT_TEXT:
-		return check(o, fprintf(o->out, "%-12s %-7s %-3s %-3s %-39s %5s %-39s %5s %-8s %4s %10s\n",
-					"TIME", "EVENT", "DIR", "FAM", "SRC", "SPORT", "DST", "DPORT",
-					"STATE", "RETX", "HS_MS"));
+		return emit(o, "%-12s %-7s %-3s %-3s %-39s %5s %-39s %5s %-8s %4s %10s\n", "TIME",
+			    "EVENT", "DIR", "FAM", "SRC", "SPORT", "DST", "DPORT", "STATE", "RETX",
+			    "HS_MS");
 	case OUTPUT_CSV:
-		return check(o, fputs("time,event,id,direction,family,src_addr,src_port,dst_addr,"
-				      "dst_port,state,syn_retrans,handshake_ms\n",
-				      o->out));
+		return emit(o, "time,event,id,direction,family,src_addr,src_port,dst_addr,"
+			       "dst_port,state,syn_retrans,handshake_ms\n");
 	default:
 		return 0;
 	}
@@ -167,30 +213,30 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 	switch (o->fmt) {
 	case OUTPUT_TEXT:
 		time_text(at_ns, t, sizeof(t));
-		rc = fprintf(o->out, "%-12s %-7s %-3s %-3u %-39s %5u %-39s %5u %-8s %4u %10s\n", t,
-			     change_name(change), output_direction_name(k->dir), k->family, src,
-			     k->sport, dst, k->dport, output_state_name(f->state), f->syn_retrans,
-			     hs[0] ? hs : "-");
+		rc = emit(o, "%-12s %-7s %-3s %-3u %-39s %5u %-39s %5u %-8s %4u %10s\n", t,
+			  change_name(change), output_direction_name(k->dir), k->family, src,
+			  k->sport, dst, k->dport, output_state_name(f->state), f->syn_retrans,
+			  hs[0] ? hs : "-");
 		break;
 	case OUTPUT_CSV:
 		time_iso(at_ns, t, sizeof(t));
-		rc = fprintf(o->out, "%s,%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s\n", t,
-			     change_name(change), (unsigned long long)f->id,
-			     output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
-			     output_state_name(f->state), f->syn_retrans, hs);
+		rc = emit(o, "%s,%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s\n", t, change_name(change),
+			  (unsigned long long)f->id, output_direction_name(k->dir), k->family, src,
+			  k->sport, dst, k->dport, output_state_name(f->state), f->syn_retrans, hs);
 		break;
 	default:
 		time_iso(at_ns, t, sizeof(t));
-		rc = fprintf(o->out,
-			     "{\"type\":\"%s\",\"time\":\"%s\",\"id\":%llu,\"direction\":\"%s\","
-			     "\"family\":%u,\"src_addr\":\"%s\",\"src_port\":%u,\"dst_addr\":\"%s\","
-			     "\"dst_port\":%u,\"state\":\"%s\",\"syn_retrans\":%u,\"handshake_ms\":%s}\n",
-			     change == TFT_CHANGE_NEW ? "flow" : "update", t, (unsigned long long)f->id,
-			     output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
-			     output_state_name(f->state), f->syn_retrans, hs[0] ? hs : "null");
+		rc = emit(
+		    o,
+		    "{\"type\":\"%s\",\"time\":\"%s\",\"id\":%llu,\"direction\":\"%s\","
+		    "\"family\":%u,\"src_addr\":\"%s\",\"src_port\":%u,\"dst_addr\":\"%s\","
+		    "\"dst_port\":%u,\"state\":\"%s\",\"syn_retrans\":%u,\"handshake_ms\":%s}\n",
+		    change == TFT_CHANGE_NEW ? "flow" : "update", t, (unsigned long long)f->id,
+		    output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
+		    output_state_name(f->state), f->syn_retrans, hs[0] ? hs : "null");
 		break;
 	}
-	return check(o, rc);
+	return rc;
 }
 
 int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
@@ -200,14 +246,6 @@ int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
 	if (o->fmt != OUTPUT_JSON)
 		return 0;
 	time_iso(at_ns, t, sizeof(t));
-	return check(o, fprintf(o->out, "{\"type\":\"lost\",\"time\":\"%s\",\"events_lost\":%llu}\n",
-				t, (unsigned long long)lost));
-}
-
-int output_stream_flush(struct output_stream *o)
-{
-	errno = 0;
-	if (fflush(o->out) == EOF && !o->err)
-		o->err = errno ? -errno : -EIO;
-	return o->err;
+	return emit(o, "{\"type\":\"lost\",\"time\":\"%s\",\"events_lost\":%llu}\n", t,
+		    (unsigned long long)lost);
 }

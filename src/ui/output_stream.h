@@ -3,7 +3,7 @@
 #define TFT_OUTPUT_STREAM_H
 
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 #include "flow_table.h"
 
@@ -18,8 +18,8 @@ struct output_stream;
 /* Returns 0 and sets *fmt for "text", "csv" or "json" (also "jsonl"); -EINVAL otherwise. */
 int output_format_parse(const char *text, enum output_format *fmt);
 
-/* Writes to out (borrowed), fully buffered: call output_stream_flush after a batch. */
-struct output_stream *output_stream_new(FILE *out, enum output_format fmt);
+/* Writes to fd (borrowed), buffered: call output_stream_flush after a batch. */
+struct output_stream *output_stream_new(int fd, enum output_format fmt);
 void output_stream_free(struct output_stream *o);
 
 /* The header line (text and CSV); JSON has none. */

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages needed to build, run and test tcpflowtop.
+set -eu
+PACKAGES=(
+	# build
+	cmake make gcc pkg-config clang llvm bpftool
+	libbpf-dev libelf-dev zlib1g-dev libc-ares-dev libncurses-dev libcap-dev
+	# tests
+	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps
+)
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

@@ -1,0 +1,376 @@
+/*
+ * Runs the real cgroup_skb programs on crafted packets with
+ * bpf_prog_test_run_opts and checks the records they queue and that every
+ * packet is allowed. Needs root (exit 77 otherwise).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flow_table.h"
+#include "tcpflow.skel.h"
+#include "t.h"
+
+#define ETH_HLEN 14
+
+static struct tcpflow_bpf *skel;
+static struct ring_buffer *rb;
+static struct tft_tcp_event got[16];
+static int ngot;
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size >= sizeof(struct tft_tcp_event) && ngot < 16 &&
+	    ((struct tft_tcp_event *)data)->type == TFT_REC_TCP)
+		memcpy(&got[ngot++], data, sizeof(got[0]));
+	return 0;
+}
+
+struct pkt {
+	unsigned char b[256];
+	size_t len;
+};
+
+static void put(struct pkt *p, const void *d, size_t n)
+{
+	memcpy(p->b + p->len, d, n);
+	p->len += n;
+}
+
+static void eth(struct pkt *p, uint16_t proto)
+{
+	unsigned char h[ETH_HLEN] = {0};
+
+	h[12] = (unsigned char)(proto >> 8);
+	h[13] = (unsigned char)proto;
+	put(p, h, sizeof(h));
+}
+
+static void ipv4(struct pkt *p, uint8_t proto, int opt_words, uint16_t frag_off, size_t l4len)
+{
+	unsigned char h[60] = {0};
+	size_t hl = 20 + (size_t)opt_words * 4;
+	uint16_t tot = (uint16_t)(hl + l4len);
+
+	h[0] = (unsigned char)(0x40 | (hl / 4));
+	h[2] = (unsigned char)(tot >> 8);
+	h[3] = (unsigned char)tot;
+	h[6] = (unsigned char)(frag_off >> 8);
+	h[7] = (unsigned char)frag_off;
+	h[8] = 64;
+	h[9] = proto;
+	inet_pton(AF_INET, "10.1.2.3", h + 12);
+	inet_pton(AF_INET, "10.4.5.6", h + 16);
+	if (opt_words) {
+		memset(h + 20, 1, (size_t)opt_words * 4); /* NOPs */
+		h[hl - 1] = 0;                           /* end of options */
+	}
+	put(p, h, hl);
+}
+
+static void ipv6(struct pkt *p, uint8_t nexthdr, size_t payload)
+{
+	unsigned char h[40] = {0};
+
+	h[0] = 0x60;
+	h[4] = (unsigned char)(payload >> 8);
+	h[5] = (unsigned char)payload;
+	h[6] = nexthdr;
+	h[7] = 64;
+	inet_pton(AF_INET6, "2001:db8::a", h + 8);
+	inet_pton(AF_INET6, "2001:db8::b", h + 24);
+	put(p, h, sizeof(h));
+}
+
+static void tcp(struct pkt *p, uint8_t flags, size_t data)
+{
+	unsigned char h[20] = {0};
+	uint32_t seq = htonl(0x11223344), ack = htonl(0x55667788);
+
+	h[0] = 0x9c; /* 40000 */
+	h[1] = 0x40;
+	h[2] = 0x01; /* 443 */
+	h[3] = 0xbb;
+	memcpy(h + 4, &seq, 4);
+	memcpy(h + 8, &ack, 4);
+	h[12] = 5 << 4;
+	h[13] = flags;
+	h[14] = 0xff;
+	put(p, h, sizeof(h));
+	while (data--)
+		put(p, "x", 1);
+}
+
+/* Runs prog on the packet; returns its verdict, or -errno. Collects records. */
+static int run(struct bpf_program *prog, const struct pkt *p)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = (__u32)p->len,
+		    .repeat = 1);
+	int err;
+
+	ngot = 0;
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	if (err)
+		return -errno;
+	ring_buffer__consume(rb);
+	return (int)opts.retval;
+}
+
+static void check_v4_event(const struct tft_tcp_event *e, uint8_t flags, uint8_t hook,
+			   const char *what)
+{
+	unsigned char s[4], d[4];
+
+	inet_pton(AF_INET, "10.1.2.3", s);
+	inet_pton(AF_INET, "10.4.5.6", d);
+	CHECK_EQ(e->family, 4, what);
+	CHECK_EQ(e->flags, flags, what);
+	CHECK_EQ(e->hook, hook, what);
+	CHECK_EQ(ntohs(e->sport), 40000, what);
+	CHECK_EQ(ntohs(e->dport), 443, what);
+	CHECK_EQ(e->seq, 0x11223344u, what);
+	CHECK_EQ(e->ack, 0x55667788u, what);
+	CHECK(memcmp(e->saddr, s, 4) == 0 && memcmp(e->daddr, d, 4) == 0, what);
+	CHECK(e->ts_ns > 0, what);
+}
+
+static void test_ipv4(void)
+{
+	struct pkt p = {0};
+
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ipv4 syn allowed");
+	CHECK_EQ(ngot, 1, "ipv4 syn: one record");
+	check_v4_event(&got[0], TFT_TCP_SYN, TFT_HOOK_EGRESS, "ipv4 syn record");
+
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "ipv4 syn ingress allowed");
+	CHECK_EQ(ngot, 1, "ipv4 syn ingress: one record");
+	CHECK_EQ(got[0].hook, TFT_HOOK_INGRESS, "ingress hook");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 3, 0, 20); /* 12 bytes of options */
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "syn with ip options allowed");
+	CHECK_EQ(ngot, 1, "syn with ip options: one record");
+	check_v4_event(&got[0], TFT_TCP_SYN, TFT_HOOK_EGRESS, "options record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN | TFT_TCP_ACK, 0);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "syn-ack allowed");
+	CHECK_EQ(ngot, 1, "syn-ack: one record");
+	check_v4_event(&got[0], TFT_TCP_SYN | TFT_TCP_ACK, TFT_HOOK_INGRESS, "syn-ack record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_RST | TFT_TCP_ACK, 0);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "rst-ack allowed");
+	CHECK_EQ(ngot, 1, "rst-ack: one record");
+	check_v4_event(&got[0], TFT_TCP_RST | TFT_TCP_ACK, TFT_HOOK_INGRESS, "rst-ack record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20 + 100);
+	tcp(&p, TFT_TCP_ACK | 0x08, 100);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ack with data allowed");
+	CHECK_EQ(ngot, 0, "ack with data: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_FIN | TFT_TCP_ACK, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "fin allowed");
+	CHECK_EQ(ngot, 0, "fin: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 17, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN, 0); /* bytes that would look like a SYN if read as TCP */
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "udp allowed");
+	CHECK_EQ(ngot, 0, "udp: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 185, 20); /* fragment offset 185*8 */
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "non-first fragment allowed");
+	CHECK_EQ(ngot, 0, "non-first fragment: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	p.len = ETH_HLEN + 20 + 8; /* TCP header cut before the flags */
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "truncated tcp allowed");
+	CHECK_EQ(ngot, 0, "truncated tcp: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	p.len = ETH_HLEN + 20; /* the IPv4 header ends the packet: no TCP header at all */
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "missing tcp header allowed");
+	CHECK_EQ(ngot, 0, "missing tcp header: no record");
+
+	/* IHL claims 60 bytes of header; the packet ends inside the options. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 2, 0, 0);
+	p.b[ETH_HLEN] = 0x4f;
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ihl past the end allowed");
+	CHECK_EQ(ngot, 0, "ihl past the end: no record");
+}
+
+static void check_v6_event(const struct tft_tcp_event *e, const char *what)
+{
+	unsigned char s[16], d[16];
+
+	inet_pton(AF_INET6, "2001:db8::a", s);
+	inet_pton(AF_INET6, "2001:db8::b", d);
+	CHECK_EQ(e->family, 6, what);
+	CHECK_EQ(e->flags, TFT_TCP_SYN, what);
+	CHECK_EQ(ntohs(e->sport), 40000, what);
+	CHECK_EQ(ntohs(e->dport), 443, what);
+	CHECK_EQ(e->seq, 0x11223344u, what);
+	CHECK(memcmp(e->saddr, s, 16) == 0 && memcmp(e->daddr, d, 16) == 0, what);
+}
+
+/* An 8-byte extension header (hop-by-hop, destination options) leading to next. */
+static void ext8(struct pkt *p, uint8_t next)
+{
+	unsigned char h[8] = {next, 0, 1, 4, 0, 0, 0, 0}; /* PadN over the rest */
+
+	put(p, h, sizeof(h));
+}
+
+static void frag(struct pkt *p, uint8_t next, uint16_t offset_units, int more)
+{
+	unsigned char h[8] = {next, 0, 0, 0, 0, 0, 0, 1};
+	uint16_t v = (uint16_t)(offset_units << 3 | (more ? 1 : 0));
+
+	h[2] = (unsigned char)(v >> 8);
+	h[3] = (unsigned char)v;
+	put(p, h, sizeof(h));
+}
+
+static void test_ipv6(void)
+{
+	struct pkt p = {0};
+
+	eth(&p, 0x86dd);
+	ipv6(&p, 6, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ipv6 syn allowed");
+	CHECK_EQ(ngot, 1, "ipv6 syn: one record");
+	check_v6_event(&got[0], "ipv6 syn record");
+
+	/* Hop-by-hop, destination options, first fragment, then TCP. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 0, 8 + 8 + 8 + 20);
+	ext8(&p, 60);
+	ext8(&p, 44);
+	frag(&p, 6, 0, 1);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "ipv6 ext headers allowed");
+	CHECK_EQ(ngot, 1, "ipv6 syn behind extension headers: one record");
+	check_v6_event(&got[0], "ipv6 ext record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 44, 8 + 20);
+	frag(&p, 6, 100, 0);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "ipv6 non-first fragment allowed");
+	CHECK_EQ(ngot, 0, "ipv6 non-first fragment: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 17, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ipv6 udp allowed");
+	CHECK_EQ(ngot, 0, "ipv6 udp: no record");
+
+	/* More extension headers than the walk allows: given up, still allowed. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 60, 8 * 8 + 20);
+	for (int i = 0; i < 8; i++)
+		ext8(&p, i < 7 ? 60 : 6);
+	tcp(&p, TFT_TCP_SYN, 0);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "deep ext chain allowed");
+	CHECK_EQ(ngot, 0, "deep ext chain: no record");
+
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 6, 20);
+	p.len = ETH_HLEN + 40 + 10; /* TCP header cut before the flags */
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "truncated ipv6 tcp allowed");
+	CHECK_EQ(ngot, 0, "truncated ipv6 tcp: no record");
+
+	/* An extension header that runs past the end of the packet. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 60, 8);
+	ext8(&p, 6);
+	p.b[p.len - 7] = 200; /* hdrlen: 1608 bytes */
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ext header past the end allowed");
+	CHECK_EQ(ngot, 0, "ext header past the end: no record");
+}
+
+/* The records of a SYN sent twice make one flow with one retransmission. */
+static void test_retransmission_is_one_flow(void)
+{
+	struct flow_table *t = flow_table_new(16);
+	const struct tft_flow *f = NULL;
+	struct pkt p = {0};
+	int i;
+
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "syn allowed");
+		CHECK_EQ(ngot, 1, "one record per syn");
+		flow_table_apply(t, &got[0], &f);
+	}
+	CHECK_EQ(flow_table_count(t), 1, "retransmitted syn: one flow");
+	CHECK_EQ(flow_table_at(t, 0)->syn_retrans, 1, "retransmission counted");
+	flow_table_free(t);
+}
+
+int main(void)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP: BPF tests need root (CAP_BPF + CAP_NET_ADMIN)\n");
+		return T_SKIP;
+	}
+	skel = tcpflow_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "FAIL: loading the BPF programs: %s\n", strerror(errno));
+		return 1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "FAIL: ring buffer: %s\n", strerror(errno));
+		return 1;
+	}
+	test_ipv4();
+	test_ipv6();
+	test_retransmission_is_one_flow();
+	ring_buffer__free(rb);
+	tcpflow_bpf__destroy(skel);
+	err = t_done();
+	return err;
+}

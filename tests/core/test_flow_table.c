@@ -1,0 +1,199 @@
+/* Flow table: new flows, retransmissions, answers, port reuse, eviction, ids. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "flow_table.h"
+#include "t.h"
+
+static struct tft_tcp_event ev4(uint8_t hook, uint8_t flags, const char *src, uint16_t sport,
+				const char *dst, uint16_t dport, uint32_t seq, uint32_t ack,
+				uint64_t ts)
+{
+	struct tft_tcp_event e = {0};
+
+	e.type = TFT_REC_TCP;
+	e.hook = hook;
+	e.flags = flags;
+	e.family = 4;
+	e.sport = htons(sport);
+	e.dport = htons(dport);
+	inet_pton(AF_INET, src, e.saddr);
+	inet_pton(AF_INET, dst, e.daddr);
+	e.seq = seq;
+	e.ack = ack;
+	e.ts_ns = ts;
+	return e;
+}
+
+static void test_outgoing_accepted(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 100);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "syn creates");
+	CHECK_EQ(f->key.dir, TFT_DIR_OUT, "egress syn is outgoing");
+	CHECK_EQ(f->key.sport, 40000, "sport host order");
+	CHECK_EQ(f->key.dport, 443, "dport host order");
+	CHECK_EQ(f->state, TFT_STATE_PENDING, "pending");
+
+	/* Retransmission: same ISN, same flow. */
+	e.ts_ns = 1000100;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_RETRANS, "retransmitted syn");
+	CHECK_EQ(f->syn_retrans, 1, "one retransmission");
+	CHECK_EQ(flow_table_count(t), 1, "still one flow");
+	CHECK_EQ(flow_table_stats(t)->seen, 1, "seen once");
+
+	/* An answer with the wrong ack is not ours. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000, 7,
+		1234, 2000000);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "syn-ack with wrong ack ignored");
+
+	e.ack = 1001;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "syn-ack answers");
+	CHECK_EQ(f->state, TFT_STATE_ACCEPTED, "accepted");
+	CHECK_EQ(f->answer_ns - f->syn_ns, 2000000 - 100, "latency from the first syn");
+
+	/* A second SYN-ACK (retransmitted) changes nothing. */
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "duplicate syn-ack");
+	/* A late duplicate SYN after the answer is not a retransmission. */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 3000000);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "late duplicate syn");
+	CHECK_EQ(flow_table_stats(t)->accepted, 1, "accepted counted");
+	CHECK_EQ(flow_table_unanswered(t), 0, "none unanswered");
+	flow_table_free(t);
+}
+
+static void test_incoming_refused_and_reuse(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL, *g = NULL;
+	struct tft_tcp_event e;
+	uint64_t first_id;
+
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "192.0.2.9", 5555, "10.0.0.1", 22, 42, 0, 10);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "incoming syn");
+	CHECK_EQ(f->key.dir, TFT_DIR_IN, "ingress syn is incoming");
+	first_id = f->id;
+
+	/* A RST without ACK does not answer a SYN. */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_RST, "10.0.0.1", 22, "192.0.2.9", 5555, 0, 43, 20);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "bare rst ignored");
+	e.flags = TFT_TCP_RST | TFT_TCP_ACK;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "rst-ack refuses");
+	CHECK_EQ(f->state, TFT_STATE_REFUSED, "refused");
+	CHECK_EQ(flow_table_stats(t)->refused, 1, "refused counted");
+
+	/* The same ports again with a new ISN: a new flow, found first by key. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "192.0.2.9", 5555, "10.0.0.1", 22, 9999, 0, 30);
+	CHECK_EQ(flow_table_apply(t, &e, &g), TFT_CHANGE_NEW, "port reuse is a new flow");
+	CHECK(g->id == first_id + 1, "next id");
+	CHECK(flow_table_find(t, &g->key) == g, "find returns the newest");
+	CHECK_EQ(flow_table_count(t), 2, "two flows");
+	CHECK_EQ(flow_table_unanswered(t), 1, "one unanswered");
+
+	/* The same 4-tuple in the other direction is another flow (loopback shows both ends). */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "192.0.2.9", 5555, "10.0.0.1", 22, 9999, 0, 31);
+	CHECK_EQ(flow_table_apply(t, &e, &g), TFT_CHANGE_NEW, "other direction is another flow");
+	flow_table_free(t);
+}
+
+static void test_eviction_and_ids(void)
+{
+	struct flow_table *t = flow_table_new(3);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", (uint16_t)(1000 + i), "10.0.0.2",
+			80, (uint32_t)i, 0, (uint64_t)i);
+		CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "new");
+	}
+	CHECK_EQ(flow_table_count(t), 3, "capped at capacity");
+	CHECK_EQ(flow_table_stats(t)->evicted, 2, "two evicted");
+	CHECK_EQ(flow_table_at(t, 0)->key.sport, 1002, "oldest kept first");
+	CHECK_EQ(flow_table_at(t, 2)->key.sport, 1004, "newest last");
+	CHECK(flow_table_at(t, 3) == NULL, "past the end");
+	CHECK(flow_table_by_id(t, 1) == NULL, "evicted id gone");
+	CHECK(flow_table_by_id(t, 3) != NULL && flow_table_by_id(t, 3)->key.sport == 1002,
+	      "id 3 found");
+	CHECK(flow_table_by_id(t, 6) == NULL, "future id absent");
+
+	/* An evicted flow's answer finds nothing. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1000, 0, 1,
+		9);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "answer to evicted flow");
+	/* A kept one is still found after the ring wrapped. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1004, 0, 5,
+		9);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "answer to kept flow");
+
+	flow_table_clear(t);
+	CHECK_EQ(flow_table_count(t), 0, "cleared");
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 2000, "10.0.0.2", 80, 1, 0, 10);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "new after clear");
+	CHECK_EQ(f->id, 6, "ids keep increasing after clear");
+	CHECK_EQ(flow_table_stats(t)->seen, 6, "counters survive clear");
+	flow_table_free(t);
+}
+
+static void test_ipv6_and_bad_family(void)
+{
+	struct flow_table *t = flow_table_new(4);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e = {0};
+
+	e.type = TFT_REC_TCP;
+	e.hook = TFT_HOOK_EGRESS;
+	e.flags = TFT_TCP_SYN;
+	e.family = 6;
+	e.sport = htons(1234);
+	e.dport = htons(443);
+	inet_pton(AF_INET6, "2001:db8::1", e.saddr);
+	inet_pton(AF_INET6, "2001:db8::2", e.daddr);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "ipv6 syn");
+	CHECK_EQ(f->key.family, 6, "family 6");
+	e.family = 9;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NONE, "unknown family ignored");
+	flow_table_free(t);
+
+	errno = 0;
+	CHECK(flow_table_new(0) == NULL && errno == EINVAL, "zero capacity refused");
+	flow_table_free(NULL);
+}
+
+/* Many flows through a small table: the hash chains must stay consistent. */
+static void test_churn(void)
+{
+	struct flow_table *t = flow_table_new(100);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	uint32_t i, found = 0;
+
+	for (i = 0; i < 10000; i++) {
+		e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", (uint16_t)(1 + i % 60000),
+			"10.0.0.2", (uint16_t)(1 + i / 60000), i, 0, i);
+		flow_table_apply(t, &e, &f);
+	}
+	for (i = 9900; i < 10000; i++) {
+		e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2",
+			(uint16_t)(1 + i / 60000), "10.0.0.1", (uint16_t)(1 + i % 60000), 0, i + 1,
+			i);
+		found += flow_table_apply(t, &e, &f) == TFT_CHANGE_STATE;
+	}
+	CHECK_EQ(found, 100, "every kept flow answerable after churn");
+	CHECK_EQ(flow_table_stats(t)->evicted, 9900, "evictions counted");
+	flow_table_free(t);
+}
+
+int main(void)
+{
+	test_outgoing_accepted();
+	test_incoming_refused_and_reuse();
+	test_eviction_and_ids();
+	test_ipv6_and_bad_family();
+	test_churn();
+	return t_done();
+}

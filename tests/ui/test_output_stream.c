@@ -1,0 +1,172 @@
+/* Stream formats: text, CSV and JSON lines are interfaces; check their exact shape. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "output_stream.h"
+#include "t.h"
+
+static struct tft_flow sample(void)
+{
+	struct tft_flow f = {0};
+
+	f.id = 7;
+	f.key.family = 6;
+	f.key.dir = TFT_DIR_OUT;
+	f.key.sport = 40000;
+	f.key.dport = 443;
+	inet_pton(AF_INET6, "2001:db8::1", f.key.saddr);
+	inet_pton(AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", f.key.daddr);
+	f.syn_ns = 1000000000ULL;
+	f.answer_ns = 1000000000ULL + 1234567ULL;
+	f.state = TFT_STATE_ACCEPTED;
+	f.syn_retrans = 2;
+	return f;
+}
+
+/* Writes one record in fmt into buf. */
+static void render(enum output_format fmt, const struct tft_flow *f, enum tft_flow_change ch,
+		   char *buf, size_t size, int header)
+{
+	FILE *tmp = tmpfile();
+	struct output_stream *o = output_stream_new(fileno(tmp), fmt);
+	size_t n;
+
+	if (header)
+		output_stream_header(o);
+	output_stream_flow(o, f, ch, f->syn_ns);
+	CHECK_EQ(output_stream_flush(o), 0, "flush ok");
+	output_stream_free(o);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+}
+
+/* Splits a CSV line on commas (our fields here never hold commas). */
+static int split(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *save = NULL, *tok;
+
+	line[strcspn(line, "\n")] = '\0';
+	for (tok = strtok_r(line, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save))
+		fields[n++] = tok;
+	return n;
+}
+
+static void test_csv(void)
+{
+	struct tft_flow f = sample();
+	char buf[2048], *fields[20], *second;
+
+	render(OUTPUT_CSV, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 1);
+	CHECK(strncmp(buf,
+		      "time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
+		      "syn_retrans,handshake_ms\n",
+		      strlen("time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,"
+			     "state,syn_retrans,handshake_ms\n")) == 0,
+	      "csv header");
+	second = strchr(buf, '\n') + 1;
+	CHECK_EQ(split(second, fields, 20), 12, "12 csv fields");
+	CHECK(strlen(fields[0]) == 27 && fields[0][10] == 'T' && fields[0][26] == 'Z',
+	      "RFC 3339 UTC time with microseconds");
+	CHECK_STR(fields[1], "new", "event");
+	CHECK_STR(fields[2], "7", "id");
+	CHECK_STR(fields[3], "out", "direction");
+	CHECK_STR(fields[4], "6", "family");
+	CHECK_STR(fields[5], "2001:db8::1", "src");
+	CHECK_STR(fields[6], "40000", "sport");
+	CHECK_STR(fields[7], "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "dst");
+	CHECK_STR(fields[8], "443", "dport");
+	CHECK_STR(fields[9], "accepted", "state");
+	CHECK_STR(fields[10], "2", "retrans");
+	CHECK_STR(fields[11], "1.234", "handshake ms");
+
+	f.state = TFT_STATE_PENDING;
+	f.answer_ns = 0;
+	render(OUTPUT_CSV, &f, TFT_CHANGE_RETRANS, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, ",retrans,7,") != NULL, "retrans event");
+	CHECK(strstr(buf, ",pending,2,\n") != NULL, "empty handshake while pending");
+}
+
+static void test_json(void)
+{
+	struct tft_flow f = sample();
+	char buf[2048];
+
+	render(OUTPUT_JSON, &f, TFT_CHANGE_STATE, buf, sizeof(buf), 1);
+	CHECK(buf[0] == '{', "no header line in JSON");
+	CHECK(strstr(buf, "\"type\":\"update\"") != NULL, "update record");
+	CHECK(strstr(buf, "\"id\":7,") != NULL, "id");
+	CHECK(strstr(buf, "\"src_addr\":\"2001:db8::1\",\"src_port\":40000") != NULL, "src");
+	CHECK(strstr(buf, "\"state\":\"accepted\"") != NULL, "state");
+	CHECK(strstr(buf, "\"handshake_ms\":1.234}") != NULL, "handshake number");
+	CHECK_EQ(strchr(buf, '\n') - buf + 1, (long long)strlen(buf), "exactly one line");
+
+	f.state = TFT_STATE_PENDING;
+	render(OUTPUT_JSON, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "\"type\":\"flow\"") != NULL, "flow record");
+	CHECK(strstr(buf, "\"handshake_ms\":null}") != NULL, "null while pending");
+}
+
+static void test_text(void)
+{
+	struct tft_flow f = sample();
+	char buf[2048], *line;
+
+	f.key.family = 4;
+	memset(f.key.saddr, 0, 16);
+	memset(f.key.daddr, 0, 16);
+	inet_pton(AF_INET, "127.0.0.1", f.key.saddr);
+	inet_pton(AF_INET, "127.0.0.2", f.key.daddr);
+	render(OUTPUT_TEXT, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 1);
+	CHECK(strncmp(buf, "TIME", 4) == 0, "text header");
+	line = strchr(buf, '\n') + 1;
+	CHECK(line[2] == ':' && line[5] == ':' && line[8] == '.', "HH:MM:SS.mmm");
+	CHECK(strstr(line, " new ") && strstr(line, " out ") && strstr(line, " 127.0.0.1 ") &&
+		      strstr(line, " 127.0.0.2 ") && strstr(line, " accepted ") &&
+		      strstr(line, " 1.234\n"),
+	      "text fields");
+}
+
+static void test_errors_and_names(void)
+{
+	enum output_format fmt;
+
+	CHECK_EQ(output_format_parse("csv", &fmt), 0, "csv");
+	CHECK_EQ(fmt, OUTPUT_CSV, "csv value");
+	CHECK_EQ(output_format_parse("jsonl", &fmt), 0, "jsonl alias");
+	CHECK_EQ(output_format_parse("xml", &fmt), -EINVAL, "unknown format");
+	CHECK_STR(output_direction_name(TFT_DIR_IN), "in", "in");
+	CHECK_STR(output_state_name(TFT_STATE_REFUSED), "refused", "refused");
+}
+
+/* A full device: the write error is reported, not lost. */
+static void test_write_error(void)
+{
+	FILE *full = fopen("/dev/full", "w");
+	struct tft_flow f = sample();
+	struct output_stream *o;
+
+	if (!full)
+		return;
+	o = output_stream_new(fileno(full), OUTPUT_CSV);
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	CHECK_EQ(output_stream_flush(o), -ENOSPC, "ENOSPC reported");
+	output_stream_free(o);
+	fclose(full);
+}
+
+int main(void)
+{
+	clock_init();
+	test_csv();
+	test_json();
+	test_text();
+	test_errors_and_names();
+	test_write_error();
+	return t_done();
+}
