@@ -55,14 +55,15 @@ static uint32_t rd32(const uint8_t *p)
 /*
  * Decode the name at msg[off] into wire form. *end gets the offset just past
  * the name in the record (after its first pointer or its final 0). Every
- * pointer must point strictly before the label it replaces and after the
- * header, so targets strictly decrease and no loop is possible; the jump
- * count is bounded anyway.
+ * pointer must point after the header and strictly before the start of the
+ * labels read since the previous jump (the name's start at first), so
+ * targets strictly decrease and no loop is possible, not even through the
+ * name's own labels; the jump count is bounded anyway.
  */
 static int name_decode(const uint8_t *msg, size_t len, size_t off, struct wire_name *wn,
 		       size_t *end)
 {
-	size_t pos = off;
+	size_t pos = off, run_start = off;
 	unsigned int jumps = 0;
 	int jumped = 0;
 
@@ -79,7 +80,7 @@ static int name_decode(const uint8_t *msg, size_t len, size_t off, struct wire_n
 			if (pos + 1 >= len)
 				return -EBADMSG;
 			target = ((size_t)(c & 0x3f) << 8) | msg[pos + 1];
-			if (target >= pos || target < DNS_HDR_LEN)
+			if (target >= run_start || target < DNS_HDR_LEN)
 				return -EBADMSG;
 			if (++jumps > TFT_DNS_MAX_JUMPS)
 				return -EBADMSG;
@@ -87,7 +88,7 @@ static int name_decode(const uint8_t *msg, size_t len, size_t off, struct wire_n
 				*end = pos + 2;
 				jumped = 1;
 			}
-			pos = target;
+			pos = run_start = target;
 			continue;
 		}
 		if (c & 0xc0) /* 0x40 and 0x80: extended label types, or a length over 63 */
@@ -171,8 +172,8 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 	struct rr_ref rrs[TFT_DNS_MAX_RRS];
 	struct wire_name chain[TFT_DNS_MAX_CHAIN];
 	uint32_t chain_ttl[TFT_DNS_MAX_CHAIN];
-	size_t pos, end, n_rrs, i;
-	unsigned int q, a;
+	size_t pos, end, n_rrs, n_total, a, i;
+	unsigned int q;
 	uint64_t min_len;
 	uint16_t flags;
 	int err;
@@ -214,42 +215,45 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 		pos = end + 4;
 	}
 
-	/* First pass: validate every examined record, remember where it is. */
+	/*
+	 * First pass: validate every record of all three sections (their
+	 * number is bounded by len / DNS_MIN_RR), remember where the first
+	 * TFT_DNS_MAX_RRS answers are.
+	 */
 	n_rrs = 0;
-	for (a = 0; a < out->ancount && a < TFT_DNS_MAX_RRS; a++) {
+	n_total = (size_t)out->ancount + out->nscount + out->arcount;
+	for (a = 0; a < n_total; a++) {
 		struct wire_name tmp;
-		struct rr_ref *rr = &rrs[n_rrs++];
+		struct rr_ref rr;
 		size_t rend;
 
-		rr->owner_off = pos;
+		rr.owner_off = pos;
 		err = name_decode(msg, len, pos, &tmp, &end);
 		if (err)
 			return err;
 		if (end + 10 > len)
 			return -EBADMSG;
-		rr->type = rd16(msg + end);
-		rr->ttl = clamp_ttl(rd32(msg + end + 4));
-		rr->rdlen = rd16(msg + end + 8);
-		rr->rdata_off = end + 10;
-		if (rr->rdlen > len - rr->rdata_off)
+		rr.type = rd16(msg + end);
+		rr.ttl = clamp_ttl(rd32(msg + end + 4));
+		rr.rdlen = rd16(msg + end + 8);
+		rr.rdata_off = end + 10;
+		if (rr.rdlen > len - rr.rdata_off)
 			return -EBADMSG;
-		pos = rr->rdata_off + rr->rdlen;
-		if (rd16(msg + end + 2) != TFT_DNS_CLASS_IN) {
-			rr->type = 0; /* keep it out of the chain and the results */
-			continue;
-		}
-		switch (rr->type) {
+		pos = rr.rdata_off + rr.rdlen;
+		if (rd16(msg + end + 2) != TFT_DNS_CLASS_IN)
+			rr.type = 0; /* keep it out of the chain and the results */
+		switch (rr.type) {
 		case TFT_DNS_TYPE_A:
-			if (rr->rdlen != 4)
+			if (rr.rdlen != 4)
 				return -EBADMSG;
 			break;
 		case TFT_DNS_TYPE_AAAA:
-			if (rr->rdlen != 16)
+			if (rr.rdlen != 16)
 				return -EBADMSG;
 			break;
 		case TFT_DNS_TYPE_CNAME:
 			/* the target must be exactly the rdata, pointers allowed */
-			err = name_decode(msg, len, rr->rdata_off, &tmp, &rend);
+			err = name_decode(msg, len, rr.rdata_off, &tmp, &rend);
 			if (err)
 				return err;
 			if (rend != pos)
@@ -258,12 +262,15 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 		default:
 			break;
 		}
+		if (a < out->ancount && n_rrs < TFT_DNS_MAX_RRS)
+			rrs[n_rrs++] = rr;
 	}
-	if (out->ancount > TFT_DNS_MAX_RRS) {
-		/* count what we will not look at, without parsing it */
+	if (out->ancount > TFT_DNS_MAX_RRS) /* answers we will not look at */
 		out->skipped = (uint16_t)(out->ancount - TFT_DNS_MAX_RRS);
-	}
+	/* bytes after the last record (padding, garbage) are ignored */
 
+	if (out->chain_len)
+		wire_to_text(&chain[0], &out->chain[0]);
 	if (!out->qr || out->opcode != 0 || out->rcode != 0 || !out->chain_len)
 		return 0;
 
@@ -295,7 +302,7 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 		out->chain_len++;
 	}
 chain_done:
-	for (i = 0; i < out->chain_len; i++)
+	for (i = 1; i < out->chain_len; i++)
 		wire_to_text(&chain[i], &out->chain[i]);
 
 	/* Addresses whose owner is on the chain, in answer order. */

@@ -16,7 +16,7 @@
 #define TFT_DNS_TEXT_NAME_MAX 253
 
 /* Work bounds: a hostile message cannot make the parser do more than this. */
-#define TFT_DNS_MAX_RRS 64   /* answer-section records examined; later ones are ignored */
+#define TFT_DNS_MAX_RRS 64   /* answer records examined; later ones are only validated */
 #define TFT_DNS_MAX_ADDRS 32 /* A/AAAA results kept per message */
 #define TFT_DNS_MAX_CHAIN 8  /* names on a chain: the question name plus up to 7 CNAMEs */
 #define TFT_DNS_MAX_JUMPS 32 /* compression pointers followed per name */
@@ -56,9 +56,9 @@ struct dns_response {
 	uint16_t qdcount, ancount, nscount, arcount;
 	uint16_t qtype; /* of the first question; 0 without one */
 	/*
-	 * chain[0] is the (first) question name, chain[i] the target of the
-	 * CNAME owned by chain[i-1], in order. Filled only for a NOERROR
-	 * standard response with a question.
+	 * chain[0] is the (first) question name, whenever there is a question.
+	 * chain[i] is the target of the CNAME owned by chain[i-1], in order;
+	 * CNAMEs are followed only in a NOERROR standard response.
 	 */
 	uint8_t chain_len;
 	struct dns_name chain[TFT_DNS_MAX_CHAIN];
