@@ -117,6 +117,9 @@ static void test_names(void)
 	/* dedup, case-insensitively; refresh extends */
 	CHECK_EQ(add(c, a, "WWW.Test", TFT_NAME_DNS, 600, t + 30 * S), 0, "dedup: again");
 	CHECK_EQ(count(c, a, t + 30 * S), 3, "dedup: still three");
+	CHECK_EQ(add(c, a, "CDN.TEST", TFT_NAME_DNS, 1, t + 30 * S), 0, "dedup: upper");
+	CHECK_EQ(count(c, a, t + 30 * S), 3, "dedup: upper matches lower");
+	CHECK_STR(nth(c, a, t + 30 * S, 1), "cdn.test", "dedup: first spelling kept");
 	CHECK_STR(nth(c, a, t + 61 * S, 0), "www.test", "dedup: refreshed past its first ttl");
 	CHECK_STR(nth(c, a, t + 61 * S, 1), "host.ptr.test", "dedup: cdn expired, not refreshed");
 	/* a ptr name seen in DNS moves up */

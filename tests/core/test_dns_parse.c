@@ -385,6 +385,22 @@ static void test_pointers(void)
 	name(&m, "x.test");
 	CHECK_EQ(parse_exact(m.b, m.n, &r), -EBADMSG, "ptr: forward pointer");
 
+	/* a pointer into the middle of its own name's label, whose bytes read
+	 * as a pointer to the question: rejected, not reinterpreted */
+	hdr(&m, RESP, 1, 1, 0, 0);
+	question(&m, "x.test", 1);
+	{
+		size_t at = m.n;
+
+		u8(&m, 2);
+		u8(&m, 0xc0);
+		u8(&m, 12);
+		ptr(&m, at + 1);
+	}
+	rr(&m, TFT_DNS_TYPE_A, 60, 4);
+	a_rdata(&m, 1, 2, 3, 4);
+	CHECK_EQ(parse_exact(m.b, m.n, &r), -EBADMSG, "ptr: into its own labels");
+
 	/* out of range */
 	hdr(&m, RESP, 1, 1, 0, 0);
 	question(&m, "x.test", 1);
