@@ -4,13 +4,12 @@
 
 get_filename_component(TFT_DNS_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
-set(TFT_DNS_SOURCES
-	${TFT_DNS_ROOT}/src/core/dns_parse.c
-	${TFT_DNS_ROOT}/src/core/dns_cache.c
-	${TFT_DNS_ROOT}/src/core/name_escape.c)
-
-add_library(tft_dns STATIC ${TFT_DNS_SOURCES})
-target_include_directories(tft_dns PUBLIC ${TFT_DNS_ROOT}/src/core ${TFT_DNS_ROOT}/include)
+# tft_dns (the library) is defined by the top-level CMakeLists.txt.
+get_target_property(TFT_DNS_REL_SOURCES tft_dns SOURCES)
+set(TFT_DNS_SOURCES)
+foreach(s ${TFT_DNS_REL_SOURCES})
+	list(APPEND TFT_DNS_SOURCES ${TFT_DNS_ROOT}/${s})
+endforeach()
 
 foreach(t dns_parse dns_cache name_escape)
 	add_executable(test_${t} ${TFT_DNS_ROOT}/tests/core/test_${t}.c)
