@@ -19,6 +19,7 @@
  * escape such as "\000" could not be told apart from a name that spells it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "dns_parse.h"
@@ -167,7 +168,12 @@ static int owner_is(const uint8_t *msg, size_t len, const struct rr_ref *rr,
 	return wire_eq(&owner, wn);
 }
 
-static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
+/*
+ * prefix: msg is the start of a longer message (the capture cut it). Then
+ * the counts may exceed the data, and the records that fit are used: the
+ * walk stops at the first one that does not, as if the message ended there.
+ */
+static int parse(const uint8_t *msg, size_t len, struct dns_response *out, bool prefix)
 {
 	struct rr_ref rrs[TFT_DNS_MAX_RRS];
 	struct wire_name chain[TFT_DNS_MAX_CHAIN];
@@ -194,7 +200,7 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 	/* each question and record takes a minimum number of bytes */
 	min_len = DNS_HDR_LEN + (uint64_t)out->qdcount * DNS_MIN_QUESTION +
 		  ((uint64_t)out->ancount + out->nscount + out->arcount) * DNS_MIN_RR;
-	if (min_len > len)
+	if (min_len > len && !prefix)
 		return -EBADMSG;
 
 	pos = DNS_HDR_LEN;
@@ -229,16 +235,22 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out)
 
 		rr.owner_off = pos;
 		err = name_decode(msg, len, pos, &tmp, &end);
+		if (!err && end + 10 > len)
+			err = -EBADMSG;
+		if (!err) {
+			rr.rdata_off = end + 10;
+			rr.rdlen = rd16(msg + end + 8);
+			if (rr.rdlen > len - rr.rdata_off)
+				err = -EBADMSG;
+		}
+		if (err && prefix) {
+			out->truncated = 1;
+			break; /* the cut: keep the records before it */
+		}
 		if (err)
 			return err;
-		if (end + 10 > len)
-			return -EBADMSG;
 		rr.type = rd16(msg + end);
 		rr.ttl = clamp_ttl(rd32(msg + end + 4));
-		rr.rdlen = rd16(msg + end + 8);
-		rr.rdata_off = end + 10;
-		if (rr.rdlen > len - rr.rdata_off)
-			return -EBADMSG;
 		pos = rr.rdata_off + rr.rdlen;
 		if (rd16(msg + end + 2) != TFT_DNS_CLASS_IN)
 			rr.type = 0; /* keep it out of the chain and the results */
@@ -329,7 +341,7 @@ chain_done:
 	return 0;
 }
 
-int dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out)
+static int parse_checked(const uint8_t *msg, size_t len, struct dns_response *out, bool prefix)
 {
 	int err;
 
@@ -338,8 +350,18 @@ int dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out)
 	memset(out, 0, sizeof(*out));
 	if (!msg)
 		return -EBADMSG;
-	err = parse(msg, len, out);
+	err = parse(msg, len, out, prefix);
 	if (err)
 		memset(out, 0, sizeof(*out));
 	return err;
+}
+
+int dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out)
+{
+	return parse_checked(msg, len, out, false);
+}
+
+int dns_parse_response_prefix(const uint8_t *msg, size_t len, struct dns_response *out)
+{
+	return parse_checked(msg, len, out, true);
 }

@@ -67,6 +67,8 @@ struct dns_response {
 	/* A/AAAA records ignored: owner not on the chain, over TFT_DNS_MAX_ADDRS
 	 * or beyond TFT_DNS_MAX_RRS. */
 	uint16_t skipped;
+	/* dns_parse_response_prefix only: records were cut off at the end. */
+	uint8_t truncated;
 };
 
 /*
@@ -78,5 +80,13 @@ struct dns_response {
  * arguments. Never reads outside msg[0 .. len-1].
  */
 int dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *out);
+
+/*
+ * The same for the first len bytes of a longer message (a capture cut it):
+ * header and question must fit; the resource records that fit whole are
+ * used and the walk stops at the first that does not (out->truncated set).
+ * A record that fits but is malformed still fails the whole message.
+ */
+int dns_parse_response_prefix(const uint8_t *msg, size_t len, struct dns_response *out);
 
 #endif /* TFT_DNS_PARSE_H */

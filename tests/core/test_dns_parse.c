@@ -328,6 +328,49 @@ static void test_truncations(void)
 	check_all_truncations(s_aaaa_multi, sizeof(s_aaaa_multi), "trunc aaaa multi");
 }
 
+/* Every prefix of a valid message: no crash, and what is kept is a subset, in order. */
+static void check_all_prefixes(const uint8_t *msg, size_t len, const char *what)
+{
+	struct dns_response full, part;
+	size_t cut, i;
+
+	CHECK_EQ(dns_parse_response(msg, len, &full), 0, what);
+	CHECK_EQ(dns_parse_response_prefix(msg, len, &part), 0, what);
+	CHECK_EQ(part.n_addrs, full.n_addrs, what);
+	CHECK_EQ(part.truncated, 0, what);
+	for (cut = 0; cut < len; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+		int rc;
+
+		memcpy(copy, msg, cut);
+		rc = dns_parse_response_prefix(copy, cut, &part);
+		free(copy);
+		if (rc != 0)
+			continue; /* header or question cut: nothing to learn */
+		CHECK(part.n_addrs <= full.n_addrs, what);
+		for (i = 0; i < part.n_addrs; i++)
+			CHECK(!memcmp(&part.addrs[i], &full.addrs[i], sizeof(part.addrs[i])), what);
+	}
+	/* The whole message minus one byte still yields all but the last record. */
+	{
+		uint8_t *copy = malloc(len - 1);
+
+		memcpy(copy, msg, len - 1);
+		CHECK_EQ(dns_parse_response_prefix(copy, len - 1, &part), 0, what);
+		CHECK_EQ(part.truncated, 1, what);
+		CHECK(full.n_addrs == 0 || part.n_addrs == full.n_addrs - 1, what);
+		free(copy);
+	}
+}
+
+static void test_prefixes(void)
+{
+	check_all_prefixes(s_a_cname_multi, sizeof(s_a_cname_multi), "prefix cmulti");
+	check_all_prefixes(s_aaaa_multi, sizeof(s_aaaa_multi), "prefix aaaa multi");
+	check_all_prefixes(s_a_cname_chain, sizeof(s_a_cname_chain), "prefix chain");
+	check_all_prefixes(s_any_a_test, sizeof(s_any_a_test), "prefix any");
+}
+
 static struct mb m;
 
 /* Question www.x.test, then an A for it via a pointer to the question name. */
@@ -705,6 +748,7 @@ static void test_chain_rules(void)
 
 int main(void)
 {
+	test_prefixes();
 	test_real_a();
 	test_real_aaaa();
 	test_real_chain();

@@ -61,6 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(cache);
 	}
 
+	/* Prefix mode (messages the capture cut short) keeps the same invariants. */
+	err = dns_parse_response_prefix(data, size, &r);
+	FUZZ_ASSERT(err == 0 || err == -EBADMSG);
+	if (!err) {
+		FUZZ_ASSERT(r.chain_len <= TFT_DNS_MAX_CHAIN && r.n_addrs <= TFT_DNS_MAX_ADDRS);
+		for (i = 0; i < r.chain_len; i++)
+			FUZZ_ASSERT(strlen(r.chain[i].text) == r.chain[i].len);
+	}
+
 	err = dns_parse_response(data, size, &r);
 	if (err) {
 		static const struct dns_response zero;
