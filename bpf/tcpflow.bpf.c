@@ -9,9 +9,10 @@
  * without SYN or RST, or anything not TCP) leaves after one or two
  * bpf_skb_load_bytes calls and a few compares. DNS adds one source-port
  * compare per DNS port (53 alone by default) to TCP segments without SYN/RST
- * and to UDP; the port count is rodata, so the verifier prunes the unused ones. bpf_skb_load_bytes rather than
- * direct packet access: it also reads non-linear skbs, and BPF_PROG_TEST_RUN
- * gave cgroup_skb no data_end before kernel 6.12.
+ * and to UDP; the port count is rodata, so the verifier prunes the unused
+ * ones. bpf_skb_load_bytes rather than direct packet access: it also reads
+ * non-linear skbs, and BPF_PROG_TEST_RUN gave cgroup_skb no data_end before
+ * kernel 6.12.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -230,8 +230,8 @@ static uint64_t counter(enum tft_counter idx)
 	return sum;
 }
 
-static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook,
-		      uint8_t flags, uint16_t sport, const char *name)
+static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook, uint8_t flags,
+		      uint16_t sport, const char *name)
 {
 	const struct tft_dns_event *ev = &got_dns[0];
 	size_t want = mlen < TFT_DNS_MAX ? mlen : TFT_DNS_MAX;
