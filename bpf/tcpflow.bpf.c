@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * cgroup_skb ingress/egress observers: report TCP SYNs and RSTs (the start of
- * a flow and its answer) through a ring buffer. They never drop: every path
- * returns 1 ("allow").
+ * a flow and its answer), and DNS responses from the DNS ports (UDP, or TCP
+ * when the message fits one segment), through a ring buffer. They never drop:
+ * every path returns 1 ("allow").
  *
  * Cost matters on every packet of the host, so the common case (a TCP segment
  * without SYN or RST, or anything not TCP) leaves after one or two
- * bpf_skb_load_bytes calls and a few compares. bpf_skb_load_bytes rather than
- * direct packet access: it also reads non-linear skbs, and BPF_PROG_TEST_RUN
- * gave cgroup_skb no data_end before kernel 6.12.
+ * bpf_skb_load_bytes calls and a few compares. DNS adds one source-port
+ * compare per DNS port (53 alone by default) to TCP segments without SYN/RST
+ * and to UDP; the port count is rodata, so the verifier prunes the unused
+ * ones. bpf_skb_load_bytes rather than direct packet access: it also reads
+ * non-linear skbs, and BPF_PROG_TEST_RUN gave cgroup_skb no data_end before
+ * kernel 6.12.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -30,6 +34,13 @@
 
 /* Set at load time: wake the reader once this many bytes are pending. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
+
+/*
+ * Set at load time: DNS source ports in network byte order, and how many of
+ * them are used (0 turns DNS forwarding off).
+ */
+const volatile __be16 dns_ports[TFT_MAX_DNS_PORTS] = {bpf_htons(53)};
+const volatile __u32 dns_port_count = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -129,6 +140,145 @@ static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family,
 	return 1;
 }
 
+/* True when port (network order) is one of the DNS ports. */
+static __always_inline int is_dns_port(__be16 port)
+{
+	if (dns_port_count > 0 && port == dns_ports[0])
+		return 1;
+	if (dns_port_count > 1 && port == dns_ports[1])
+		return 1;
+	if (dns_port_count > 2 && port == dns_ports[2])
+		return 1;
+	if (dns_port_count > 3 && port == dns_ports[3])
+		return 1;
+	return 0;
+}
+
+#define DNS_HDR_LEN 12
+#define DNS_QR 0x80 /* in the third byte of the header */
+
+/*
+ * A DNS message of msg_len bytes (its own length, from the UDP header or the
+ * TCP length prefix) starts at msg_off. Responses go up, cut at TFT_DNS_MAX;
+ * queries cost one 1-byte load and nothing else.
+ */
+static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 family, __u8 flags,
+				      const __u8 *saddr, const __u8 *daddr, __be16 sport,
+				      __be16 dport, __u32 msg_off, __u32 msg_len)
+{
+	struct tft_dns_event *ev;
+	__u64 skb_len = skb->len;
+	__u8 hdr_flags;
+	__u64 len; /* 64-bit: no zero-extended copy for clang to check in its place */
+
+	if (msg_len < DNS_HDR_LEN)
+		return 1;
+	if (bpf_skb_load_bytes(skb, msg_off + 2, &hdr_flags, 1) < 0)
+		return 1;
+	if (!(hdr_flags & DNS_QR))
+		return 1;
+	if (msg_off >= skb_len)
+		return 1;
+	len = msg_len;
+	if (len > skb_len - msg_off)
+		len = skb_len - msg_off; /* the packet holds less than the header says */
+	if (len > TFT_DNS_MAX)
+		len = TFT_DNS_MAX;
+	if (len < msg_len) {
+		flags |= TFT_DNS_F_TRUNCATED;
+		count(TFT_CNT_DNS_TRUNC);
+	}
+	if (len < DNS_HDR_LEN)
+		return 1;
+
+	/* A full-size reservation: DNS answers are rare, and this saves a copy. */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return 1;
+	}
+	/* Re-bound len on the very register passed: the verifier needs 0 < len <= msg size. */
+	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * TFT_DNS_MAX - 1));
+	if (len > TFT_DNS_MAX || len == 0 ||
+	    bpf_skb_load_bytes(skb, msg_off, ev->msg, (__u32)len) < 0) {
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		return 1;
+	}
+	ev->type = TFT_REC_DNS;
+	ev->hook = hook;
+	ev->family = family;
+	ev->flags = flags;
+	ev->len = (__u16)len;
+	ev->orig_len = msg_len > 0xffff ? 0xffff : (__u16)msg_len;
+	ev->sport = sport;
+	ev->dport = dport;
+	ev->reserved = 0;
+	ev->sk_cookie = bpf_get_socket_cookie(skb);
+	if (family == 4) {
+		__builtin_memcpy(ev->saddr, saddr, 4);
+		__builtin_memcpy(ev->daddr, daddr, 4);
+		__builtin_memset(ev->saddr + 4, 0, 12);
+		__builtin_memset(ev->daddr + 4, 0, 12);
+	} else {
+		__builtin_memcpy(ev->saddr, saddr, 16);
+		__builtin_memcpy(ev->daddr, daddr, 16);
+	}
+	bpf_ringbuf_submit(ev, submit_flags());
+	return 1;
+}
+
+struct udp_head {
+	__be16 sport;
+	__be16 dport;
+	__be16 len;
+	__be16 check;
+};
+
+/* A UDP datagram at l4off; its source port is checked here (again, for IPv4 without options). */
+static __always_inline int handle_udp(struct __sk_buff *skb, __u8 hook, __u8 family,
+				      const __u8 *saddr, const __u8 *daddr, __u32 l4off)
+{
+	struct udp_head uh;
+	__u32 ulen;
+
+	if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)) < 0)
+		return 1;
+	if (!is_dns_port(uh.sport))
+		return 1;
+	ulen = bpf_ntohs(uh.len);
+	if (ulen < sizeof(uh) + DNS_HDR_LEN)
+		return 1;
+	return report_dns(skb, hook, family, 0, saddr, daddr, uh.sport, uh.dport,
+			  l4off + sizeof(uh), ulen - sizeof(uh));
+}
+
+/*
+ * A TCP segment from a DNS port without SYN or RST: a response whose whole
+ * message (2-byte length prefix, then the message) sits in this segment goes
+ * up. l3_end is the end of the IP payload (from the IP header's length).
+ */
+static __always_inline int handle_tcp_dns(struct __sk_buff *skb, __u8 hook, __u8 family,
+					  const __u8 *saddr, const __u8 *daddr,
+					  const struct tcp_head *th, __u32 l4off, __u32 l3_end)
+{
+	__u32 doff = (th->doff_res >> 4) * 4;
+	__u32 off, msg_len;
+	__be16 prefix;
+
+	if (!(th->flags & TFT_TCP_PSH) || doff < 20)
+		return 1;
+	off = l4off + doff;
+	if (l3_end < off + 2 + DNS_HDR_LEN)
+		return 1; /* no payload, or too little for a DNS message */
+	if (bpf_skb_load_bytes(skb, off, &prefix, sizeof(prefix)) < 0)
+		return 1;
+	msg_len = bpf_ntohs(prefix);
+	if (msg_len + 2 > l3_end - off)
+		return 1; /* the message continues in a later segment: not ours */
+	return report_dns(skb, hook, family, TFT_DNS_F_TCP, saddr, daddr, th->sport, th->dport,
+			  off + 2, msg_len);
+}
+
 static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 {
 	struct ipv4_tcp p;
@@ -137,8 +287,20 @@ static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 	/* One load covers the IPv4 header and, without options, the TCP head. */
 	if (bpf_skb_load_bytes(skb, 0, &p, sizeof(p)) < 0)
 		return 1;
-	if (p.protocol != IPPROTO_TCP)
+	if (p.protocol != IPPROTO_TCP) {
+		/*
+		 * Without IP options p.tcp.sport is the UDP source port: one
+		 * compare per DNS port decides. With options, or fragmented,
+		 * the slow path sorts it out.
+		 */
+		if (p.protocol == IPPROTO_UDP && (p.ver_ihl != 0x45 || is_dns_port(p.tcp.sport))) {
+			ihl = (p.ver_ihl & 0x0f) * 4;
+			if (ihl < 20 || (p.frag_off & bpf_htons(IP_FRAG_OFFSET_MASK | 0x2000)))
+				return 1; /* a fragment: not a whole datagram */
+			return handle_udp(skb, hook, 4, p.saddr, p.daddr, ihl);
+		}
 		return 1;
+	}
 	if (p.frag_off & bpf_htons(IP_FRAG_OFFSET_MASK))
 		return 1; /* not the first fragment: no TCP header here */
 	ihl = (p.ver_ihl & 0x0f) * 4;
@@ -146,8 +308,12 @@ static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 		return 1;
 	if (ihl > 20 && bpf_skb_load_bytes(skb, ihl, &p.tcp, sizeof(p.tcp)) < 0)
 		return 1;
-	if (!(p.tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)))
+	if (!(p.tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST))) {
+		if (is_dns_port(p.tcp.sport))
+			return handle_tcp_dns(skb, hook, 4, p.saddr, p.daddr, &p.tcp, ihl,
+					      bpf_ntohs(p.tot_len));
 		return 1;
+	}
 	return report(skb, hook, 4, p.saddr, p.daddr, &p.tcp);
 }
 
@@ -171,12 +337,12 @@ static __always_inline int handle_ipv6(struct __sk_buff *skb, __u8 hook)
 		return 1;
 	nexthdr = ip6.nexthdr;
 	for (i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
-		if (nexthdr == IPPROTO_TCP)
+		if (nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP)
 			break;
 		if (nexthdr != NEXTHDR_HOP && nexthdr != NEXTHDR_ROUTING &&
 		    nexthdr != NEXTHDR_DEST && nexthdr != NEXTHDR_FRAGMENT &&
 		    nexthdr != NEXTHDR_AUTH)
-			return 1; /* UDP, ICMPv6, ESP, no next header... */
+			return 1; /* ICMPv6, ESP, no next header... */
 		if (bpf_skb_load_bytes(skb, off, &opt, sizeof(opt)) < 0)
 			return 1;
 		if (nexthdr == NEXTHDR_FRAGMENT) {
@@ -190,12 +356,19 @@ static __always_inline int handle_ipv6(struct __sk_buff *skb, __u8 hook)
 		}
 		nexthdr = opt.nexthdr;
 	}
-	if (nexthdr != IPPROTO_TCP)
+	if (nexthdr != IPPROTO_TCP) {
+		if (nexthdr == IPPROTO_UDP)
+			return handle_udp(skb, hook, 6, ip6.saddr, ip6.daddr, off);
 		return 1;
+	}
 	if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0)
 		return 1;
-	if (!(th.flags & (TFT_TCP_SYN | TFT_TCP_RST)))
+	if (!(th.flags & (TFT_TCP_SYN | TFT_TCP_RST))) {
+		if (is_dns_port(th.sport))
+			return handle_tcp_dns(skb, hook, 6, ip6.saddr, ip6.daddr, &th, off,
+					      sizeof(ip6) + bpf_ntohs(ip6.payload_len));
 		return 1;
+	}
 	return report(skb, hook, 6, ip6.saddr, ip6.daddr, &th);
 }
 

@@ -13,6 +13,7 @@
 #define TFT_TCP_FIN 0x01
 #define TFT_TCP_SYN 0x02
 #define TFT_TCP_RST 0x04
+#define TFT_TCP_PSH 0x08
 #define TFT_TCP_ACK 0x10
 
 /* Which program saw the packet. */
@@ -54,30 +55,46 @@ struct tft_tcp_event {
 	__u8 daddr[16];
 };
 
+/* Bytes of a DNS message copied up; longer messages are cut and flagged. >= 512. */
 #define TFT_DNS_MAX 1024
 
-/* A DNS response seen on a DNS port, copied up to TFT_DNS_MAX bytes. */
+/*
+ * A DNS response (QR set) seen on a DNS port, UDP or, when the whole message
+ * sits in one segment, TCP (msg then starts after the 2-byte length prefix).
+ * Ports and addresses are the packet's own: on ingress the host received it
+ * (its own lookup), on egress a resolver on this host sent it.
+ */
 struct tft_dns_event {
 	__u8 type;	/* TFT_REC_DNS */
 	__u8 hook;	/* enum tft_hook */
 	__u8 family;	/* 4 or 6 */
 	__u8 flags;	/* TFT_DNS_F_* */
-	__u16 len;	/* bytes valid in msg */
+	__u16 len;	/* bytes valid in msg, <= TFT_DNS_MAX */
 	__u16 orig_len; /* the message's own length before truncation */
 	__be16 sport;
 	__be16 dport;
+	__u32 reserved; /* zero */
+	/*
+	 * bpf_get_socket_cookie() of the local socket: the receiver on
+	 * ingress, the sender on egress; 0 if none. Lets user space drop the
+	 * answers to its own reverse lookups exactly (SO_COOKIE).
+	 */
+	__u64 sk_cookie;
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u8 msg[TFT_DNS_MAX];
 };
 
-#define TFT_DNS_F_TRUNCATED 0x1
-#define TFT_DNS_F_TCP 0x2
+#define TFT_DNS_F_TRUNCATED 0x1 /* orig_len > len: the message was cut at TFT_DNS_MAX */
+#define TFT_DNS_F_TCP 0x2	/* came over TCP (length prefix stripped) */
 
+/* DNS source ports watched, 53 included (rodata dns_ports, set at load time). */
 #define TFT_MAX_DNS_PORTS 4
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct tft_tcp_event) == 56, "tft_tcp_event layout");
+_Static_assert(sizeof(struct tft_dns_event) == 56 + TFT_DNS_MAX, "tft_dns_event layout");
+_Static_assert(TFT_DNS_MAX >= 512 && TFT_DNS_MAX < 2048, "TFT_DNS_MAX bounds the copy mask");
 #endif
 
 #endif /* TFT_EVENTS_H */

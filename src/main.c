@@ -3,6 +3,7 @@
  * event loop, and tear down in reverse order.
  */
 #include <argp.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "flow_table.h"
 #include "output_stream.h"
 #include "privs.h"
+#include "resolver.h"
 
 #ifndef TFT_VERSION
 #define TFT_VERSION "0.0.0"
@@ -51,7 +53,14 @@ enum {
 	OPT_DIRECTION,
 	OPT_RING_SIZE,
 	OPT_CAPACITY,
+	OPT_DNS_PORT,
+	OPT_DNS_SERVER,
+	OPT_NO_DNS,
+	OPT_RESOLVE_WAIT,
 };
+
+#define DNS_PORT 53
+#define MAX_RESOLVE_WAIT_MS 60000
 
 static const struct argp_option options[] = {
     {"batch", 'b', NULL, 0,
@@ -71,6 +80,15 @@ static const struct argp_option options[] = {
     {"capacity", OPT_CAPACITY, "N", 0,
      "Flows kept in the table; the oldest go first (default 100000)", 2},
     {"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
+    {"no-resolve", 'n', NULL, 0, "No reverse (PTR) lookups; names seen in DNS answers still show",
+     3},
+    {"no-dns", OPT_NO_DNS, NULL, 0, "No names at all: neither DNS answers nor reverse lookups", 3},
+    {"dns-port", OPT_DNS_PORT, "LIST", 0,
+     "Also read DNS answers from these source ports, e.g. 5353 (up to 3 besides 53)", 3},
+    {"dns-server", OPT_DNS_SERVER, "ADDR[:PORT]", 0,
+     "Reverse lookups go to this server (IPv6: [ADDR]:PORT; default: /etc/resolv.conf)", 3},
+    {"resolve-wait", OPT_RESOLVE_WAIT, "MS", 0,
+     "Streaming: hold each line up to MS milliseconds for its names (default 0)", 3},
     {0},
 };
 
@@ -84,10 +102,19 @@ struct env {
 	size_t ring_bytes;
 	size_t capacity;
 	bool verbose;
+	uint16_t dns_ports[TFT_MAX_DNS_PORTS]; /* host order, 53 first */
+	size_t n_dns_ports;
+	struct resolver_server dns_server;
+	bool has_dns_server;
+	bool no_resolve;	  /* -n: no PTR lookups */
+	bool no_dns;		  /* --no-dns: no DNS records, no PTR lookups */
+	unsigned resolve_wait_ms; /* streaming: hold a line this long for its names */
 };
 
 static struct env env = {
     .capacity = DEFAULT_CAPACITY,
+    .dns_ports = {DNS_PORT},
+    .n_dns_ports = 1,
 };
 
 /* Strict unsigned parse: digits only, in [min, max]. */
@@ -105,6 +132,48 @@ static int parse_ull(const char *s, unsigned long long min, unsigned long long m
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/*
+ * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
+ * most TFT_MAX_DNS_PORTS in all since the BPF programs compare each one.
+ */
+static int parse_dns_ports(const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+	unsigned long long v;
+	char tok[16];
+	size_t n, i;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		if (!n || n >= sizeof(tok)) {
+			snprintf(err, errlen,
+				 "bad DNS port list \"%s\" (expected e.g. 5353 or 5353,5354)",
+				 list);
+			return -EINVAL;
+		}
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		if (parse_ull(tok, 1, 65535, &v)) {
+			snprintf(err, errlen, "bad DNS port \"%s\" (1 to 65535)", tok);
+			return -EINVAL;
+		}
+		for (i = 0; i < env.n_dns_ports && env.dns_ports[i] != v; i++)
+			;
+		if (i == env.n_dns_ports) {
+			if (env.n_dns_ports == TFT_MAX_DNS_PORTS) {
+				snprintf(err, errlen,
+					 "too many DNS ports in \"%s\" (at most %d besides 53)",
+					 list, TFT_MAX_DNS_PORTS - 1);
+				return -E2BIG;
+			}
+			env.dns_ports[env.n_dns_ports++] = (uint16_t)v;
+		}
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -165,6 +234,29 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'v':
 		env.verbose = true;
 		break;
+	case 'n':
+		env.no_resolve = true;
+		break;
+	case OPT_NO_DNS:
+		env.no_dns = true;
+		break;
+	case OPT_DNS_PORT:
+		if (parse_dns_ports(arg, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	case OPT_DNS_SERVER:
+		if (resolver_parse_server(arg, &env.dns_server))
+			argp_error(
+			    state,
+			    "bad DNS server \"%s\" (expected ADDR, ADDR:PORT or [IPv6]:PORT)", arg);
+		env.has_dns_server = true;
+		break;
+	case OPT_RESOLVE_WAIT:
+		if (parse_ull(arg, 0, MAX_RESOLVE_WAIT_MS, &v))
+			argp_error(state, "bad resolve wait \"%s\" (0 to %d milliseconds)", arg,
+				   MAX_RESOLVE_WAIT_MS);
+		env.resolve_wait_ms = (unsigned)v;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		break;
@@ -180,6 +272,10 @@ struct app {
 	struct capture *capture;
 	struct flow_table *table;
 	struct output_stream *out;
+	struct resolver *resolver; /* NULL with -n or --no-dns */
+	uint64_t dns_answers;	   /* DNS records passed on (not our own) */
+	uint64_t own_dns;	   /* DNS records of our own lookups, dropped */
+	uint64_t own_flows;	   /* c-ares TCP flows, dropped */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -195,14 +291,76 @@ static void stop(struct app *app, int code)
 	event_loop_stop(app->loop);
 }
 
+/*
+ * ==== Names: integration point ====================================================
+ * DNS records (capture's on_dns) and reverse-lookup answers (resolver's
+ * on_name) arrive here. The parser (dns_parse) and the address->names cache
+ * (dns_cache) plug in where marked INTEGRATE; this branch only filters our
+ * own traffic, asks for lookups and counts.
+ */
+static void on_dns(const struct tft_dns_event *ev, void *ctx)
+{
+	struct app *app = ctx;
+
+	/* Answers to our own PTR queries: never into the passive cache. */
+	if (resolver_owns_dns(app->resolver, ev)) {
+		app->own_dns++;
+		return;
+	}
+	app->dns_answers++;
+	/*
+	 * INTEGRATE: dns_parse(ev->msg, ev->len) (ev->flags & TFT_DNS_F_TRUNCATED:
+	 * the message was cut at TFT_DNS_MAX, parse what is whole), then for each
+	 * (address, name, ttl) of A/AAAA/CNAME: dns_cache_put(..., source "dns"),
+	 * and refresh the rows of flows to that address already shown.
+	 */
+}
+
+static void on_name(uint8_t family, const uint8_t addr[16], const char *name, size_t len,
+		    int status, void *ctx)
+{
+	(void)family;
+	(void)addr;
+	(void)name;
+	(void)len;
+	(void)status;
+	(void)ctx;
+	/*
+	 * INTEGRATE: name ? dns_cache_put(family, addr, name, len, source "ptr")
+	 * : dns_cache_put_negative(family, addr) (NXDOMAIN, timeout, bad reply:
+	 * status says which); then refresh rows for addr.
+	 */
+}
+
+/* A new flow: ask for the names of both ends. */
+static void names_request(struct app *app, const struct tft_flow *f)
+{
+	if (!app->resolver)
+		return;
+	/* INTEGRATE: skip addresses the cache already holds (positive or negative). */
+	resolver_lookup(app->resolver, f->key.family, f->key.saddr);
+	resolver_lookup(app->resolver, f->key.family, f->key.daddr);
+}
+/* ==== end of the names integration point ========================================== */
+
 static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 {
 	struct app *app = ctx;
 	const struct tft_flow *f = NULL;
 	enum tft_flow_change change;
 
+	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
+	if (app->resolver && (ev->flags & (TFT_TCP_SYN | TFT_TCP_ACK)) == TFT_TCP_SYN &&
+	    resolver_owns_flow(app->resolver, ev->family, ev->saddr, ntohs(ev->sport))) {
+		app->own_flows++;
+		return;
+	}
 	change = flow_table_apply(app->table, ev, &f);
-	if (change == TFT_CHANGE_NONE || !filter_match(&env.filter, f))
+	if (change == TFT_CHANGE_NONE)
+		return;
+	if (change == TFT_CHANGE_NEW)
+		names_request(app, f);
+	if (!filter_match(&env.filter, f))
 		return;
 	/* After --count new flows, updates of those flows still print until exit. */
 	if (change == TFT_CHANGE_NEW) {
@@ -300,6 +458,27 @@ static void print_summary(const struct app *app)
 		(unsigned long long)s->refused,
 		(unsigned long long)flow_table_unanswered(app->table),
 		(unsigned long long)capture_lost(app->capture), (unsigned long long)s->evicted);
+	if (env.no_dns)
+		return;
+	if (app->resolver) {
+		const struct resolver_stats *r = resolver_stats(app->resolver);
+
+		fprintf(stderr,
+			"tcpflowtop: %llu reverse lookups (%llu failed, %llu timed out, %llu in "
+			"flight, "
+			"%llu not queued), ",
+			(unsigned long long)r->started, (unsigned long long)r->failed,
+			(unsigned long long)r->timeouts, (unsigned long long)r->in_flight,
+			(unsigned long long)r->dropped);
+	} else {
+		fprintf(stderr, "tcpflowtop: reverse lookups off, ");
+	}
+	fprintf(stderr,
+		"%llu DNS answers seen (%llu truncated); own DNS traffic ignored: %llu answers, "
+		"%llu flows\n",
+		(unsigned long long)app->dns_answers,
+		(unsigned long long)capture_counter(app->capture, TFT_CNT_DNS_TRUNC),
+		(unsigned long long)app->own_dns, (unsigned long long)app->own_flows);
 }
 
 static int resolve_cgroup(char *buf, size_t size)
@@ -363,7 +542,7 @@ int main(int argc, char **argv)
 	app.exit_code = 0;
 	app.loop = event_loop_new();
 	app.table = flow_table_new(env.capacity);
-	app.out = output_stream_new(STDOUT_FILENO, env.format);
+	app.out = output_stream_new(stdout, env.format);
 	if (!app.loop || !app.table || !app.out) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		app.exit_code = 1;
@@ -373,7 +552,9 @@ int main(int argc, char **argv)
 	copts.cgroup_path = cgroup;
 	copts.ring_bytes = env.ring_bytes;
 	copts.verbose = env.verbose;
-	app.capture = capture_new(&copts, on_tcp, NULL, &app, err, sizeof(err));
+	copts.dns_ports = env.dns_ports;
+	copts.n_dns_ports = env.no_dns ? 0 : env.n_dns_ports;
+	app.capture = capture_new(&copts, on_tcp, on_dns, &app, err, sizeof(err));
 	if (!app.capture) {
 		fprintf(stderr, "tcpflowtop: %s\n", err);
 		app.exit_code = 1;
@@ -404,6 +585,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (!env.no_dns && !env.no_resolve) {
+		struct resolver_opts ropts = {
+		    .server = env.has_dns_server ? &env.dns_server : NULL,
+		};
+
+		app.resolver = resolver_new(app.loop, &ropts, on_name, &app, err, sizeof(err));
+		if (!app.resolver)
+			fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
+	}
+
 	/* The header goes out only once the programs are attached: scripts may wait for it. */
 	output_stream_header(app.out);
 	output_stream_flush(app.out);
@@ -418,6 +609,8 @@ int main(int argc, char **argv)
 	print_summary(&app);
 
 cleanup:
+	/* First: ares_destroy fires callbacks and closes sockets still in the loop. */
+	resolver_free(app.resolver);
 	capture_free(app.capture);
 	if (app.stop_fd >= 0)
 		close(app.stop_fd);

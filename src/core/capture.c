@@ -5,6 +5,7 @@
  * they are file descriptors, so nothing stays attached when the process dies.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,6 +128,12 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		goto fail;
 	}
 
+	if (opts->n_dns_ports > TFT_MAX_DNS_PORTS) {
+		e = EINVAL;
+		set_err(err, errlen, "at most %d DNS ports", TFT_MAX_DNS_PORTS);
+		goto fail;
+	}
+
 	c->skel = tcpflow_bpf__open();
 	if (!c->skel) {
 		e = errno;
@@ -135,6 +142,11 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	}
 	/* Wake the reader early once a quarter of the ring (at most 64 KiB) is pending. */
 	c->skel->rodata->wakeup_bytes = ring / 4 < 65536 ? (__u32)(ring / 4) : 65536;
+	/* Network order, as the programs compare them; the count lets the verifier prune. */
+	for (size_t i = 0; i < TFT_MAX_DNS_PORTS; i++)
+		c->skel->rodata->dns_ports[i] =
+		    i < opts->n_dns_ports ? htons(opts->dns_ports[i]) : 0;
+	c->skel->rodata->dns_port_count = (__u32)opts->n_dns_ports;
 	e = -bpf_map__set_max_entries(c->skel->maps.events, (__u32)ring);
 	if (e) {
 		set_err(err, errlen, "sizing the ring buffer failed: %s", strerror(e));

@@ -15,6 +15,13 @@ struct capture_opts {
 	const char *cgroup_path; /* a cgroup v2 directory to attach to */
 	size_t ring_bytes;	 /* power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT */
 	bool verbose;		 /* let libbpf's debug messages through to stderr */
+	/*
+	 * Source ports whose UDP (and one-segment TCP) DNS responses are
+	 * forwarded, host order, at most TFT_MAX_DNS_PORTS (53 is not implied:
+	 * list it). Borrowed. n_dns_ports 0: no DNS records at all.
+	 */
+	const uint16_t *dns_ports;
+	size_t n_dns_ports;
 };
 
 /* Valid only during the call: copy what outlives it. */

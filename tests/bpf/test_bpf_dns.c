@@ -1,0 +1,396 @@
+/*
+ * DNS forwarding of the real cgroup_skb programs, run on crafted packets with
+ * BPF_PROG_TEST_RUN (loaded, never attached): UDP responses over IPv4 and
+ * IPv6 from port 53 and from an extra --dns-port, a TCP response in one
+ * segment, and everything that must forward nothing (a query, other ports, a
+ * split TCP message, a segment without PSH). An oversize answer is cut at
+ * TFT_DNS_MAX, flagged and counted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "t.h"
+#include "tft_events.h"
+#include "tcpflow.skel.h"
+
+#define DNS_ALT_PORT 5353
+
+static struct tcpflow_bpf *skel;
+static struct ring_buffer *rb;
+
+/* Records read back from the ring buffer by the last run. */
+static struct tft_dns_event got_dns[4];
+static int n_dns, n_tcp, n_other;
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const uint8_t *type = data;
+
+	(void)ctx;
+	if (*type == TFT_REC_DNS && size >= sizeof(struct tft_dns_event)) {
+		if (n_dns < 4)
+			memcpy(&got_dns[n_dns], data, sizeof(got_dns[0]));
+		n_dns++;
+	} else if (*type == TFT_REC_TCP) {
+		n_tcp++;
+	} else {
+		n_other++;
+	}
+	return 0;
+}
+
+static size_t put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return 2;
+}
+
+/* A DNS message: header, one question, one A answer, then filler to total bytes. */
+static size_t make_dns(uint8_t *m, size_t total, int response)
+{
+	static const uint8_t qname[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
+	size_t n = 0;
+
+	n += put16(m + n, 0x1234);
+	n += put16(m + n, response ? 0x8180 : 0x0100);
+	n += put16(m + n, 1); /* qdcount */
+	n += put16(m + n, response ? 1 : 0);
+	n += put16(m + n, 0);
+	n += put16(m + n, 0);
+	memcpy(m + n, qname, sizeof(qname));
+	n += sizeof(qname);
+	n += put16(m + n, 1); /* A */
+	n += put16(m + n, 1); /* IN */
+	if (response) {
+		n += put16(m + n, 0xc00c);
+		n += put16(m + n, 1);
+		n += put16(m + n, 1);
+		n += put16(m + n, 0);
+		n += put16(m + n, 300);
+		n += put16(m + n, 4);
+		m[n++] = 127;
+		m[n++] = 0;
+		m[n++] = 0;
+		m[n++] = 7;
+	}
+	while (n < total) { /* filler, distinct per offset so a misplaced copy shows */
+		m[n] = (uint8_t)(n * 7 + 3);
+		n++;
+	}
+	return n;
+}
+
+struct pkt {
+	uint8_t buf[2048];
+	size_t len;
+};
+
+static const uint8_t v4_src[4] = {127, 0, 0, 53};
+static const uint8_t v4_dst[4] = {127, 0, 0, 1};
+static const uint8_t v6_src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x53};
+static const uint8_t v6_dst[16] = {[15] = 1};
+
+static size_t eth(uint8_t *p, uint16_t proto)
+{
+	memset(p, 0, 12);
+	p[0] = 0x02; /* locally administered unicast */
+	p[6] = 0x02;
+	put16(p + 12, proto);
+	return ETH_HLEN;
+}
+
+static size_t ipv4(uint8_t *p, uint8_t proto, size_t l4len)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	put16(p + 2, (uint16_t)(20 + l4len));
+	p[8] = 64;
+	p[9] = proto;
+	memcpy(p + 12, v4_src, 4);
+	memcpy(p + 16, v4_dst, 4);
+	return 20;
+}
+
+static size_t ipv6(uint8_t *p, uint8_t proto, size_t l4len)
+{
+	memset(p, 0, 40);
+	p[0] = 0x60;
+	put16(p + 4, (uint16_t)l4len);
+	p[6] = proto;
+	p[7] = 64;
+	memcpy(p + 8, v6_src, 16);
+	memcpy(p + 24, v6_dst, 16);
+	return 40;
+}
+
+static size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, const uint8_t *msg, size_t mlen)
+{
+	put16(p, sport);
+	put16(p + 2, dport);
+	put16(p + 4, (uint16_t)(8 + mlen));
+	put16(p + 6, 0);
+	memcpy(p + 8, msg, mlen);
+	return 8 + mlen;
+}
+
+/* A TCP segment with ACK|flags; when prefix >= 0 it is written before msg. */
+static size_t tcp(uint8_t *p, uint16_t sport, uint16_t dport, uint8_t flags, int prefix,
+		  const uint8_t *msg, size_t mlen)
+{
+	size_t n = 20;
+
+	memset(p, 0, 20);
+	put16(p, sport);
+	put16(p + 2, dport);
+	p[4] = 0x11; /* seq */
+	p[12] = 5 << 4;
+	p[13] = flags;
+	put16(p + 14, 65535);
+	if (prefix >= 0)
+		n += put16(p + n, (uint16_t)prefix);
+	memcpy(p + n, msg, mlen);
+	return n + mlen;
+}
+
+static void udp4_pkt(struct pkt *k, uint16_t sport, const uint8_t *msg, size_t mlen)
+{
+	size_t n = eth(k->buf, ETH_P_IP);
+
+	n += ipv4(k->buf + n, IPPROTO_UDP, 8 + mlen);
+	n += udp(k->buf + n, sport, 40000, msg, mlen);
+	k->len = n;
+}
+
+static void udp6_pkt(struct pkt *k, uint16_t sport, const uint8_t *msg, size_t mlen)
+{
+	size_t n = eth(k->buf, ETH_P_IPV6);
+
+	n += ipv6(k->buf + n, IPPROTO_UDP, 8 + mlen);
+	n += udp(k->buf + n, sport, 40000, msg, mlen);
+	k->len = n;
+}
+
+static void tcp4_pkt(struct pkt *k, uint16_t sport, uint8_t flags, int prefix, const uint8_t *msg,
+		     size_t mlen)
+{
+	size_t n = eth(k->buf, ETH_P_IP);
+	size_t l4 = 20 + (prefix >= 0 ? 2 : 0) + mlen;
+
+	n += ipv4(k->buf + n, IPPROTO_TCP, l4);
+	n += tcp(k->buf + n, sport, 40001, flags, prefix, msg, mlen);
+	k->len = n;
+}
+
+static void tcp6_pkt(struct pkt *k, uint16_t sport, uint8_t flags, int prefix, const uint8_t *msg,
+		     size_t mlen)
+{
+	size_t n = eth(k->buf, ETH_P_IPV6);
+	size_t l4 = 20 + (prefix >= 0 ? 2 : 0) + mlen;
+
+	n += ipv6(k->buf + n, IPPROTO_TCP, l4);
+	n += tcp(k->buf + n, sport, 40001, flags, prefix, msg, mlen);
+	k->len = n;
+}
+
+/* Runs one program on the packet and reads back what it queued. */
+static void run(struct bpf_program *prog, const struct pkt *k, const char *name)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = k->buf, .data_size_in = (__u32)k->len,
+		    .repeat = 1);
+	int err;
+
+	n_dns = n_tcp = n_other = 0;
+	memset(got_dns, 0, sizeof(got_dns));
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	CHECK_EQ(err, 0, name);
+	CHECK_EQ(opts.retval, 1, name);
+	ring_buffer__consume(rb);
+}
+
+static uint64_t counter(enum tft_counter idx)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t vals[ncpus > 0 ? ncpus : 1], sum = 0;
+	__u32 key = idx;
+	int i;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals) < 0)
+		return 0;
+	for (i = 0; i < ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook, uint8_t flags,
+		      uint16_t sport, const char *name)
+{
+	const struct tft_dns_event *ev = &got_dns[0];
+	size_t want = mlen < TFT_DNS_MAX ? mlen : TFT_DNS_MAX;
+
+	CHECK_EQ(n_dns, 1, name);
+	CHECK_EQ(n_tcp, 0, name);
+	if (n_dns != 1)
+		return;
+	CHECK_EQ(ev->type, TFT_REC_DNS, name);
+	CHECK_EQ(ev->family, family, name);
+	CHECK_EQ(ev->hook, hook, name);
+	CHECK_EQ(ev->flags, flags, name);
+	CHECK_EQ(ev->len, want, name);
+	CHECK_EQ(ev->orig_len, mlen, name);
+	CHECK_EQ(ntohs(ev->sport), sport, name);
+	CHECK_EQ(ev->reserved, 0, name);
+	CHECK(memcmp(ev->msg, msg, want) == 0, name);
+	if (family == 4) {
+		CHECK(memcmp(ev->saddr, v4_src, 4) == 0, name);
+		CHECK(memcmp(ev->daddr, v4_dst, 4) == 0, name);
+		CHECK(ev->saddr[4] == 0 && ev->daddr[15] == 0, name);
+	} else {
+		CHECK(memcmp(ev->saddr, v6_src, 16) == 0, name);
+		CHECK(memcmp(ev->daddr, v6_dst, 16) == 0, name);
+	}
+}
+
+int main(void)
+{
+	struct bpf_program *in, *out;
+	uint8_t msg[1400], big[1400], query[128];
+	size_t mlen, qlen, blen;
+	struct pkt k;
+	uint64_t trunc0;
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: needs root to load BPF programs\n");
+		return T_SKIP;
+	}
+	skel = tcpflow_bpf__open();
+	CHECK(skel != NULL, "open");
+	if (!skel)
+		return t_done();
+	skel->rodata->dns_ports[0] = htons(53);
+	skel->rodata->dns_ports[1] = htons(DNS_ALT_PORT);
+	skel->rodata->dns_port_count = 2;
+	bpf_map__set_max_entries(skel->maps.events, 1 << 20);
+	err = tcpflow_bpf__load(skel);
+	CHECK_EQ(err, 0, "load");
+	if (err)
+		goto out;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
+	CHECK(rb != NULL, "ring_buffer__new");
+	if (!rb)
+		goto out;
+	in = skel->progs.tft_ingress;
+	out = skel->progs.tft_egress;
+
+	mlen = make_dns(msg, 60, 1);
+	qlen = make_dns(query, 29, 0);
+	blen = make_dns(big, sizeof(big), 1);
+
+	/* UDP over IPv4 from 53, both hooks. */
+	udp4_pkt(&k, 53, msg, mlen);
+	run(in, &k, "udp4 ingress");
+	check_one(msg, mlen, 4, TFT_HOOK_INGRESS, 0, 53, "udp4 ingress");
+	run(out, &k, "udp4 egress");
+	check_one(msg, mlen, 4, TFT_HOOK_EGRESS, 0, 53, "udp4 egress");
+
+	/* The extra port given at load time. */
+	udp4_pkt(&k, DNS_ALT_PORT, msg, mlen);
+	run(in, &k, "udp4 alt port");
+	check_one(msg, mlen, 4, TFT_HOOK_INGRESS, 0, DNS_ALT_PORT, "udp4 alt port");
+
+	/* UDP over IPv6. */
+	udp6_pkt(&k, 53, msg, mlen);
+	run(in, &k, "udp6 ingress");
+	check_one(msg, mlen, 6, TFT_HOOK_INGRESS, 0, 53, "udp6 ingress");
+	udp6_pkt(&k, DNS_ALT_PORT, msg, mlen);
+	run(out, &k, "udp6 egress alt port");
+	check_one(msg, mlen, 6, TFT_HOOK_EGRESS, 0, DNS_ALT_PORT, "udp6 egress alt port");
+
+	/* TCP, the whole message in one segment after its length prefix. */
+	tcp4_pkt(&k, 53, TFT_TCP_ACK | TFT_TCP_PSH, (int)mlen, msg, mlen);
+	run(in, &k, "tcp4");
+	check_one(msg, mlen, 4, TFT_HOOK_INGRESS, TFT_DNS_F_TCP, 53, "tcp4");
+	tcp6_pkt(&k, DNS_ALT_PORT, TFT_TCP_ACK | TFT_TCP_PSH, (int)mlen, msg, mlen);
+	run(out, &k, "tcp6");
+	check_one(msg, mlen, 6, TFT_HOOK_EGRESS, TFT_DNS_F_TCP, DNS_ALT_PORT, "tcp6");
+
+	/* Nothing forwarded: a query, other ports, DNS going *to* port 53. */
+	udp4_pkt(&k, 53, query, qlen);
+	run(in, &k, "udp4 query");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "udp4 query: no event");
+	udp6_pkt(&k, 53, query, qlen);
+	run(out, &k, "udp6 query");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "udp6 query: no event");
+	udp4_pkt(&k, 1234, msg, mlen);
+	run(in, &k, "udp4 other port");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "udp4 other port: no event");
+	udp6_pkt(&k, 5354, msg, mlen);
+	run(in, &k, "udp6 other port");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "udp6 other port: no event");
+	tcp4_pkt(&k, 443, TFT_TCP_ACK | TFT_TCP_PSH, (int)mlen, msg, mlen);
+	run(in, &k, "tcp4 other port");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "tcp4 other port: no event");
+	tcp4_pkt(&k, 53, TFT_TCP_ACK | TFT_TCP_PSH, (int)qlen, query, qlen);
+	run(in, &k, "tcp4 query");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "tcp4 query: no event");
+	/* The prefix announces more than this segment holds: the message is split. */
+	tcp4_pkt(&k, 53, TFT_TCP_ACK | TFT_TCP_PSH, (int)mlen + 100, msg, mlen);
+	run(in, &k, "tcp4 split");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "tcp4 split: no event");
+	tcp4_pkt(&k, 53, TFT_TCP_ACK, (int)mlen, msg, mlen);
+	run(in, &k, "tcp4 no psh");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "tcp4 no PSH: no event");
+	tcp4_pkt(&k, 53, TFT_TCP_ACK, -1, msg, 0);
+	run(in, &k, "tcp4 bare ack");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "tcp4 bare ACK: no event");
+	/* A SYN-ACK from port 53 is still a TCP record, not DNS. */
+	tcp4_pkt(&k, 53, TFT_TCP_SYN | TFT_TCP_ACK, -1, msg, 0);
+	run(in, &k, "tcp4 synack from 53");
+	CHECK_EQ(n_dns, 0, "synack from 53: no dns");
+	CHECK_EQ(n_tcp, 1, "synack from 53: tcp record");
+	/* Shorter than a DNS header. */
+	udp4_pkt(&k, 53, msg, 11);
+	run(in, &k, "udp4 runt");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "udp4 runt: no event");
+
+	/* Oversize: cut at TFT_DNS_MAX, flagged, counted. */
+	trunc0 = counter(TFT_CNT_DNS_TRUNC);
+	udp4_pkt(&k, 53, big, blen);
+	run(in, &k, "udp4 big");
+	check_one(big, blen, 4, TFT_HOOK_INGRESS, TFT_DNS_F_TRUNCATED, 53, "udp4 big");
+	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 1, "trunc counted");
+	udp6_pkt(&k, 53, big, blen);
+	run(out, &k, "udp6 big");
+	check_one(big, blen, 6, TFT_HOOK_EGRESS, TFT_DNS_F_TRUNCATED, 53, "udp6 big");
+	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 2, "trunc counted twice");
+	/* Exactly TFT_DNS_MAX bytes: whole, not flagged. */
+	udp4_pkt(&k, 53, big, TFT_DNS_MAX);
+	run(in, &k, "udp4 max");
+	check_one(big, TFT_DNS_MAX, 4, TFT_HOOK_INGRESS, 0, 53, "udp4 exactly max");
+	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 2, "max not counted");
+	/* The UDP header claims more than the packet holds: what is there, flagged. */
+	udp4_pkt(&k, 53, msg, mlen);
+	put16(k.buf + ETH_HLEN + 20 + 4, (uint16_t)(8 + mlen + 40));
+	run(in, &k, "udp4 short packet");
+	CHECK_EQ(n_dns, 1, "udp4 short packet: event");
+	if (n_dns == 1) {
+		CHECK_EQ(got_dns[0].len, mlen, "short packet len");
+		CHECK_EQ(got_dns[0].orig_len, mlen + 40, "short packet orig_len");
+		CHECK_EQ(got_dns[0].flags, TFT_DNS_F_TRUNCATED, "short packet flagged");
+	}
+	CHECK_EQ(counter(TFT_CNT_RB_FULL), 0, "no ring buffer loss");
+
+out:
+	ring_buffer__free(rb);
+	tcpflow_bpf__destroy(skel);
+	return t_done();
+}
