@@ -23,6 +23,7 @@
 #include "flow_table.h"
 #include "output_stream.h"
 #include "privs.h"
+#include "names.h"
 #include "resolver.h"
 
 #ifndef TFT_VERSION
@@ -272,10 +273,7 @@ struct app {
 	struct capture *capture;
 	struct flow_table *table;
 	struct output_stream *out;
-	struct resolver *resolver; /* NULL with -n or --no-dns */
-	uint64_t dns_answers;	   /* DNS records passed on (not our own) */
-	uint64_t own_dns;	   /* DNS records of our own lookups, dropped */
-	uint64_t own_flows;	   /* c-ares TCP flows, dropped */
+	struct names *names; /* NULL with --no-dns */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -291,57 +289,21 @@ static void stop(struct app *app, int code)
 	event_loop_stop(app->loop);
 }
 
-/*
- * ==== Names: integration point ====================================================
- * DNS records (capture's on_dns) and reverse-lookup answers (resolver's
- * on_name) arrive here. The parser (dns_parse) and the address->names cache
- * (dns_cache) plug in where marked INTEGRATE; this branch only filters our
- * own traffic, asks for lookups and counts.
- */
 static void on_dns(const struct tft_dns_event *ev, void *ctx)
 {
 	struct app *app = ctx;
 
-	/* Answers to our own PTR queries: never into the passive cache. */
-	if (resolver_owns_dns(app->resolver, ev)) {
-		app->own_dns++;
-		return;
-	}
-	app->dns_answers++;
-	/*
-	 * INTEGRATE: dns_parse(ev->msg, ev->len) (ev->flags & TFT_DNS_F_TRUNCATED:
-	 * the message was cut at TFT_DNS_MAX, parse what is whole), then for each
-	 * (address, name, ttl) of A/AAAA/CNAME: dns_cache_put(..., source "dns"),
-	 * and refresh the rows of flows to that address already shown.
-	 */
+	if (app->names)
+		names_on_dns(app->names, ev);
 }
 
-static void on_name(uint8_t family, const uint8_t addr[16], const char *name, size_t len,
-		    int status, void *ctx)
+/* Names for the stream: never asks the resolver (new flows already did). */
+static const struct dns_names *stream_names(void *ctx, uint8_t family, const uint8_t *addr)
 {
-	(void)family;
-	(void)addr;
-	(void)name;
-	(void)len;
-	(void)status;
-	(void)ctx;
-	/*
-	 * INTEGRATE: name ? dns_cache_put(family, addr, name, len, source "ptr")
-	 * : dns_cache_put_negative(family, addr) (NXDOMAIN, timeout, bad reply:
-	 * status says which); then refresh rows for addr.
-	 */
-}
+	struct app *app = ctx;
 
-/* A new flow: ask for the names of both ends. */
-static void names_request(struct app *app, const struct tft_flow *f)
-{
-	if (!app->resolver)
-		return;
-	/* INTEGRATE: skip addresses the cache already holds (positive or negative). */
-	resolver_lookup(app->resolver, f->key.family, f->key.saddr);
-	resolver_lookup(app->resolver, f->key.family, f->key.daddr);
+	return app->names ? names_get(app->names, family, addr, false) : NULL;
 }
-/* ==== end of the names integration point ========================================== */
 
 static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 {
@@ -350,16 +312,16 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	enum tft_flow_change change;
 
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
-	if (app->resolver && (ev->flags & (TFT_TCP_SYN | TFT_TCP_ACK)) == TFT_TCP_SYN &&
-	    resolver_owns_flow(app->resolver, ev->family, ev->saddr, ntohs(ev->sport))) {
-		app->own_flows++;
+	if (app->names && names_is_own_tcp(app->names, ev))
 		return;
-	}
 	change = flow_table_apply(app->table, ev, &f);
 	if (change == TFT_CHANGE_NONE)
 		return;
-	if (change == TFT_CHANGE_NEW)
-		names_request(app, f);
+	if (change == TFT_CHANGE_NEW && app->names) {
+		/* Misses start reverse lookups now, so names are there when shown. */
+		names_get(app->names, f->key.family, f->key.saddr, true);
+		names_get(app->names, f->key.family, f->key.daddr, true);
+	}
 	if (!filter_match(&env.filter, f))
 		return;
 	/* After --count new flows, updates of those flows still print until exit. */
@@ -458,27 +420,34 @@ static void print_summary(const struct app *app)
 		(unsigned long long)s->refused,
 		(unsigned long long)flow_table_unanswered(app->table),
 		(unsigned long long)capture_lost(app->capture), (unsigned long long)s->evicted);
-	if (env.no_dns)
-		return;
-	if (app->resolver) {
-		const struct resolver_stats *r = resolver_stats(app->resolver);
+	if (app->names) {
+		struct names_stats n;
 
-		fprintf(stderr,
-			"tcpflowtop: %llu reverse lookups (%llu failed, %llu timed out, %llu in "
-			"flight, "
-			"%llu not queued), ",
-			(unsigned long long)r->started, (unsigned long long)r->failed,
-			(unsigned long long)r->timeouts, (unsigned long long)r->in_flight,
-			(unsigned long long)r->dropped);
-	} else {
-		fprintf(stderr, "tcpflowtop: reverse lookups off, ");
+		names_stats(app->names, &n);
+		fprintf(
+		    stderr,
+		    "tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated), "
+		    "cache %llu addresses, hit rate %llu%% of %llu; ",
+		    (unsigned long long)n.answers, (unsigned long long)n.malformed,
+		    (unsigned long long)capture_counter(app->capture, TFT_CNT_DNS_TRUNC),
+		    (unsigned long long)n.cache.entries,
+		    (unsigned long long)(n.asked ? n.asked_hits * 100 / n.asked : 0),
+		    (unsigned long long)n.asked);
+		if (n.reverse_on)
+			fprintf(stderr,
+				"reverse lookups %llu (%llu named, %llu failed, %llu timed out, "
+				"%llu in flight, %llu not queued); ",
+				(unsigned long long)n.reverse.started,
+				(unsigned long long)n.reverse.done,
+				(unsigned long long)n.reverse.failed,
+				(unsigned long long)n.reverse.timeouts,
+				(unsigned long long)n.reverse.in_flight,
+				(unsigned long long)n.reverse.dropped);
+		else
+			fprintf(stderr, "reverse lookups off; ");
+		fprintf(stderr, "own DNS traffic ignored: %llu answers, %llu flows\n",
+			(unsigned long long)n.own_dns, (unsigned long long)n.own_flows);
 	}
-	fprintf(stderr,
-		"%llu DNS answers seen (%llu truncated); own DNS traffic ignored: %llu answers, "
-		"%llu flows\n",
-		(unsigned long long)app->dns_answers,
-		(unsigned long long)capture_counter(app->capture, TFT_CNT_DNS_TRUNC),
-		(unsigned long long)app->own_dns, (unsigned long long)app->own_flows);
 }
 
 static int resolve_cgroup(char *buf, size_t size)
@@ -542,7 +511,7 @@ int main(int argc, char **argv)
 	app.exit_code = 0;
 	app.loop = event_loop_new();
 	app.table = flow_table_new(env.capacity);
-	app.out = output_stream_new(stdout, env.format);
+	app.out = output_stream_new(STDOUT_FILENO, env.format);
 	if (!app.loop || !app.table || !app.out) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		app.exit_code = 1;
@@ -585,14 +554,21 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (!env.no_dns && !env.no_resolve) {
-		struct resolver_opts ropts = {
+	if (!env.no_dns) {
+		struct names_opts nopts = {
+		    .passive = true,
+		    .reverse = !env.no_resolve,
 		    .server = env.has_dns_server ? &env.dns_server : NULL,
 		};
 
-		app.resolver = resolver_new(app.loop, &ropts, on_name, &app, err, sizeof(err));
-		if (!app.resolver)
-			fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
+		app.names = names_new(app.loop, &nopts, NULL, &app, err, sizeof(err));
+		if (!app.names) {
+			fprintf(stderr, "tcpflowtop: names off: %s\n", strerror(errno));
+		} else {
+			if (err[0])
+				fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
+			output_stream_set_names(app.out, stream_names, &app);
+		}
 	}
 
 	/* The header goes out only once the programs are attached: scripts may wait for it. */
@@ -610,7 +586,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	/* First: ares_destroy fires callbacks and closes sockets still in the loop. */
-	resolver_free(app.resolver);
+	names_free(app.names);
 	capture_free(app.capture);
 	if (app.stop_fd >= 0)
 		close(app.stop_fd);

@@ -84,7 +84,7 @@ if grep -q ",$DNS_PORT," "$TMP/out.csv"; then fail "tcpflowtop's own DNS flow sh
 grep -q "query\[PTR\] 1.0.0.127.in-addr.arpa" "$TMP/dnsmasq.log" || fail "no PTR query reached dnsmasq"
 
 summary=$(grep "reverse lookups" "$TMP/err.txt") || fail "no resolver summary"
-lookups=$(sed -n 's/.*: \([0-9]*\) reverse lookups.*/\1/p' <<<"$summary")
+lookups=$(sed -n 's/.*reverse lookups \([0-9]*\) .*/\1/p' <<<"$summary")
 answers=$(sed -n 's/.* \([0-9]*\) DNS answers seen.*/\1/p' <<<"$summary")
 own_answers=$(sed -n 's/.*ignored: \([0-9]*\) answers.*/\1/p' <<<"$summary")
 own_flows=$(sed -n 's/.* \([0-9]*\) flows$/\1/p' <<<"$summary")

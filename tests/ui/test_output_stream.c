@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "name_escape.h"
 #include "output_stream.h"
 #include "t.h"
 
@@ -65,12 +66,12 @@ static void test_csv(void)
 	render(OUTPUT_CSV, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 1);
 	CHECK(strncmp(buf,
 		      "time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
-		      "syn_retrans,handshake_ms\n",
+		      "syn_retrans,handshake_ms,src_names,dst_names\n",
 		      strlen("time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,"
-			     "state,syn_retrans,handshake_ms\n")) == 0,
+			     "state,syn_retrans,handshake_ms,src_names,dst_names\n")) == 0,
 	      "csv header");
 	second = strchr(buf, '\n') + 1;
-	CHECK_EQ(split(second, fields, 20), 12, "12 csv fields");
+	CHECK_EQ(split(second, fields, 20), 12, "12 non-empty csv fields (no names)");
 	CHECK(strlen(fields[0]) == 27 && fields[0][10] == 'T' && fields[0][26] == 'Z',
 	      "RFC 3339 UTC time with microseconds");
 	CHECK_STR(fields[1], "new", "event");
@@ -89,7 +90,7 @@ static void test_csv(void)
 	f.answer_ns = 0;
 	render(OUTPUT_CSV, &f, TFT_CHANGE_RETRANS, buf, sizeof(buf), 0);
 	CHECK(strstr(buf, ",retrans,7,") != NULL, "retrans event");
-	CHECK(strstr(buf, ",pending,2,\n") != NULL, "empty handshake while pending");
+	CHECK(strstr(buf, ",pending,2,,,\n") != NULL, "empty handshake and names while pending");
 }
 
 static void test_json(void)
@@ -103,13 +104,14 @@ static void test_json(void)
 	CHECK(strstr(buf, "\"id\":7,") != NULL, "id");
 	CHECK(strstr(buf, "\"src_addr\":\"2001:db8::1\",\"src_port\":40000") != NULL, "src");
 	CHECK(strstr(buf, "\"state\":\"accepted\"") != NULL, "state");
-	CHECK(strstr(buf, "\"handshake_ms\":1.234}") != NULL, "handshake number");
+	CHECK(strstr(buf, "\"handshake_ms\":1.234,\"src_names\":[],\"dst_names\":[]}") != NULL,
+	      "handshake number, empty names");
 	CHECK_EQ(strchr(buf, '\n') - buf + 1, (long long)strlen(buf), "exactly one line");
 
 	f.state = TFT_STATE_PENDING;
 	render(OUTPUT_JSON, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 0);
 	CHECK(strstr(buf, "\"type\":\"flow\"") != NULL, "flow record");
-	CHECK(strstr(buf, "\"handshake_ms\":null}") != NULL, "null while pending");
+	CHECK(strstr(buf, "\"handshake_ms\":null,") != NULL, "null while pending");
 }
 
 static void test_text(void)
@@ -127,8 +129,8 @@ static void test_text(void)
 	line = strchr(buf, '\n') + 1;
 	CHECK(line[2] == ':' && line[5] == ':' && line[8] == '.', "HH:MM:SS.mmm");
 	CHECK(strstr(line, " new ") && strstr(line, " out ") && strstr(line, " 127.0.0.1 ") &&
-		      strstr(line, " 127.0.0.2 ") && strstr(line, " accepted ") &&
-		      strstr(line, " 1.234\n"),
+		  strstr(line, " 127.0.0.2 ") && strstr(line, " accepted ") &&
+		  strstr(line, " 1.234 - -\n"),
 	      "text fields");
 }
 
@@ -160,6 +162,103 @@ static void test_write_error(void)
 	fclose(full);
 }
 
+/* Names: a real cache provides them; hostile bytes must come out safe. */
+static struct dns_cache *cache;
+
+static const struct dns_names *cache_names(void *ctx, uint8_t family, const uint8_t *addr)
+{
+	const struct dns_names *out = NULL;
+
+	(void)ctx;
+	return dns_cache_lookup(cache, family, addr, 1, &out) == TFT_DNS_HIT ? out : NULL;
+}
+
+static void render_names(enum output_format fmt, const struct tft_flow *f, char *buf, size_t size)
+{
+	FILE *tmp = tmpfile();
+	struct output_stream *o = output_stream_new(fileno(tmp), fmt);
+	size_t n;
+
+	output_stream_set_names(o, cache_names, NULL);
+	output_stream_flow(o, f, TFT_CHANGE_NEW, f->syn_ns);
+	output_stream_free(o);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+}
+
+static void test_names(void)
+{
+	static const char evil[] = "\x1b]0;pwned\x07=cmd|' /C calc'!A0";
+	struct tft_flow f = sample();
+	char buf[8192];
+
+	cache = dns_cache_new(16, 65536, 60, 3600);
+	dns_cache_add(cache, 6, f.key.daddr, "www.example.test", 16, TFT_NAME_DNS, 60, 1);
+	dns_cache_add(cache, 6, f.key.daddr, "cdn.example.test", 16, TFT_NAME_DNS, 60, 1);
+	dns_cache_add(cache, 6, f.key.saddr, "host.ptr.test", 13, TFT_NAME_PTR, 60, 1);
+
+	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, ",~host.ptr.test,www.example.test cdn.example.test\n") != NULL,
+	      "csv: names, ptr marked ~, asked name first");
+	render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, " ~host.ptr.test www.example.test,cdn.example.test\n") != NULL,
+	      "text: names joined by commas");
+	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"src_names\":[{\"name\":\"host.ptr.test\",\"source\":\"ptr\"}]") !=
+		  NULL,
+	      "json: ptr source");
+	CHECK(strstr(buf, "\"dst_names\":[{\"name\":\"www.example.test\",\"source\":\"dns\"},"
+			  "{\"name\":\"cdn.example.test\",\"source\":\"dns\"}]}") != NULL,
+	      "json: dns names in order");
+
+	/* A hostile name: escape codes, a formula, quotes and spaces. */
+	memset(f.key.daddr, 0, 16);
+	f.key.daddr[15] = 9;
+	dns_cache_add(cache, 6, f.key.daddr, evil, sizeof(evil) - 1, TFT_NAME_DNS, 60, 1);
+	render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
+	CHECK(strchr(buf, 0x1b) == NULL && strchr(buf, 0x07) == NULL, "text: no raw control bytes");
+	CHECK(strstr(buf, "\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0\n") != NULL,
+	      "text: escaped, spaces too, one column");
+	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+	CHECK(strchr(buf, 0x1b) == NULL, "csv: no raw ESC");
+	CHECK(strstr(buf, ",\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0\n") != NULL,
+	      "csv: escaped cell");
+	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"name\":\"\\u001b]0;pwned\\u0007=cmd|' /C calc'!A0\"") != NULL,
+	      "json: RFC 8259 escapes keep the bytes");
+
+	/* A formula-leading name is neutralised in its CSV cell. */
+	memset(f.key.daddr, 0, 16);
+	f.key.daddr[15] = 10;
+	dns_cache_add(cache, 6, f.key.daddr, "=HYPERLINK(\"x\")", 15, TFT_NAME_DNS, 60, 1);
+	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"'=HYPERLINK(\"\"x\"\")\"\n") != NULL, "csv: formula neutralised");
+
+	/* A very long set of names is cut with a mark, within the column cap. */
+	{
+		char longname[250];
+		const char *line;
+		int i;
+
+		memset(longname, 'a', sizeof(longname));
+		memset(f.key.daddr, 0, 16);
+		f.key.daddr[15] = 11;
+		for (i = 0; i < 3; i++) {
+			longname[0] = (char)('a' + i);
+			dns_cache_add(cache, 6, f.key.daddr, longname, sizeof(longname),
+				      TFT_NAME_DNS, 60, 1);
+		}
+		render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
+		line = strrchr(buf, ' ') + 1;
+		CHECK(strstr(line, TFT_ESC_CUT_MARK "\n") != NULL, "cut mark");
+		CHECK_EQ(strlen(line), OUTPUT_NAMES_MAX_COLS - 1 + strlen(TFT_ESC_CUT_MARK) + 1,
+			 "capped at the column limit");
+	}
+	dns_cache_free(cache);
+}
+
 int main(void)
 {
 	clock_init();
@@ -168,5 +267,6 @@ int main(void)
 	test_text();
 	test_errors_and_names();
 	test_write_error();
+	test_names();
 	return t_done();
 }
