@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "flow_table.h"
 #include "output_stream.h"
 #include "privs.h"
+#include "table_view.h"
+#include "tui.h"
 
 #ifndef TFT_VERSION
 #define TFT_VERSION "0.0.0"
@@ -38,8 +41,9 @@ static const char doc[] =
 	"tcpflowtop -- watch new TCP connections as they open.\v"
 	"Shows each new TCP flow (its SYN) with direction, addresses, ports, and whether it was "
 	"accepted (SYN-ACK), refused (RST) or is still pending, with SYN retransmissions and the "
-	"handshake time. Output is a stream of lines (--batch, chosen whenever stdout is not a "
-	"terminal) in text, CSV or JSON lines; see the README for every column.\n\n"
+	"handshake time. On a terminal it opens a live, sortable, filterable screen (press h "
+	"there for its keys); with --batch, or whenever stdout is not a terminal, it streams "
+	"lines in text, CSV or JSON lines; see tcpflowtop(8) for every column.\n\n"
 	"Needs root, or CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ with cgroup v2.\n\n"
 	"Examples:\n"
 	"  sudo tcpflowtop --batch --port 443,8000-8100\n"
@@ -51,6 +55,10 @@ enum {
 	OPT_DIRECTION,
 	OPT_RING_SIZE,
 	OPT_CAPACITY,
+	OPT_SORT,
+	OPT_FILTER,
+	OPT_EXPORT_DIR,
+	OPT_NO_COLOR,
 };
 
 static const struct argp_option options[] = {
@@ -66,6 +74,12 @@ static const struct argp_option options[] = {
 	{"ring-size", OPT_RING_SIZE, "BYTES", 0, "BPF ring buffer size, a power of two (default 4194304)", 2},
 	{"capacity", OPT_CAPACITY, "N", 0, "Flows kept in the table; the oldest go first (default 100000)", 2},
 	{"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
+	{"delay", 'd', "SECONDS", 0, "Screen: redraw new data at most every SECONDS (default 1, fractions allowed)", 3},
+	{"columns", 'o', "LIST", 0, "Screen: columns and their order, e.g. time,dir,src,dst,dport (see the man page)", 3},
+	{"sort", OPT_SORT, "[+|-]COL", 0, "Screen: sort by column COL, + ascending, - descending (default -time)", 3},
+	{"filter", OPT_FILTER, "TEXT", 0, "Screen: the filter line, e.g. \"port 443 out\" (as typed after /)", 3},
+	{"export-dir", OPT_EXPORT_DIR, "DIR", 0, "Screen: where e and SIGUSR1 write CSV snapshots (default .)", 3},
+	{"no-color", OPT_NO_COLOR, NULL, 0, "Screen: no colours (also when NO_COLOR is set)", 3},
 	{0},
 };
 
@@ -79,10 +93,21 @@ struct env {
 	size_t ring_bytes;
 	size_t capacity;
 	bool verbose;
+	/* The screen's options; the filter above is shared with it. */
+	double delay;
+	enum table_col cols[TABLE_COL_COUNT];
+	size_t ncols; /* 0: default columns */
+	enum table_col sort;
+	bool sort_desc;
+	const char *export_dir;
+	bool no_color;
 };
 
 static struct env env = {
 	.capacity = DEFAULT_CAPACITY,
+	.delay = 1.0,
+	.sort = TABLE_COL_TIME,
+	.sort_desc = true,
 };
 
 /* Strict unsigned parse: digits only, in [min, max]. */
@@ -159,6 +184,37 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'v':
 		env.verbose = true;
 		break;
+	case 'd':
+		errno = 0;
+		env.delay = strtod(arg, &end);
+		if (errno || end == arg || *end || !(env.delay >= 0.05) || env.delay > 3600)
+			argp_error(state, "bad delay \"%s\" (expected seconds, 0.05 to 3600)", arg);
+		break;
+	case 'o':
+		if (table_columns_parse(arg, env.cols, &env.ncols, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	case OPT_SORT: {
+		const char *name = arg;
+		int dir = 0;
+
+		if (*name == '+' || *name == '-')
+			dir = *name++ == '-' ? -1 : 1;
+		if (table_column_parse(name, &env.sort))
+			argp_error(state, "unknown sort column \"%s\" (e.g. time, dport, -hs)", arg);
+		env.sort_desc = dir ? dir < 0 : table_column(env.sort)->desc_first;
+		break;
+	}
+	case OPT_FILTER:
+		if (filter_parse_terms(&env.filter, arg, err, sizeof(err)))
+			argp_error(state, "--filter: %s", err);
+		break;
+	case OPT_EXPORT_DIR:
+		env.export_dir = arg;
+		break;
+	case OPT_NO_COLOR:
+		env.no_color = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		break;
@@ -173,7 +229,8 @@ struct app {
 	struct event_loop *loop;
 	struct capture *capture;
 	struct flow_table *table;
-	struct output_stream *out;
+	struct output_stream *out; /* batch mode */
+	struct tui *tui;           /* screen mode */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -196,7 +253,14 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	enum tft_flow_change change;
 
 	change = flow_table_apply(app->table, ev, &f);
-	if (change == TFT_CHANGE_NONE || !filter_match(&env.filter, f))
+	if (change == TFT_CHANGE_NONE)
+		return;
+	if (app->tui) {
+		/* The screen filters at draw time: filters hide rows, they never drop them. */
+		tui_flows_changed(app->tui);
+		return;
+	}
+	if (!filter_match(&env.filter, f))
 		return;
 	/* After --count new flows, updates of those flows still print until exit. */
 	if (change == TFT_CHANGE_NEW) {
@@ -207,6 +271,22 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	output_stream_flow(app->out, f, change, ev->ts_ns);
 }
 
+/* To stderr, or held by the screen until it closes: nothing may write over it. */
+static void report(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct app *app, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (app->tui)
+		tui_message(app->tui, "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
 /* Reads what the programs queued, reports new losses, flushes the output. */
 static void drain(struct app *app)
 {
@@ -215,11 +295,17 @@ static void drain(struct app *app)
 
 	err = capture_drain(app->capture);
 	if (err < 0 && err != -EINTR) {
-		fprintf(stderr, "tcpflowtop: reading the ring buffer failed: %s\n", strerror(-err));
+		report(app, "tcpflowtop: reading the ring buffer failed: %s", strerror(-err));
 		stop(app, 1);
 		return;
 	}
 	lost = capture_lost(app->capture);
+	if (app->tui) {
+		struct tui_stats ts = {.events_lost = lost};
+
+		tui_set_stats(app->tui, &ts);
+		return;
+	}
 	if (lost > app->lost_reported) {
 		fprintf(stderr,
 			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise --ring-size)\n",
@@ -262,10 +348,23 @@ static void on_stop_timer(int fd, uint32_t events, void *ctx)
 static void on_signal(int fd, uint32_t events, void *ctx)
 {
 	struct signalfd_siginfo si;
+	struct app *app = ctx;
 
 	(void)events;
-	if (read(fd, &si, sizeof(si)) == sizeof(si))
-		stop(ctx, 0);
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGWINCH:
+			tui_resize(app->tui); /* NULL in batch mode: nothing to resize */
+			break;
+		case SIGUSR1:
+			if (app->tui)
+				tui_export(app->tui); /* for scripts: same as the e key */
+			break;
+		default:
+			stop(app, 0);
+			return;
+		}
+	}
 }
 
 /* Signals arrive through the loop as a signalfd, never as async handlers. */
@@ -275,6 +374,8 @@ static int block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE from the write */
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
 		return -errno;
@@ -331,10 +432,9 @@ int main(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	if (!isatty(STDOUT_FILENO))
+	/* The screen needs a terminal on both ends: keys in, drawing out. */
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		env.batch = true;
-	/* The interactive screen is not built yet: a terminal gets the text stream too. */
-	env.batch = true;
 
 	if (resolve_cgroup(cgroup, sizeof(cgroup)))
 		return 1;
@@ -353,8 +453,9 @@ int main(int argc, char **argv)
 	app.exit_code = 0;
 	app.loop = event_loop_new();
 	app.table = flow_table_new(env.capacity);
-	app.out = output_stream_new(stdout, env.format);
-	if (!app.loop || !app.table || !app.out) {
+	if (env.batch)
+		app.out = output_stream_new(stdout, env.format);
+	if (!app.loop || !app.table || (env.batch && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		app.exit_code = 1;
 		goto cleanup;
@@ -394,20 +495,46 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* The header goes out only once the programs are attached: scripts may wait for it. */
-	output_stream_header(app.out);
-	output_stream_flush(app.out);
-	fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n", cgroup);
+	if (env.batch) {
+		/* The header goes out only once the programs are attached: scripts may wait for it. */
+		output_stream_header(app.out);
+		output_stream_flush(app.out);
+		fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n", cgroup);
+	} else {
+		struct tui_opts topts = {
+			.cgroup = cgroup,
+			.delay = env.delay,
+			.no_color = env.no_color,
+			.export_dir = env.export_dir,
+			.ncols = env.ncols,
+			.sort = env.sort,
+			.sort_desc = env.sort_desc,
+			.filter = env.filter,
+			.names = {NULL, NULL, NULL}, /* the names cache plugs in here */
+		};
+
+		memcpy(topts.cols, env.cols, sizeof(topts.cols));
+		app.tui = tui_new(&topts, app.table, app.loop, err, sizeof(err));
+		if (!app.tui) {
+			fprintf(stderr, "tcpflowtop: %s\n", err);
+			app.exit_code = 1;
+			goto cleanup;
+		}
+	}
 
 	e = event_loop_run(app.loop);
 	if (e) {
-		fprintf(stderr, "tcpflowtop: event loop failed: %s\n", strerror(-e));
+		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
 	}
 	drain(&app); /* what arrived before the stop */
+	/* Close the screen first: held messages and the summary print on a sane terminal. */
+	tui_free(app.tui);
+	app.tui = NULL;
 	print_summary(&app);
 
 cleanup:
+	tui_free(app.tui);
 	capture_free(app.capture);
 	if (app.stop_fd >= 0)
 		close(app.stop_fd);
