@@ -18,18 +18,21 @@
 #define ADDR_V4_WIDTH 15
 #define NAMES_SOFT_WIDTH 24
 
-/* keep: narrow terminals drop the lowest first; addresses and the service port last. */
+/*
+ * keep: narrow terminals drop the lowest first; addresses and the service
+ * port last. Fixed widths leave a cell for the sort arrow after the title.
+ */
 static const struct table_column_desc columns[TABLE_COL_COUNT] = {
 	[TABLE_COL_TIME] = {"time", "TIME", "when the first SYN was seen (local time)", 12, 12, 6,
 			    false, true, false},
 	[TABLE_COL_DIR] = {"dir", "DIR", "in: a peer connected to this host; out: this host connected",
-			   3, 3, 8, false, false, false},
+			   4, 4, 8, false, false, false},
 	[TABLE_COL_SRC] = {"src", "SOURCE", "address of the end that sent the SYN", 12, 39, 11, false,
 			   false, false},
-	[TABLE_COL_SPORT] = {"sport", "SPORT", "source port", 5, 5, 5, true, false, false},
+	[TABLE_COL_SPORT] = {"sport", "SPORT", "source port", 6, 6, 5, true, false, false},
 	[TABLE_COL_DST] = {"dst", "DESTINATION", "address the SYN was sent to", 12, 39, 9, false,
 			   false, false},
-	[TABLE_COL_DPORT] = {"dport", "DPORT", "destination port (the service)", 5, 5, 10, true, false,
+	[TABLE_COL_DPORT] = {"dport", "DPORT", "destination port (the service)", 6, 6, 10, true, false,
 			     false},
 	[TABLE_COL_SNAMES] = {"snames", "SOURCE NAMES", "domain names of the source address", 10, 48,
 			      1, false, false, true},
@@ -37,7 +40,7 @@ static const struct table_column_desc columns[TABLE_COL_COUNT] = {
 			      48, 4, false, false, true},
 	[TABLE_COL_STATE] = {"state", "STATE", "pending, accepted (SYN-ACK) or refused (RST)", 8, 8, 7,
 			     false, false, false},
-	[TABLE_COL_RETX] = {"retx", "RETX", "SYN retransmissions", 4, 4, 2, true, true, false},
+	[TABLE_COL_RETX] = {"retx", "RETX", "SYN retransmissions", 5, 5, 2, true, true, false},
 	[TABLE_COL_HS] = {"hs", "HS_MS", "handshake time SYN to answer, in ms", 8, 8, 3, true, true,
 			  false},
 };
