@@ -322,6 +322,8 @@ static void draw_column_header(struct tui *t)
 {
 	int y = HEADER_LINES;
 	attr_t bar = t->color ? COLOR_PAIR(CP_BAR) : A_REVERSE;
+	/* The sort column stands out from the bar, as in htop. */
+	attr_t sortattr = t->color ? COLOR_PAIR(CP_KEY) : A_BOLD | A_UNDERLINE;
 	size_t i;
 
 	attron(bar);
@@ -345,13 +347,13 @@ static void draw_column_header(struct tui *t)
 
 			snprintf(bare, sizeof(bare), "%s", d->title);
 			table_fit(bare, w > 0 ? w : 0, d->right, true, buf, sizeof(buf));
-			attron(bar | A_BOLD);
+			attron(sortattr);
 			mvaddstr(y, t->layout.x[i], buf);
 			addstr(t->opts.sort_desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2");
-			attroff(bar | A_BOLD);
+			attroff(sortattr);
 		} else {
 			put_fit(y, t->layout.x[i], title, t->layout.width[i], d->right,
-				bar | (sorted ? A_BOLD : A_NORMAL));
+				sorted ? sortattr : bar);
 		}
 	}
 }
@@ -423,9 +425,10 @@ struct hint {
 static void draw_footer(struct tui *t)
 {
 	static const struct hint hints[] = {
-		{"h", "Help"},   {"/", "Filter"}, {"p", "Ports"}, {"d", "Dir"},
-		{"<>", "Sort"},  {"I", "Invert"}, {"Spc", "Pause"}, {"e", "Export"},
-		{"Enter", "Detail"}, {"c", "Clear"}, {"q", "Quit"},
+		/* Most needed first: a narrow terminal cuts the tail. */
+		{"h", "Help"},   {"q", "Quit"},   {"/", "Filter"}, {"p", "Ports"},
+		{"d", "Dir"},    {"<>", "Sort"},  {"I", "Invert"}, {"Spc", "Pause"},
+		{"e", "Export"}, {"Enter", "Detail"}, {"c", "Clear"},
 	};
 	int y = LINES - 1, x = 0;
 	attr_t keyattr = t->color ? COLOR_PAIR(CP_KEY) : A_REVERSE;
