@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "privs.h"
 #include "names.h"
 #include "resolver.h"
+#include "table_view.h"
+#include "tui.h"
 
 #ifndef TFT_VERSION
 #define TFT_VERSION "0.0.0"
@@ -41,8 +44,9 @@ static const char doc[] =
     "tcpflowtop -- watch new TCP connections as they open.\v"
     "Shows each new TCP flow (its SYN) with direction, addresses, ports, and whether it was "
     "accepted (SYN-ACK), refused (RST) or is still pending, with SYN retransmissions and the "
-    "handshake time. Output is a stream of lines (--batch, chosen whenever stdout is not a "
-    "terminal) in text, CSV or JSON lines; see the README for every column.\n\n"
+    "handshake time. On a terminal it opens a live, sortable, filterable screen (press h "
+    "there for its keys); with --batch, or whenever stdout is not a terminal, it streams "
+    "lines in text, CSV or JSON lines; see tcpflowtop(8) for every column.\n\n"
     "Needs root, or CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ with cgroup v2.\n\n"
     "Examples:\n"
     "  sudo tcpflowtop --batch --port 443,8000-8100\n"
@@ -58,6 +62,10 @@ enum {
 	OPT_DNS_SERVER,
 	OPT_NO_DNS,
 	OPT_RESOLVE_WAIT,
+	OPT_SORT,
+	OPT_FILTER,
+	OPT_EXPORT_DIR,
+	OPT_NO_COLOR,
 };
 
 #define DNS_PORT 53
@@ -90,6 +98,17 @@ static const struct argp_option options[] = {
      "Reverse lookups go to this server (IPv6: [ADDR]:PORT; default: /etc/resolv.conf)", 3},
     {"resolve-wait", OPT_RESOLVE_WAIT, "MS", 0,
      "Streaming: hold each line up to MS milliseconds for its names (default 0)", 3},
+    {"delay", 'd', "SECONDS", 0,
+     "Screen: redraw new data at most every SECONDS (default 1, fractions allowed)", 3},
+    {"columns", 'o', "LIST", 0,
+     "Screen: columns and their order, e.g. time,dir,src,dst,dport (see the man page)", 3},
+    {"sort", OPT_SORT, "[+|-]COL", 0,
+     "Screen: sort by column COL, + ascending, - descending (default -time)", 3},
+    {"filter", OPT_FILTER, "TEXT", 0,
+     "Screen: the filter line, e.g. \"port 443 out\" (as typed after /)", 3},
+    {"export-dir", OPT_EXPORT_DIR, "DIR", 0,
+     "Screen: where e and SIGUSR1 write CSV snapshots (default .)", 3},
+    {"no-color", OPT_NO_COLOR, NULL, 0, "Screen: no colours (also when NO_COLOR is set)", 3},
     {0},
 };
 
@@ -110,12 +129,23 @@ struct env {
 	bool no_resolve;	  /* -n: no PTR lookups */
 	bool no_dns;		  /* --no-dns: no DNS records, no PTR lookups */
 	unsigned resolve_wait_ms; /* streaming: hold a line this long for its names */
+	/* The screen's options; the filter above is shared with it. */
+	double delay;
+	enum table_col cols[TABLE_COL_COUNT];
+	size_t ncols; /* 0: default columns */
+	enum table_col sort;
+	bool sort_desc;
+	const char *export_dir;
+	bool no_color;
 };
 
 static struct env env = {
     .capacity = DEFAULT_CAPACITY,
     .dns_ports = {DNS_PORT},
     .n_dns_ports = 1,
+    .delay = 1.0,
+    .sort = TABLE_COL_TIME,
+    .sort_desc = true,
 };
 
 /* Strict unsigned parse: digits only, in [min, max]. */
@@ -258,6 +288,38 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   MAX_RESOLVE_WAIT_MS);
 		env.resolve_wait_ms = (unsigned)v;
 		break;
+	case 'd':
+		errno = 0;
+		env.delay = strtod(arg, &end);
+		if (errno || end == arg || *end || !(env.delay >= 0.05) || env.delay > 3600)
+			argp_error(state, "bad delay \"%s\" (expected seconds, 0.05 to 3600)", arg);
+		break;
+	case 'o':
+		if (table_columns_parse(arg, env.cols, &env.ncols, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	case OPT_SORT: {
+		const char *name = arg;
+		int dir = 0;
+
+		if (*name == '+' || *name == '-')
+			dir = *name++ == '-' ? -1 : 1;
+		if (table_column_parse(name, &env.sort))
+			argp_error(state, "unknown sort column \"%s\" (e.g. time, dport, -hs)",
+				   arg);
+		env.sort_desc = dir ? dir < 0 : table_column(env.sort)->desc_first;
+		break;
+	}
+	case OPT_FILTER:
+		if (filter_parse_terms(&env.filter, arg, err, sizeof(err)))
+			argp_error(state, "--filter: %s", err);
+		break;
+	case OPT_EXPORT_DIR:
+		env.export_dir = arg;
+		break;
+	case OPT_NO_COLOR:
+		env.no_color = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		break;
@@ -272,8 +334,9 @@ struct app {
 	struct event_loop *loop;
 	struct capture *capture;
 	struct flow_table *table;
-	struct output_stream *out;
-	struct names *names; /* NULL with --no-dns */
+	struct output_stream *out; /* batch mode */
+	struct names *names;	   /* NULL with --no-dns */
+	struct tui *tui;	   /* screen mode */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -295,6 +358,26 @@ static void on_dns(const struct tft_dns_event *ev, void *ctx)
 
 	if (app->names)
 		names_on_dns(app->names, ev);
+}
+
+/* A name arrived: the screen redraws at its next tick. */
+static void on_names_changed(uint8_t family, const uint8_t addr[16], void *ctx)
+{
+	struct app *app = ctx;
+
+	(void)family;
+	(void)addr;
+	if (app->tui)
+		tui_flows_changed(app->tui);
+}
+
+/* Names for the screen and its export: escaped text, PTR names marked '~'. */
+static size_t screen_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	struct app *app = ctx;
+	const struct dns_names *n = app->names ? names_get(app->names, family, addr, false) : NULL;
+
+	return strlen(output_names_text(n, ",", 0, buf, size));
 }
 
 /* Names for the stream: never asks the resolver (new flows already did). */
@@ -322,6 +405,11 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 		names_get(app->names, f->key.family, f->key.saddr, true);
 		names_get(app->names, f->key.family, f->key.daddr, true);
 	}
+	if (app->tui) {
+		/* The screen filters at draw time: filters hide rows, they never drop them. */
+		tui_flows_changed(app->tui);
+		return;
+	}
 	if (!filter_match(&env.filter, f))
 		return;
 	/* After --count new flows, updates of those flows still print until exit. */
@@ -333,6 +421,22 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	output_stream_flow(app->out, f, change, ev->ts_ns);
 }
 
+/* To stderr, or held by the screen until it closes: nothing may write over it. */
+static void report(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct app *app, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (app->tui)
+		tui_message(app->tui, "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
 /* Reads what the programs queued, reports new losses, flushes the output. */
 static void drain(struct app *app)
 {
@@ -341,11 +445,17 @@ static void drain(struct app *app)
 
 	err = capture_drain(app->capture);
 	if (err < 0 && err != -EINTR) {
-		fprintf(stderr, "tcpflowtop: reading the ring buffer failed: %s\n", strerror(-err));
+		report(app, "tcpflowtop: reading the ring buffer failed: %s", strerror(-err));
 		stop(app, 1);
 		return;
 	}
 	lost = capture_lost(app->capture);
+	if (app->tui) {
+		struct tui_stats ts = {.events_lost = lost};
+
+		tui_set_stats(app->tui, &ts);
+		return;
+	}
 	if (lost > app->lost_reported) {
 		fprintf(stderr,
 			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
@@ -389,10 +499,23 @@ static void on_stop_timer(int fd, uint32_t events, void *ctx)
 static void on_signal(int fd, uint32_t events, void *ctx)
 {
 	struct signalfd_siginfo si;
+	struct app *app = ctx;
 
 	(void)events;
-	if (read(fd, &si, sizeof(si)) == sizeof(si))
-		stop(ctx, 0);
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGWINCH:
+			tui_resize(app->tui); /* NULL in batch mode: nothing to resize */
+			break;
+		case SIGUSR1:
+			if (app->tui)
+				tui_export(app->tui); /* for scripts: same as the e key */
+			break;
+		default:
+			stop(app, 0);
+			return;
+		}
+	}
 }
 
 /* Signals arrive through the loop as a signalfd, never as async handlers. */
@@ -402,6 +525,8 @@ static int block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE from the write */
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
 		return -errno;
@@ -489,10 +614,9 @@ int main(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	if (!isatty(STDOUT_FILENO))
+	/* The screen needs a terminal on both ends: keys in, drawing out. */
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		env.batch = true;
-	/* The interactive screen is not built yet: a terminal gets the text stream too. */
-	env.batch = true;
 
 	if (resolve_cgroup(cgroup, sizeof(cgroup)))
 		return 1;
@@ -511,8 +635,9 @@ int main(int argc, char **argv)
 	app.exit_code = 0;
 	app.loop = event_loop_new();
 	app.table = flow_table_new(env.capacity);
-	app.out = output_stream_new(STDOUT_FILENO, env.format);
-	if (!app.loop || !app.table || !app.out) {
+	if (env.batch)
+		app.out = output_stream_new(STDOUT_FILENO, env.format);
+	if (!app.loop || !app.table || (env.batch && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		app.exit_code = 1;
 		goto cleanup;
@@ -561,32 +686,61 @@ int main(int argc, char **argv)
 		    .server = env.has_dns_server ? &env.dns_server : NULL,
 		};
 
-		app.names = names_new(app.loop, &nopts, NULL, &app, err, sizeof(err));
+		app.names = names_new(app.loop, &nopts, on_names_changed, &app, err, sizeof(err));
 		if (!app.names) {
 			fprintf(stderr, "tcpflowtop: names off: %s\n", strerror(errno));
 		} else {
 			if (err[0])
 				fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
-			output_stream_set_names(app.out, stream_names, &app);
+			if (app.out)
+				output_stream_set_names(app.out, stream_names, &app);
 		}
 	}
 
-	/* The header goes out only once the programs are attached: scripts may wait for it. */
-	output_stream_header(app.out);
-	output_stream_flush(app.out);
-	fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n", cgroup);
+	if (env.batch) {
+		/* The header goes out only once the programs are attached: scripts may wait for it.
+		 */
+		output_stream_header(app.out);
+		output_stream_flush(app.out);
+		fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n", cgroup);
+	} else {
+		struct tui_opts topts = {
+		    .cgroup = cgroup,
+		    .delay = env.delay,
+		    .no_color = env.no_color,
+		    .export_dir = env.export_dir,
+		    .ncols = env.ncols,
+		    .sort = env.sort,
+		    .sort_desc = env.sort_desc,
+		    .filter = env.filter,
+		    .names = {screen_names, &app,
+			      "DNS answers seen; ~ marks a reverse (PTR) lookup"},
+		};
+
+		memcpy(topts.cols, env.cols, sizeof(topts.cols));
+		app.tui = tui_new(&topts, app.table, app.loop, err, sizeof(err));
+		if (!app.tui) {
+			fprintf(stderr, "tcpflowtop: %s\n", err);
+			app.exit_code = 1;
+			goto cleanup;
+		}
+	}
 
 	e = event_loop_run(app.loop);
 	if (e) {
-		fprintf(stderr, "tcpflowtop: event loop failed: %s\n", strerror(-e));
+		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
 	}
 	drain(&app); /* what arrived before the stop */
+	/* Close the screen first: held messages and the summary print on a sane terminal. */
+	tui_free(app.tui);
+	app.tui = NULL;
 	print_summary(&app);
 
 cleanup:
 	/* First: ares_destroy fires callbacks and closes sockets still in the loop. */
 	names_free(app.names);
+	tui_free(app.tui);
 	capture_free(app.capture);
 	if (app.stop_fd >= 0)
 		close(app.stop_fd);

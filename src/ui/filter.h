@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "flow_table.h"
+#include "names_provider.h"
 
 #define TFT_MAX_PORT_RANGES 64
 
@@ -22,11 +23,40 @@ struct port_list {
 	bool negate;
 };
 
+#define TFT_FILTER_MAX_TERMS 16
+#define TFT_FILTER_TEXT_MAX 256
+#define TFT_FILTER_WORD_MAX 64
+
+enum filter_term_kind {
+	FILTER_TERM_PORTS = 1, /* "443", "port 8000-8100", "!22" */
+	FILTER_TERM_DIR,       /* "in", "out" */
+	FILTER_TERM_FAMILY,    /* "ipv4", "ipv6" */
+	FILTER_TERM_STATE,     /* "accepted", "refused", "pending" */
+	FILTER_TERM_WORD,      /* a piece of an address or a domain name */
+};
+
+/* One term of the typed filter line; terms are AND-ed. */
+struct filter_term {
+	uint8_t kind;  /* enum filter_term_kind */
+	bool negate;   /* led by '!': the term must not match */
+	uint8_t value; /* direction, family or state */
+	struct port_list ports;
+	char word[TFT_FILTER_WORD_MAX]; /* lower case */
+};
+
+/*
+ * Everything that hides rows. The command-line flags and the keys set the
+ * same fields: --port and `p` set ports, --direction and `d` set dir,
+ * --filter and `/` set the typed terms.
+ */
 struct filter {
 	uint8_t family; /* 0 any, 4 or 6 */
 	uint8_t dir;	/* 0 any, or enum tft_direction */
 	bool has_ports;
 	struct port_list ports;
+	size_t nterms;
+	struct filter_term terms[TFT_FILTER_MAX_TERMS];
+	char text[TFT_FILTER_TEXT_MAX]; /* the typed line the terms came from */
 };
 
 /*
@@ -41,6 +71,26 @@ bool port_list_contains(const struct port_list *pl, uint16_t port);
 /* Parses "in"/"incoming", "out"/"outgoing" or "all": 0 or -EINVAL. */
 int filter_parse_direction(const char *text, uint8_t *dir);
 
+/*
+ * Parses a typed filter line: whitespace-separated terms, AND-ed. A term is
+ * a port list ("443", "80,443", "8000-8100", or "port LIST"), "in"/"out",
+ * "ipv4"/"ipv6", "accepted"/"refused"/"pending", or any other word, which
+ * matches a piece of either address or of either end's domain names
+ * (case-insensitive). '!' before a term negates it. On success replaces
+ * f's terms and text and returns 0; on a bad term returns -EINVAL with a
+ * one-line message in err and leaves f unchanged. An empty line clears.
+ */
+int filter_parse_terms(struct filter *f, const char *text, char *err, size_t errlen);
+
+/* A port list as text, the form port_list_parse reads: "!80,8000-8100". */
+void port_list_format(const struct port_list *pl, char *buf, size_t size);
+
+/* A short description of the whole filter for a header ("dir in, ports 443, \"x\"") or "none". */
+void filter_describe(const struct filter *f, char *buf, size_t size);
+
 bool filter_match(const struct filter *f, const struct tft_flow *flow);
+/* As filter_match, with names for the word terms; names may be NULL. */
+bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
+			const struct names_provider *names);
 
 #endif /* TFT_FILTER_H */

@@ -145,8 +145,8 @@ static bool append(char *buf, size_t size, size_t *len, const char *src, size_t 
 /*
  * Escaping is per name, so the separators and the '~' mark stay plain while
  * a name's own bytes cannot forge them: spaces inside a name (no real host
- * name has one) become \x20 like every other byte a terminal or the text
- * format's columns would misread.
+ * name has one) and separator bytes become \xHH like every other byte a
+ * terminal or the text format's columns would misread.
  */
 const char *output_names_text(const struct dns_names *names, const char *sep, size_t max_cols,
 			      char *buf, size_t size)
@@ -168,9 +168,17 @@ const char *output_names_text(const struct dns_names *names, const char *sep, si
 		if (olen >= sizeof(one))
 			olen = strlen(one);
 		for (k = 0; k < olen; k++) {
+			char hex[5];
+			bool ok;
+
 			/* a full buffer ends the name; the cap below marks the cut */
-			if (one[k] == ' ' ? !append(buf, size, &len, "\\x20", 4)
-					  : !append(buf, size, &len, one + k, 1))
+			if (one[k] == ' ' || strchr(sep, one[k])) {
+				snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)one[k]);
+				ok = append(buf, size, &len, hex, 4);
+			} else {
+				ok = append(buf, size, &len, one + k, 1);
+			}
+			if (!ok)
 				break;
 		}
 	}

@@ -1,0 +1,34 @@
+/* A CSV snapshot of the rows the screen shows, for a spreadsheet or a ticket. */
+#ifndef TFT_EXPORT_CSV_H
+#define TFT_EXPORT_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "flow_table.h"
+#include "names_provider.h"
+
+/* Returns the row's flow, or NULL to skip it (a flow evicted since the view was built). */
+typedef const struct tft_flow *(*export_csv_row_fn)(void *ctx, size_t i);
+
+/*
+ * Writes rows 0..n-1 (in that order) with a header row to
+ * DIR/tcpflowtop-YYYYmmdd-HHMMSS.csv (now in local time; "-2", "-3"... when
+ * that name exists), RFC 4180: CRLF line ends, fields with a comma, quote or
+ * line break quoted, and a leading = + - @ defused with a quote character so
+ * a spreadsheet never runs a name as a formula. The file is written under a
+ * temporary name, created O_EXCL|O_NOFOLLOW with mode 0600, and renamed
+ * without replacing anything (so never through a symlink). On success puts
+ * the path in path and the rows written in *written. Returns 0 or -errno
+ * (-ENOSPC, -EROFS, -EACCES...); nothing is left behind on failure.
+ */
+int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
+		     const struct names_provider *names, char *path, size_t pathlen,
+		     size_t *written);
+
+/* One CSV field, quoted and defused as above. Exposed for tests. Returns 0 or -errno. */
+int export_csv_field(FILE *out, const char *text);
+
+#endif /* TFT_EXPORT_CSV_H */

@@ -1,0 +1,555 @@
+/*
+ * Rows are kept as flow ids, never pointers: the flow table may evict or
+ * reuse a slot between a rebuild and a draw, and flow_table_by_id answers
+ * NULL for a flow that is gone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "clock.h"
+#include "table_view.h"
+
+#define ADDR_V4_WIDTH 15
+#define NAMES_SOFT_WIDTH 24
+
+/*
+ * keep: narrow terminals drop the lowest first; addresses and the service
+ * port last. Fixed widths leave a cell for the sort arrow after the title.
+ */
+static const struct table_column_desc columns[TABLE_COL_COUNT] = {
+    [TABLE_COL_TIME] = {"time", "TIME", "when the first SYN was seen (local time)", 12, 12, 6,
+			false, true, false},
+    [TABLE_COL_DIR] = {"dir", "DIR", "in: a peer connected to this host; out: this host connected",
+		       4, 4, 8, false, false, false},
+    [TABLE_COL_SRC] = {"src", "SOURCE", "address of the end that sent the SYN", 12, 39, 11, false,
+		       false, false},
+    [TABLE_COL_SPORT] = {"sport", "SPORT", "source port", 6, 6, 5, true, false, false},
+    [TABLE_COL_DST] = {"dst", "DESTINATION", "address the SYN was sent to", 12, 39, 9, false, false,
+		       false},
+    [TABLE_COL_DPORT] = {"dport", "DPORT", "destination port (the service)", 6, 6, 10, true, false,
+			 false},
+    [TABLE_COL_SNAMES] = {"snames", "SOURCE NAMES", "domain names of the source address", 10, 48, 1,
+			  false, false, true},
+    [TABLE_COL_DNAMES] = {"dnames", "DEST NAMES", "domain names of the destination address", 10, 48,
+			  4, false, false, true},
+    [TABLE_COL_STATE] = {"state", "STATE", "pending, accepted (SYN-ACK) or refused (RST)", 8, 8, 7,
+			 false, false, false},
+    [TABLE_COL_RETX] = {"retx", "RETX", "SYN retransmissions", 5, 5, 2, true, true, false},
+    [TABLE_COL_HS] = {"hs", "HS_MS", "handshake time SYN to answer, in ms", 8, 8, 3, true, true,
+		      false},
+};
+
+const struct table_column_desc *table_column(enum table_col c)
+{
+	if ((unsigned)c >= TABLE_COL_COUNT)
+		return NULL;
+	return &columns[c];
+}
+
+int table_column_parse(const char *name, enum table_col *out)
+{
+	int i;
+
+	for (i = 0; i < TABLE_COL_COUNT; i++) {
+		if (!strcasecmp(name, columns[i].name) || !strcasecmp(name, columns[i].title)) {
+			*out = (enum table_col)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char *err, size_t errlen)
+{
+	bool seen[TABLE_COL_COUNT] = {false};
+	const char *p = list;
+	size_t k = 0;
+	char name[32];
+
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+		enum table_col c;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len >= sizeof(name) || (snprintf(name, sizeof(name), "%.*s", (int)len, p),
+					    table_column_parse(name, &c)))
+			return fail(
+			    err, errlen,
+			    "unknown column \"%.*s\" (columns: time,dir,src,sport,dst,dport,"
+			    "snames,dnames,state,retx,hs)",
+			    (int)(len > 32 ? 32 : len), p);
+		if (seen[c])
+			return fail(err, errlen, "column \"%s\" given twice", columns[c].name);
+		seen[c] = true;
+		cols[k++] = c;
+		p += len;
+	}
+	if (!k)
+		return fail(err, errlen, "no columns given (e.g. -o time,dir,src,dst,dport)");
+	*n = k;
+	return 0;
+}
+
+size_t table_columns_default(enum table_col *cols)
+{
+	size_t i;
+
+	for (i = 0; i < TABLE_COL_COUNT; i++)
+		cols[i] = (enum table_col)i;
+	return TABLE_COL_COUNT;
+}
+
+static bool is_addr(enum table_col c)
+{
+	return c == TABLE_COL_SRC || c == TABLE_COL_DST;
+}
+
+/* Grows the columns that pass `want` towards target, a cell at a time, round robin. */
+static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col), int target)
+{
+	bool grew = true;
+	size_t i;
+
+	while (spare > 0 && grew) {
+		grew = false;
+		for (i = 0; i < l->n && spare > 0; i++) {
+			int cap = target < columns[l->col[i]].max_width
+				      ? target
+				      : columns[l->col[i]].max_width;
+
+			if (want(l->col[i]) && l->width[i] < cap) {
+				l->width[i]++;
+				spare--;
+				grew = true;
+			}
+		}
+	}
+	return spare;
+}
+
+static bool want_names(enum table_col c)
+{
+	return columns[c].names;
+}
+
+void table_layout_compute(const enum table_col *cols, size_t n, int width, struct table_layout *out)
+{
+	bool keep[TABLE_COL_COUNT];
+	int total = 0, spare, x = 0;
+	size_t i, shown = n;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		keep[i] = true;
+		total += columns[cols[i]].min_width + (i ? 1 : 0);
+	}
+	/* Drop the least important column until the rest fit; one always stays. */
+	while (total > width && shown > 1) {
+		size_t victim = n;
+
+		for (i = 0; i < n; i++) {
+			if (keep[i] &&
+			    (victim == n || columns[cols[i]].keep < columns[cols[victim]].keep))
+				victim = i;
+		}
+		keep[victim] = false;
+		total -= columns[cols[victim]].min_width + 1;
+		shown--;
+		out->dropped++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		out->col[out->n] = cols[i];
+		out->width[out->n] = columns[cols[i]].min_width;
+		out->n++;
+	}
+	spare = width - total;
+	spare = grow(out, spare, is_addr, ADDR_V4_WIDTH);
+	spare = grow(out, spare, want_names, NAMES_SOFT_WIDTH);
+	spare = grow(out, spare, is_addr, 39);
+	grow(out, spare, want_names, 1000);
+	for (i = 0; i < out->n; i++) {
+		out->x[i] = x;
+		x += out->width[i] + 1;
+	}
+}
+
+int table_layout_hit(const struct table_layout *l, int x)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (x >= l->x[i] && x <= l->x[i] + l->width[i])
+			return (int)i;
+	}
+	return -1;
+}
+/* "a,b,c" (the provider's list) -> "a +2": the detail view shows them all. */
+static void first_and_count(char *buf, size_t size)
+{
+	char *comma = strchr(buf, ',');
+	size_t more = 0;
+	char *p;
+
+	if (!comma)
+		return;
+	for (p = comma; p; p = strchr(p + 1, ','))
+		more++;
+	snprintf(comma, size - (size_t)(comma - buf), " +%zu", more);
+}
+
+const char *table_cell_text(enum table_col c, const struct tft_flow *f,
+			    const struct names_provider *names, char *buf, size_t size)
+{
+	const struct tft_flow_key *k = &f->key;
+	int af = k->family == 4 ? AF_INET : AF_INET6;
+	struct timespec ts;
+	struct tm tm;
+	uint64_t d;
+
+	if (!size)
+		return "";
+	buf[0] = '\0';
+	switch (c) {
+	case TABLE_COL_TIME:
+		ts = clock_mono_to_wall(f->syn_ns);
+		localtime_r(&ts.tv_sec, &tm);
+		snprintf(buf, size, "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 ts.tv_nsec / 1000000);
+		break;
+	case TABLE_COL_DIR:
+		snprintf(buf, size, "%s",
+			 k->dir == TFT_DIR_IN	 ? "in"
+			 : k->dir == TFT_DIR_OUT ? "out"
+						 : "?");
+		break;
+	case TABLE_COL_SRC:
+		if (!inet_ntop(af, k->saddr, buf, (socklen_t)size))
+			snprintf(buf, size, "?");
+		break;
+	case TABLE_COL_DST:
+		if (!inet_ntop(af, k->daddr, buf, (socklen_t)size))
+			snprintf(buf, size, "?");
+		break;
+	case TABLE_COL_SPORT:
+		snprintf(buf, size, "%u", k->sport);
+		break;
+	case TABLE_COL_DPORT:
+		snprintf(buf, size, "%u", k->dport);
+		break;
+	case TABLE_COL_SNAMES:
+	case TABLE_COL_DNAMES:
+		names_provider_lookup(names, k->family, c == TABLE_COL_SNAMES ? k->saddr : k->daddr,
+				      buf, size);
+		first_and_count(buf, size);
+		break;
+	case TABLE_COL_STATE:
+		snprintf(buf, size, "%s",
+			 f->state == TFT_STATE_ACCEPTED	 ? "accepted"
+			 : f->state == TFT_STATE_REFUSED ? "refused"
+							 : "pending");
+		break;
+	case TABLE_COL_RETX:
+		snprintf(buf, size, "%u", f->syn_retrans);
+		break;
+	case TABLE_COL_HS:
+		if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
+			break;
+		d = f->answer_ns - f->syn_ns;
+		snprintf(buf, size, "%llu.%03llu", (unsigned long long)(d / 1000000),
+			 (unsigned long long)(d / 1000 % 1000));
+		break;
+	default:
+		break;
+	}
+	return buf;
+}
+
+void table_fit(const char *text, int width, bool right, bool utf8, char *out, size_t size)
+{
+	static const char bad_utf8[] = "\xef\xbf\xbd", mark_utf8[] = "\xe2\x80\xa6";
+	size_t len = strlen(text), o = 0, i, show;
+	int pad;
+
+	if (!size)
+		return;
+	if (width < 0)
+		width = 0;
+	show = len;
+	if (len > (size_t)width)
+		show = width ? (size_t)width - 1 : 0;
+	pad = width - (int)(len > (size_t)width ? (size_t)width : len);
+#define PUT(s, n)                                                                                  \
+	do {                                                                                       \
+		if (o + (n) < size) {                                                              \
+			memcpy(out + o, (s), (n));                                                 \
+			o += (n);                                                                  \
+		}                                                                                  \
+	} while (0)
+	if (right)
+		for (; pad > 0; pad--)
+			PUT(" ", 1);
+	for (i = 0; i < show; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			PUT(&text[i], 1);
+		else if (utf8)
+			PUT(bad_utf8, 3);
+		else
+			PUT("?", 1);
+	}
+	if (len > (size_t)width && width > 0) {
+		if (utf8)
+			PUT(mark_utf8, 3);
+		else
+			PUT("~", 1);
+	}
+	for (; pad > 0; pad--)
+		PUT(" ", 1);
+#undef PUT
+	out[o] = '\0';
+}
+
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+
+static int cmp_addr(const struct tft_flow *a, const struct tft_flow *b, bool src)
+{
+	int r = CMP(a->key.family, b->key.family);
+
+	if (r)
+		return r;
+	return memcmp(src ? a->key.saddr : a->key.daddr, src ? b->key.saddr : b->key.daddr, 16);
+}
+
+static int cmp_names(const struct tft_flow *a, const struct tft_flow *b, bool src,
+		     const struct names_provider *names)
+{
+	char na[256], nb[256];
+
+	names_provider_lookup(names, a->key.family, src ? a->key.saddr : a->key.daddr, na,
+			      sizeof(na));
+	names_provider_lookup(names, b->key.family, src ? b->key.saddr : b->key.daddr, nb,
+			      sizeof(nb));
+	/* Rows without names sort after named ones in ascending order. */
+	if (!na[0] || !nb[0])
+		return CMP(!na[0], !nb[0]);
+	return strcasecmp(na, nb);
+}
+
+/* Pending flows have no handshake time: they sort as the slowest. */
+static uint64_t hs_key(const struct tft_flow *f)
+{
+	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
+		return UINT64_MAX;
+	return f->answer_ns - f->syn_ns;
+}
+
+int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum table_col c, bool desc,
+		  const struct names_provider *names)
+{
+	int r = 0;
+
+	switch (c) {
+	case TABLE_COL_TIME:
+		r = CMP(a->syn_ns, b->syn_ns);
+		break;
+	case TABLE_COL_DIR:
+		r = CMP(a->key.dir, b->key.dir);
+		break;
+	case TABLE_COL_SRC:
+		r = cmp_addr(a, b, true);
+		break;
+	case TABLE_COL_DST:
+		r = cmp_addr(a, b, false);
+		break;
+	case TABLE_COL_SPORT:
+		r = CMP(a->key.sport, b->key.sport);
+		break;
+	case TABLE_COL_DPORT:
+		r = CMP(a->key.dport, b->key.dport);
+		break;
+	case TABLE_COL_SNAMES:
+		r = cmp_names(a, b, true, names);
+		break;
+	case TABLE_COL_DNAMES:
+		r = cmp_names(a, b, false, names);
+		break;
+	case TABLE_COL_STATE:
+		r = CMP(a->state, b->state);
+		break;
+	case TABLE_COL_RETX:
+		r = CMP(a->syn_retrans, b->syn_retrans);
+		break;
+	case TABLE_COL_HS:
+		r = CMP(hs_key(a), hs_key(b));
+		break;
+	default:
+		break;
+	}
+	if (!r)
+		r = CMP(a->id, b->id);
+	return desc ? -r : r;
+}
+
+struct table_view {
+	uint64_t *ids; /* owned: the rows, in display order */
+	size_t n, cap;
+	size_t sel;	 /* selected row index */
+	uint64_t sel_id; /* the flow the selection follows, once the user moved it */
+	bool following;
+	size_t top; /* first row drawn */
+};
+
+struct table_view *table_view_new(void)
+{
+	return calloc(1, sizeof(struct table_view));
+}
+
+void table_view_free(struct table_view *v)
+{
+	if (!v)
+		return;
+	free(v->ids);
+	free(v);
+}
+
+struct sort_ctx {
+	enum table_col col;
+	bool desc;
+	const struct names_provider *names;
+};
+
+static int sort_cb(const void *pa, const void *pb, void *arg)
+{
+	const struct sort_ctx *s = arg;
+
+	return table_compare(*(const struct tft_flow *const *)pa,
+			     *(const struct tft_flow *const *)pb, s->col, s->desc, s->names);
+}
+
+int table_view_rebuild(struct table_view *v, const struct flow_table *t, const struct filter *f,
+		       const struct names_provider *names, enum table_col sort, bool desc,
+		       uint64_t max_id)
+{
+	size_t count = flow_table_count(t), i, n = 0;
+	struct sort_ctx s = {sort, desc, names};
+	const struct tft_flow **rows;
+
+	rows = malloc((count ? count : 1) * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		const struct tft_flow *fl = flow_table_at(t, i);
+
+		if (fl->id > max_id)
+			continue;
+		if (f && !filter_match_names(f, fl, names))
+			continue;
+		rows[n++] = fl;
+	}
+	qsort_r(rows, n, sizeof(*rows), sort_cb, &s);
+	if (n > v->cap) {
+		uint64_t *ids = realloc(v->ids, n * sizeof(*ids));
+
+		if (!ids) {
+			free(rows);
+			return -ENOMEM;
+		}
+		v->ids = ids;
+		v->cap = n;
+	}
+	for (i = 0; i < n; i++)
+		v->ids[i] = rows[i]->id;
+	v->n = n;
+	free(rows);
+
+	if (v->following) {
+		for (i = 0; i < n; i++) {
+			if (v->ids[i] == v->sel_id) {
+				v->sel = i;
+				return 0;
+			}
+		}
+		/* Its flow left the view (filtered, cleared, evicted): stay at the same place. */
+	}
+	if (v->sel >= n)
+		v->sel = n ? n - 1 : 0;
+	if (v->following)
+		v->sel_id = n ? v->ids[v->sel] : 0;
+	return 0;
+}
+
+size_t table_view_count(const struct table_view *v)
+{
+	return v->n;
+}
+
+uint64_t table_view_id_at(const struct table_view *v, size_t i)
+{
+	return i < v->n ? v->ids[i] : 0;
+}
+
+size_t table_view_selected(const struct table_view *v)
+{
+	return v->sel;
+}
+
+uint64_t table_view_selected_id(const struct table_view *v)
+{
+	return v->n ? v->ids[v->sel] : 0;
+}
+
+void table_view_select(struct table_view *v, size_t index)
+{
+	if (!v->n)
+		return;
+	v->sel = index >= v->n ? v->n - 1 : index;
+	v->sel_id = v->ids[v->sel];
+	v->following = true;
+}
+
+void table_view_move(struct table_view *v, long delta)
+{
+	long i = (long)v->sel + delta;
+
+	if (i < 0)
+		i = 0;
+	table_view_select(v, (size_t)i);
+}
+
+size_t table_view_scroll(struct table_view *v, size_t page_rows)
+{
+	if (!page_rows)
+		return v->sel;
+	if (v->sel < v->top)
+		v->top = v->sel;
+	else if (v->sel >= v->top + page_rows)
+		v->top = v->sel - page_rows + 1;
+	/* No empty space below the last row while there are rows above the page. */
+	if (v->top + page_rows > v->n)
+		v->top = v->n > page_rows ? v->n - page_rows : 0;
+	return v->top;
+}

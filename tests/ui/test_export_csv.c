@@ -1,0 +1,142 @@
+/* CSV snapshot: RFC 4180, defused names, mode 0600, no symlink followed, errors returned. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../t.h"
+#include "clock.h"
+#include "export_csv.h"
+#include "flows.h"
+
+static size_t evil_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)family;
+	if (addr[3] == 9)
+		return (size_t)snprintf(buf, size, "=cmd|' /c calc'!A1,\"x\".example");
+	return 0;
+}
+
+struct rows {
+	const struct flow_table *t;
+	uint64_t ids[4];
+};
+
+static const struct tft_flow *row_at(void *ctx, size_t i)
+{
+	struct rows *r = ctx;
+
+	return flow_table_by_id(r->t, r->ids[i]);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+int main(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	struct names_provider names = {evil_names, NULL, "test"};
+	char dir[] = "/tmp/tft-export-XXXXXX", path[512], path2[512], link[600], *text;
+	struct rows r = {t, {0}};
+	const struct tft_flow *a, *b;
+	time_t now = 1700000000;
+	struct stat st;
+	size_t written = 0;
+	FILE *mem;
+	char membuf[256];
+
+	clock_init();
+	a = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
+	b = t_syn(t, "10.0.0.5", 40001, "10.0.0.1", 22, 0, 2000);
+	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 1500000, 1);
+	CHECK(a && b, "flows");
+	r.ids[0] = b->id; /* the view's order, not the table's */
+	r.ids[1] = a->id;
+	r.ids[2] = 999; /* evicted since: skipped */
+
+	CHECK(mkdtemp(dir) != NULL, "temp dir");
+	CHECK_EQ(export_csv_write(dir, now, 3, row_at, &r, &names, path, sizeof(path), &written), 0,
+		 "export");
+	CHECK_EQ(written, 2, "two rows written");
+	CHECK(strstr(path, "/tcpflowtop-") && strstr(path, ".csv"), "named tcpflowtop-*.csv");
+	CHECK_EQ(stat(path, &st), 0, "file exists");
+	CHECK_EQ(st.st_mode & 0777, 0600, "mode 0600");
+	text = slurp(path);
+	CHECK(text != NULL, "readable");
+	if (text) {
+		static const char header[] =
+			"time,id,direction,family,src_addr,src_port,dst_addr,dst_port,"
+			"src_domains,dst_domains,state,syn_retrans,handshake_ms\r\n";
+		char *second = strstr(text, "\r\n");
+
+		CHECK(!strncmp(text, header, sizeof(header) - 1), "header row with CRLF");
+		CHECK(second && strstr(second, ",2,in,4,10.0.0.5,40001,10.0.0.1,22,,,pending,0,\r\n"),
+		      "first row is the view's first (b), pending, no names");
+		CHECK(strstr(text, ",1,out,4,10.0.0.1,40000,10.0.0.9,443,,"
+				   "\"'=cmd|' /c calc'!A1,\"\"x\"\".example\",accepted,0,1.500\r\n"),
+		      "names quoted and defused");
+		CHECK(strstr(text, "in,4") < strstr(text, "out,4"), "view order kept");
+	}
+
+	/* Same second again: a new name, never overwriting; a symlink there is not followed. */
+	snprintf(link, sizeof(link), "%.*s-2.csv", (int)(strlen(path) - 4), path);
+	CHECK_EQ(symlink("/tmp/tft-export-must-not-exist", link), 0, "plant a symlink");
+	CHECK_EQ(export_csv_write(dir, now, 2, row_at, &r, &names, path2, sizeof(path2), &written),
+		 0, "second export");
+	CHECK(strcmp(path, path2) != 0, "a different name");
+	CHECK(strstr(path2, "-3.csv") != NULL, "skips the name the symlink holds");
+	CHECK(access("/tmp/tft-export-must-not-exist", F_OK) != 0, "symlink target untouched");
+	CHECK_EQ(lstat(link, &st), 0, "symlink still there");
+	CHECK(S_ISLNK(st.st_mode), "still a symlink");
+	unlink(link);
+	unlink(path);
+	unlink(path2);
+
+	/* Errors come back as -errno and leave nothing behind. */
+	CHECK_EQ(export_csv_write("/nonexistent-tft-dir", now, 2, row_at, &r, NULL, path,
+				  sizeof(path), &written),
+		 -ENOENT, "missing directory");
+	CHECK_EQ(export_csv_write("/dev/null", now, 2, row_at, &r, NULL, path, sizeof(path),
+				  &written),
+		 -ENOTDIR, "not a directory");
+	if (access("/dev/full", W_OK) == 0) {
+		/* /dev/full is a file, so ENOSPC is shown through export_csv_field's FILE. */
+		FILE *full = fopen("/dev/full", "w");
+
+		if (full) {
+			setvbuf(full, NULL, _IONBF, 0);
+			CHECK(export_csv_field(full, "x") != 0, "a full disk is an error");
+			fclose(full);
+		}
+	}
+	CHECK_EQ(rmdir(dir), 0, "no temp file left behind");
+
+	/* Field quoting on its own. */
+	mem = fmemopen(membuf, sizeof(membuf), "w");
+	export_csv_field(mem, "plain");
+	fputc('|', mem);
+	export_csv_field(mem, "a,b");
+	fputc('|', mem);
+	export_csv_field(mem, "say \"hi\"");
+	fputc('|', mem);
+	export_csv_field(mem, "-1+2");
+	fputc('|', mem);
+	export_csv_field(mem, "@SUM(A1)");
+	fclose(mem);
+	CHECK_STR(membuf, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'-1+2\"|\"'@SUM(A1)\"", "quoting");
+
+	flow_table_free(t);
+	return t_done();
+}

@@ -1,0 +1,137 @@
+/* Filter-as-you-type: parsing (good and bad terms) and matching. */
+#include <errno.h>
+
+#include "../t.h"
+#include "filter.h"
+#include "flows.h"
+
+static size_t fake_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)family;
+	if (addr[0] == 93) /* 93.184.216.34 */
+		return (size_t)snprintf(buf, size, "www.Example.com");
+	return 0;
+}
+
+int main(void)
+{
+	struct flow_table *t = flow_table_new(64);
+	const struct tft_flow *out443, *in22, *out8050, *v6;
+	struct names_provider names = {fake_names, NULL, "test"};
+	struct filter f = {0};
+	char err[256], buf[256];
+	struct port_list pl;
+
+	out443 = t_syn(t, "10.0.0.1", 40000, "93.184.216.34", 443, 1, 1);
+	in22 = t_syn(t, "192.168.1.9", 51000, "10.0.0.1", 22, 0, 2);
+	out8050 = t_syn(t, "10.0.0.1", 40001, "127.0.0.2", 8050, 1, 3);
+	v6 = t_syn(t, "::1", 40002, "::1", 9000, 1, 4);
+	t_answer(t, "10.0.0.1", 40000, "93.184.216.34", 443, 1, 10, 1);
+	t_answer(t, "10.0.0.1", 40001, "127.0.0.2", 8050, 1, 10, 0);
+	CHECK(out443 && in22 && out8050 && v6, "flows built");
+
+	/* Port lists, as --port and `p` read them. */
+	CHECK_EQ(port_list_parse("80,443,8000-8100", &pl, err, sizeof(err)), 0, "port list");
+	CHECK_EQ(pl.n, 3, "three ranges");
+	port_list_format(&pl, buf, sizeof(buf));
+	CHECK_STR(buf, "80,443,8000-8100", "port list formats back");
+	CHECK_EQ(port_list_parse("!22", &pl, err, sizeof(err)), 0, "negated list");
+	port_list_format(&pl, buf, sizeof(buf));
+	CHECK_STR(buf, "!22", "negation formats back");
+	CHECK_EQ(port_list_parse("0", &pl, err, sizeof(err)), -EINVAL, "port 0");
+	CHECK_EQ(port_list_parse("65536", &pl, err, sizeof(err)), -EINVAL, "port too big");
+	CHECK_EQ(port_list_parse("90-80", &pl, err, sizeof(err)), -EINVAL, "reversed range");
+	CHECK_EQ(port_list_parse("80,", &pl, err, sizeof(err)), -EINVAL, "trailing comma");
+
+	/* Empty filter: everything matches. */
+	CHECK_EQ(filter_parse_terms(&f, "", err, sizeof(err)), 0, "empty parses");
+	CHECK_EQ(f.nterms, 0, "no terms");
+	CHECK(filter_match(&f, out443) && filter_match(&f, in22), "empty matches all");
+
+	CHECK_EQ(filter_parse_terms(&f, "443", err, sizeof(err)), 0, "bare port");
+	CHECK_EQ(f.nterms, 1, "one term");
+	CHECK(filter_match(&f, out443), "443 matches dport 443");
+	CHECK(!filter_match(&f, in22), "443 hides port 22");
+
+	CHECK_EQ(filter_parse_terms(&f, "port 8000-8100", err, sizeof(err)), 0, "port range");
+	CHECK(filter_match(&f, out8050) && !filter_match(&f, out443), "range matches 8050 only");
+
+	CHECK_EQ(filter_parse_terms(&f, "!22", err, sizeof(err)), 0, "negated port");
+	CHECK(!filter_match(&f, in22) && filter_match(&f, out443), "!22 hides ssh");
+	CHECK_EQ(filter_parse_terms(&f, "!port 22", err, sizeof(err)), 0, "!port 22");
+	CHECK(!filter_match(&f, in22) && filter_match(&f, out443), "!port 22 hides ssh");
+
+	CHECK_EQ(filter_parse_terms(&f, "in", err, sizeof(err)), 0, "in");
+	CHECK(filter_match(&f, in22) && !filter_match(&f, out443), "in: incoming only");
+	CHECK_EQ(filter_parse_terms(&f, "OUT", err, sizeof(err)), 0, "OUT (any case)");
+	CHECK(!filter_match(&f, in22) && filter_match(&f, out443), "out: outgoing only");
+	CHECK_EQ(filter_parse_terms(&f, "!out", err, sizeof(err)), 0, "!out");
+	CHECK(filter_match(&f, in22) && !filter_match(&f, out443), "!out is in");
+
+	/* Words match a piece of either address, then names. */
+	CHECK_EQ(filter_parse_terms(&f, "127.0.0", err, sizeof(err)), 0, "address word");
+	CHECK(filter_match(&f, out8050) && !filter_match(&f, out443), "word in dst address");
+	CHECK_EQ(filter_parse_terms(&f, "192.168", err, sizeof(err)), 0, "source word");
+	CHECK(filter_match(&f, in22) && !filter_match(&f, out8050), "word in src address");
+	CHECK_EQ(filter_parse_terms(&f, "::1", err, sizeof(err)), 0, "IPv6 word");
+	CHECK(filter_match(&f, v6) && !filter_match(&f, out443), "IPv6 word matches");
+	CHECK_EQ(filter_parse_terms(&f, "example", err, sizeof(err)), 0, "domain word");
+	CHECK(!filter_match(&f, out443), "no names without a provider");
+	CHECK(filter_match_names(&f, out443, &names), "name matches, case-insensitive");
+	CHECK(!filter_match_names(&f, out8050, &names), "other names do not");
+
+	CHECK_EQ(filter_parse_terms(&f, "accepted", err, sizeof(err)), 0, "state");
+	CHECK(filter_match(&f, out443) && !filter_match(&f, out8050), "accepted only");
+	CHECK_EQ(filter_parse_terms(&f, "ipv6", err, sizeof(err)), 0, "family");
+	CHECK(filter_match(&f, v6) && !filter_match(&f, out443), "ipv6 only");
+
+	/* Several terms are AND-ed. */
+	CHECK_EQ(filter_parse_terms(&f, "  out   10.0.0.1  !443 ", err, sizeof(err)), 0, "three terms");
+	CHECK_EQ(f.nterms, 3, "three terms counted");
+	CHECK(filter_match(&f, out8050), "out, 10.0.0.1 and not 443");
+	CHECK(!filter_match(&f, out443) && !filter_match(&f, in22), "AND hides the rest");
+	CHECK_STR(f.text, "  out   10.0.0.1  !443 ", "text kept as typed");
+
+	/* Bad terms: an error message, and the last good filter stays. */
+	CHECK_EQ(filter_parse_terms(&f, "port", err, sizeof(err)), -EINVAL, "port without list");
+	CHECK(strstr(err, "port") != NULL, "says what port needs");
+	CHECK_EQ(f.nterms, 3, "bad line leaves terms");
+	CHECK_STR(f.text, "  out   10.0.0.1  !443 ", "bad line leaves text");
+	CHECK_EQ(filter_parse_terms(&f, "port abc", err, sizeof(err)), -EINVAL, "port abc");
+	CHECK_EQ(filter_parse_terms(&f, "99999", err, sizeof(err)), -EINVAL, "port out of range");
+	CHECK(strstr(err, "1-65535") != NULL, "names the range");
+	CHECK_EQ(filter_parse_terms(&f, "8100-8000", err, sizeof(err)), -EINVAL, "reversed range");
+	CHECK_EQ(filter_parse_terms(&f, "in !", err, sizeof(err)), -EINVAL, "lone !");
+	CHECK_EQ(filter_parse_terms(&f, "1,", err, sizeof(err)), -EINVAL, "half-typed list");
+	CHECK_EQ(filter_parse_terms(&f, "a b c d e f g h i j k l m n o p q", err, sizeof(err)),
+		 -EINVAL, "too many terms");
+	CHECK_EQ(filter_parse_terms(&f, "x\x01y", err, sizeof(err)), -EINVAL, "control char");
+	memset(buf, 'a', 100);
+	buf[100] = '\0';
+	CHECK_EQ(filter_parse_terms(&f, buf, err, sizeof(err)), -EINVAL, "word too long");
+	CHECK_EQ(f.nterms, 3, "still the last good filter");
+
+	/* The flag fields and the terms combine (--direction and `d` set dir). */
+	CHECK_EQ(filter_parse_terms(&f, "", err, sizeof(err)), 0, "clear terms");
+	CHECK_EQ(filter_parse_direction("in", &f.dir), 0, "--direction in");
+	CHECK(filter_match(&f, in22) && !filter_match(&f, out443), "dir field filters");
+	CHECK_EQ(port_list_parse("22", &f.ports, err, sizeof(err)), 0, "--port 22");
+	f.has_ports = true;
+	filter_describe(&f, buf, sizeof(buf));
+	CHECK_STR(buf, "in port 22", "describe flags");
+	/* A bare number is a port ("443"); an address piece needs a dot or colon. */
+	CHECK_EQ(filter_parse_terms(&f, "192", err, sizeof(err)), 0, "a number");
+	CHECK_EQ(f.terms[0].kind, FILTER_TERM_PORTS, "is a port term");
+	CHECK(!filter_match(&f, in22), "port 192 is not 22");
+	CHECK_EQ(filter_parse_terms(&f, "192.168", err, sizeof(err)), 0, "plus a word");
+	filter_describe(&f, buf, sizeof(buf));
+	CHECK_STR(buf, "in port 22 /192.168", "describe flags and terms");
+	CHECK(filter_match(&f, in22), "all three hold");
+	f = (struct filter){0};
+	filter_describe(&f, buf, sizeof(buf));
+	CHECK_STR(buf, "none", "describe nothing");
+
+	flow_table_free(t);
+	return t_done();
+}

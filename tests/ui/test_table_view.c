@@ -1,0 +1,230 @@
+/* Columns, layout at several widths, cell fitting, comparators, rows and selection. */
+#include <errno.h>
+
+#include "../t.h"
+#include "clock.h"
+#include "flows.h"
+#include "table_view.h"
+
+/* The layout's width for column c, or -1 when it was dropped. */
+static int width_of(const struct table_layout *l, enum table_col c)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->col[i] == c)
+			return l->width[i];
+	}
+	return -1;
+}
+
+static void check_fits(const struct table_layout *l, int width, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		CHECK(l->x[i] + l->width[i] <= width, name);
+		if (i)
+			CHECK_EQ(l->x[i], l->x[i - 1] + l->width[i - 1] + 1, name);
+	}
+}
+
+static void test_layout(void)
+{
+	enum table_col cols[TABLE_COL_COUNT];
+	size_t n = table_columns_default(cols);
+	struct table_layout l;
+
+	CHECK_EQ(n, TABLE_COL_COUNT, "default has every column");
+
+	table_layout_compute(cols, n, 120, &l);
+	check_fits(&l, 120, "120 fits");
+	CHECK_EQ(l.n, TABLE_COL_COUNT, "120 shows all");
+	CHECK_EQ(l.dropped, 0, "120 drops none");
+	CHECK_EQ(width_of(&l, TABLE_COL_SRC), 15, "120: IPv4 fits");
+	CHECK_EQ(width_of(&l, TABLE_COL_DST), 15, "120: IPv4 fits dst");
+	CHECK_EQ(width_of(&l, TABLE_COL_SNAMES), 16, "120: names share the rest");
+	CHECK_EQ(width_of(&l, TABLE_COL_DNAMES), 15, "120: dnames");
+	CHECK_EQ(l.x[l.n - 1] + l.width[l.n - 1], 120, "120 used fully");
+
+	table_layout_compute(cols, n, 80, &l);
+	check_fits(&l, 80, "80 fits");
+	CHECK_EQ(l.dropped, 3, "80 drops three");
+	CHECK_EQ(width_of(&l, TABLE_COL_SNAMES), -1, "80: source names dropped first");
+	CHECK_EQ(width_of(&l, TABLE_COL_RETX), -1, "80: retransmits dropped");
+	CHECK_EQ(width_of(&l, TABLE_COL_HS), -1, "80: handshake dropped");
+	CHECK_EQ(width_of(&l, TABLE_COL_DNAMES), 10, "80: dest names kept");
+	CHECK_EQ(width_of(&l, TABLE_COL_SRC), 14, "80: src grows with the spare");
+	CHECK_EQ(width_of(&l, TABLE_COL_DST), 13, "80: dst");
+	CHECK_EQ(l.col[0], TABLE_COL_TIME, "80: order kept");
+
+	table_layout_compute(cols, n, 250, &l);
+	check_fits(&l, 250, "250 fits");
+	CHECK_EQ(l.n, TABLE_COL_COUNT, "250 shows all");
+	CHECK_EQ(width_of(&l, TABLE_COL_SRC), 39, "250: IPv6 fits");
+	CHECK_EQ(width_of(&l, TABLE_COL_DST), 39, "250: IPv6 fits dst");
+	CHECK_EQ(width_of(&l, TABLE_COL_SNAMES), 48, "250: names at their max");
+	CHECK_EQ(width_of(&l, TABLE_COL_TIME), 12, "250: fixed stays fixed");
+
+	table_layout_compute(cols, n, 40, &l);
+	check_fits(&l, 40, "40 fits");
+	CHECK_EQ(l.n, 4, "40 keeps four");
+	CHECK_EQ(l.col[0], TABLE_COL_DIR, "40: dir");
+	CHECK_EQ(l.col[1], TABLE_COL_SRC, "40: src");
+	CHECK_EQ(l.col[2], TABLE_COL_DST, "40: dst");
+	CHECK_EQ(l.col[3], TABLE_COL_DPORT, "40: dport");
+
+	table_layout_compute(cols, n, 5, &l);
+	CHECK_EQ(l.n, 1, "tiny terminal keeps one column");
+	CHECK_EQ(l.col[0], TABLE_COL_SRC, "the most important one");
+
+	CHECK_EQ(table_layout_hit(&l, 0), 0, "hit first column");
+	table_layout_compute(cols, n, 120, &l);
+	CHECK_EQ(table_layout_hit(&l, l.x[5] + 1), 5, "hit dport");
+	CHECK_EQ(table_layout_hit(&l, 119), (int)l.n - 1, "hit last");
+}
+
+static void test_columns_parse(void)
+{
+	enum table_col cols[TABLE_COL_COUNT], c;
+	struct table_layout l;
+	char err[256];
+	size_t n = 0;
+
+	CHECK_EQ(table_columns_parse("dport,src,STATE", cols, &n, err, sizeof(err)), 0, "-o list");
+	CHECK_EQ(n, 3, "three columns");
+	CHECK_EQ(cols[0], TABLE_COL_DPORT, "order as given");
+	CHECK_EQ(cols[2], TABLE_COL_STATE, "titles work too");
+	table_layout_compute(cols, n, 80, &l);
+	CHECK_EQ(l.n, 3, "chosen columns only");
+	CHECK_EQ(l.col[0], TABLE_COL_DPORT, "chosen order drawn");
+	CHECK_EQ(table_columns_parse("time,bogus", cols, &n, err, sizeof(err)), -EINVAL, "unknown");
+	CHECK(strstr(err, "bogus") != NULL, "names the bad column");
+	CHECK_EQ(table_columns_parse("time,time", cols, &n, err, sizeof(err)), -EINVAL, "twice");
+	CHECK_EQ(table_columns_parse(",", cols, &n, err, sizeof(err)), -EINVAL, "empty");
+	CHECK_EQ(table_column_parse("hs", &c), 0, "parse hs");
+	CHECK_EQ(c, TABLE_COL_HS, "hs");
+	CHECK_EQ(table_column_parse("nope", &c), -EINVAL, "parse nope");
+}
+
+static void test_fit(void)
+{
+	char buf[128];
+
+	table_fit("127.0.0.1", 12, false, false, buf, sizeof(buf));
+	CHECK_STR(buf, "127.0.0.1   ", "pad left-aligned");
+	table_fit("443", 6, true, false, buf, sizeof(buf));
+	CHECK_STR(buf, "   443", "pad right-aligned");
+	table_fit("2001:db8:85a3::8a2e:370:7334", 12, false, false, buf, sizeof(buf));
+	CHECK_STR(buf, "2001:db8:85~", "cut with a mark");
+	table_fit("2001:db8:85a3::8a2e:370:7334", 12, false, true, buf, sizeof(buf));
+	CHECK_STR(buf, "2001:db8:85\xe2\x80\xa6", "cut with an ellipsis in UTF-8");
+	table_fit("evil\x1b[2Jname", 14, false, false, buf, sizeof(buf));
+	CHECK_STR(buf, "evil?[2Jname  ", "escape bytes defused");
+	table_fit("a\x07", 3, false, true, buf, sizeof(buf));
+	CHECK_STR(buf, "a\xef\xbf\xbd ", "U+FFFD in UTF-8");
+	table_fit("abc", 0, false, false, buf, sizeof(buf));
+	CHECK_STR(buf, "", "zero width");
+	table_fit("abc", 3, false, false, buf, sizeof(buf));
+	CHECK_STR(buf, "abc", "exact fit, no mark");
+}
+
+static void test_compare_and_view(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *a, *b, *c, *d;
+	struct table_view *v = table_view_new();
+	struct filter f = {0};
+	char err[128], buf[64];
+	uint64_t id_b;
+	size_t i;
+
+	clock_init();
+	/* a and b share a timestamp: the tie breaks on id. */
+	a = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
+	b = t_syn(t, "10.0.0.1", 40001, "10.0.0.9", 80, 1, 1000);
+	c = t_syn(t, "10.0.0.5", 40002, "10.0.0.1", 22, 0, 3000);
+	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 5000000, 1);   /* 5 ms */
+	t_answer(t, "10.0.0.1", 40001, "10.0.0.9", 80, 1, 1000 + 250000, 1);     /* 0.25 ms */
+	CHECK(a && b && c, "flows");
+	CHECK(table_compare(a, b, TABLE_COL_TIME, false, NULL) < 0, "same time: lower id first");
+	CHECK(table_compare(a, b, TABLE_COL_TIME, true, NULL) > 0, "desc flips the tie-break");
+	CHECK(table_compare(a, c, TABLE_COL_TIME, false, NULL) < 0, "older first ascending");
+	CHECK(table_compare(a, b, TABLE_COL_DPORT, false, NULL) > 0, "443 after 80");
+	CHECK(table_compare(b, a, TABLE_COL_HS, false, NULL) < 0, "faster handshake first");
+	CHECK(table_compare(a, c, TABLE_COL_HS, false, NULL) < 0, "pending sorts as slowest");
+	CHECK(table_compare(c, a, TABLE_COL_DIR, false, NULL) < 0, "in before out");
+	CHECK(table_compare(a, c, TABLE_COL_SRC, false, NULL) < 0, "10.0.0.1 before 10.0.0.5");
+	CHECK(table_compare(a, a, TABLE_COL_DPORT, false, NULL) == 0, "equal to itself");
+	CHECK(table_compare(a, b, TABLE_COL_SNAMES, false, NULL) < 0, "no names: by id");
+
+	table_cell_text(TABLE_COL_HS, a, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "5.000", "handshake cell");
+	table_cell_text(TABLE_COL_HS, c, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "", "pending has no handshake");
+	table_cell_text(TABLE_COL_DIR, c, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "in", "dir cell");
+	table_cell_text(TABLE_COL_STATE, a, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "accepted", "state cell");
+	table_cell_text(TABLE_COL_DNAMES, a, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "", "names empty without a provider");
+
+	/* Newest first, as the screen starts. */
+	CHECK_EQ(table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX), 0, "rebuild");
+	CHECK_EQ(table_view_count(v), 3, "three rows");
+	CHECK_EQ(table_view_id_at(v, 0), c->id, "newest first");
+	CHECK_EQ(table_view_id_at(v, 1), b->id, "tie: higher id first when desc");
+	CHECK_EQ(table_view_id_at(v, 2), a->id, "oldest last");
+
+	/* The selection follows its flow when rows arrive above it. */
+	table_view_select(v, 1);
+	id_b = table_view_selected_id(v);
+	CHECK_EQ(id_b, b->id, "selected b");
+	d = t_syn(t, "10.0.0.1", 40003, "10.0.0.9", 8080, 1, 9000);
+	CHECK(d != NULL, "d");
+	table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX);
+	CHECK_EQ(table_view_selected(v), 2, "b moved down a row");
+	CHECK_EQ(table_view_selected_id(v), id_b, "selection still on b");
+	table_view_rebuild(v, t, &f, NULL, TABLE_COL_DPORT, false, UINT64_MAX);
+	CHECK_EQ(table_view_selected_id(v), id_b, "and after a re-sort");
+	CHECK_EQ(table_view_selected(v), 1, "80 is second by port (22, 80, 443, 8080)");
+
+	/* A paused screen limits rows to the ids it showed. */
+	table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, 3);
+	CHECK_EQ(table_view_count(v), 3, "paused: d hidden");
+	for (i = 0; i < table_view_count(v); i++)
+		CHECK(table_view_id_at(v, i) != 4, "no id 4 while paused");
+
+	/* Filters hide rows; the table keeps them. */
+	CHECK_EQ(filter_parse_terms(&f, "out !80", err, sizeof(err)), 0, "filter");
+	table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX);
+	CHECK_EQ(table_view_count(v), 2, "out and not 80: a and d");
+	CHECK_EQ(flow_table_count(t), 4, "table keeps all four");
+	CHECK(table_view_selected_id(v) != id_b, "selection moved off the hidden b");
+
+	/* Moves clamp; scroll keeps the selection on the page. */
+	table_view_move(v, -10);
+	CHECK_EQ(table_view_selected(v), 0, "clamped at top");
+	table_view_move(v, 10);
+	CHECK_EQ(table_view_selected(v), 1, "clamped at bottom");
+	CHECK_EQ(table_view_scroll(v, 1), 1, "page of one scrolls to the selection");
+	CHECK_EQ(table_view_scroll(v, 10), 0, "big page starts at the top");
+
+	flow_table_clear(t);
+	table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX);
+	CHECK_EQ(table_view_count(v), 0, "cleared");
+	CHECK_EQ(table_view_selected_id(v), 0, "no selection");
+
+	table_view_free(v);
+	table_view_free(NULL);
+	flow_table_free(t);
+}
+
+int main(void)
+{
+	test_layout();
+	test_columns_parse();
+	test_fit();
+	test_compare_and_view();
+	return t_done();
+}
