@@ -22,6 +22,7 @@
 #include "event_loop.h"
 #include "filter.h"
 #include "flow_table.h"
+#include "line_queue.h"
 #include "output_stream.h"
 #include "privs.h"
 #include "names.h"
@@ -36,6 +37,8 @@
 /* Drain period: the programs do not wake us per event, so this bounds latency. */
 #define DRAIN_INTERVAL_MS 50
 #define DEFAULT_CAPACITY 100000
+/* Lines held for names at most; a storm beyond it prints the oldest early. */
+#define HELD_LINES_MAX 65536
 
 const char *argp_program_version = "tcpflowtop " TFT_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -337,6 +340,7 @@ struct app {
 	struct output_stream *out; /* batch mode */
 	struct names *names;	   /* NULL with --no-dns */
 	struct tui *tui;	   /* screen mode */
+	struct line_queue *held; /* batch lines waiting for names (--resolve-wait) */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -388,6 +392,32 @@ static const struct dns_names *stream_names(void *ctx, uint8_t family, const uin
 	return app->names ? names_get(app->names, family, addr, false) : NULL;
 }
 
+static bool names_ready(struct app *app, const struct tft_flow *f)
+{
+	return names_settled(app->names, f->key.family, f->key.saddr) &&
+	       names_settled(app->names, f->key.family, f->key.daddr);
+}
+
+/*
+ * --resolve-wait: prints held lines, oldest first, once both ends' names are
+ * settled or the wait is over; at least `force` of them regardless. Order is
+ * kept: a line waits behind an older one.
+ */
+static void release_held(struct app *app, size_t force)
+{
+	const struct held_line *h;
+	uint64_t now = clock_mono_ns();
+
+	while ((h = line_queue_head(app->held))) {
+		if (!force && now < h->deadline_ns && !names_ready(app, &h->flow))
+			break;
+		output_stream_flow(app->out, &h->flow, h->change, h->at_ns);
+		line_queue_pop(app->held);
+		if (force)
+			force--;
+	}
+}
+
 static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 {
 	struct app *app = ctx;
@@ -418,6 +448,20 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 			return;
 		app->printed++;
 	}
+	if (app->held) {
+		struct held_line h = {
+		    .flow = *f,
+		    .change = change,
+		    .at_ns = ev->ts_ns,
+		    .deadline_ns = clock_mono_ns() + (uint64_t)env.resolve_wait_ms * 1000000ULL,
+		};
+
+		if (!line_queue_push(app->held, &h)) {
+			release_held(app, 1); /* full: the oldest goes out now, names or not */
+			line_queue_push(app->held, &h);
+		}
+		return;
+	}
 	output_stream_flow(app->out, f, change, ev->ts_ns);
 }
 
@@ -438,7 +482,7 @@ static void report(struct app *app, const char *fmt, ...)
 }
 
 /* Reads what the programs queued, reports new losses, flushes the output. */
-static void drain(struct app *app)
+static void drain(struct app *app, bool final)
 {
 	uint64_t lost;
 	int err;
@@ -464,6 +508,8 @@ static void drain(struct app *app)
 		output_stream_lost(app->out, lost, clock_mono_ns());
 		app->lost_reported = lost;
 	}
+	if (app->held)
+		release_held(app, final ? SIZE_MAX : 0);
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
 		stop(app, 0); /* the reader is gone, e.g. "| head" */
@@ -479,14 +525,14 @@ static void on_ring(int fd, uint32_t events, void *ctx)
 {
 	(void)fd;
 	(void)events;
-	drain(ctx);
+	drain(ctx, false);
 }
 
 static void on_drain_timer(int fd, uint32_t events, void *ctx)
 {
 	(void)events;
 	event_loop_timerfd_ack(fd);
-	drain(ctx);
+	drain(ctx, false);
 }
 
 static void on_stop_timer(int fd, uint32_t events, void *ctx)
@@ -694,6 +740,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
 			if (app.out)
 				output_stream_set_names(app.out, stream_names, &app);
+			if (app.out && env.resolve_wait_ms) {
+				app.held = line_queue_new(HELD_LINES_MAX);
+				if (!app.held) {
+					fprintf(stderr, "tcpflowtop: out of memory\n");
+					app.exit_code = 1;
+					goto cleanup;
+				}
+			}
 		}
 	}
 
@@ -731,7 +785,7 @@ int main(int argc, char **argv)
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
 	}
-	drain(&app); /* what arrived before the stop */
+	drain(&app, true); /* what arrived before the stop, and every held line */
 	/* Close the screen first: held messages and the summary print on a sane terminal. */
 	tui_free(app.tui);
 	app.tui = NULL;
@@ -748,6 +802,7 @@ cleanup:
 		close(app.drain_fd);
 	if (app.signal_fd >= 0)
 		close(app.signal_fd);
+	line_queue_free(app.held);
 	output_stream_free(app.out);
 	flow_table_free(app.table);
 	event_loop_free(app.loop);
