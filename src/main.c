@@ -340,7 +340,7 @@ struct app {
 	struct output_stream *out; /* batch mode */
 	struct names *names;	   /* NULL with --no-dns */
 	struct tui *tui;	   /* screen mode */
-	struct line_queue *held; /* batch lines waiting for names (--resolve-wait) */
+	struct line_queue *held;   /* batch lines waiting for names (--resolve-wait) */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -497,6 +497,16 @@ static void drain(struct app *app, bool final)
 	if (app->tui) {
 		struct tui_stats ts = {.events_lost = lost};
 
+		if (app->names) {
+			struct names_stats n;
+
+			names_stats(app->names, &n);
+			ts.names_on = true;
+			ts.names_cached = n.cache.entries;
+			ts.names_hit_pct = n.asked ? (unsigned)(n.asked_hits * 100 / n.asked) : 0;
+			ts.lookups_inflight = n.reverse.in_flight + n.reverse.queued;
+			ts.lookups_failed = n.reverse.failed;
+		}
 		tui_set_stats(app->tui, &ts);
 		return;
 	}

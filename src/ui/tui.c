@@ -310,6 +310,15 @@ static void draw_header(struct tui *t)
 		put_fit(2, x, line, COLS - x < (int)strlen(line) ? COLS - x : (int)strlen(line),
 			false, s->evicted ? alert_attr(t) : A_NORMAL);
 	x += (int)strlen(line) + 2;
+	if (t->stats.names_on) {
+		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
+			 (unsigned long long)t->stats.names_cached, t->stats.names_hit_pct,
+			 (unsigned long long)t->stats.lookups_inflight,
+			 (unsigned long long)t->stats.lookups_failed);
+		if (x < COLS)
+			put_fit(2, x, line, COLS - x, false, A_NORMAL);
+		x += (int)strlen(line) + 2;
+	}
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
 		 table_column(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
@@ -1074,7 +1083,10 @@ void tui_set_stats(struct tui *t, const struct tui_stats *s)
 {
 	if (!t)
 		return;
-	if (s->events_lost != t->stats.events_lost)
+	if (s->events_lost != t->stats.events_lost || s->names_cached != t->stats.names_cached ||
+	    s->names_hit_pct != t->stats.names_hit_pct ||
+	    s->lookups_inflight != t->stats.lookups_inflight ||
+	    s->lookups_failed != t->stats.lookups_failed)
 		t->dirty = true;
 	t->stats = *s;
 }

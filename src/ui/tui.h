@@ -34,7 +34,12 @@ struct tui_opts {
 
 /* Numbers the ui cannot read itself (it never sees the capture). */
 struct tui_stats {
-	uint64_t events_lost; /* ring buffer full: events the programs dropped */
+	uint64_t events_lost;	   /* ring buffer full: events the programs dropped */
+	bool names_on;		   /* --no-dns unset: the names below mean something */
+	uint64_t names_cached;	   /* addresses in the names cache */
+	unsigned names_hit_pct;	   /* new flows' addresses the cache already named */
+	uint64_t lookups_inflight; /* reverse lookups on the wire or queued */
+	uint64_t lookups_failed;   /* reverse lookups that got no name */
 };
 
 struct tui;
