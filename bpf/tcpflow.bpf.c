@@ -107,6 +107,21 @@ struct ipv6_hdr {
 	__u8 daddr[16];
 };
 
+/* Both addresses into a record: IPv4 in the first 4 bytes, the rest zeroed. */
+static __always_inline void copy_addrs(__u8 *dst_s, __u8 *dst_d, __u8 family, const __u8 *saddr,
+				       const __u8 *daddr)
+{
+	if (family == 4) {
+		__builtin_memcpy(dst_s, saddr, 4);
+		__builtin_memcpy(dst_d, daddr, 4);
+		__builtin_memset(dst_s + 4, 0, 12);
+		__builtin_memset(dst_d + 4, 0, 12);
+	} else {
+		__builtin_memcpy(dst_s, saddr, 16);
+		__builtin_memcpy(dst_d, daddr, 16);
+	}
+}
+
 static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family, const __u8 *saddr,
 				  const __u8 *daddr, const struct tcp_head *th)
 {
@@ -127,15 +142,7 @@ static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family,
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->seq = bpf_ntohl(th->seq);
 	ev->ack = bpf_ntohl(th->ack);
-	if (family == 4) {
-		__builtin_memcpy(ev->saddr, saddr, 4);
-		__builtin_memcpy(ev->daddr, daddr, 4);
-		__builtin_memset(ev->saddr + 4, 0, 12);
-		__builtin_memset(ev->daddr + 4, 0, 12);
-	} else {
-		__builtin_memcpy(ev->saddr, saddr, 16);
-		__builtin_memcpy(ev->daddr, daddr, 16);
-	}
+	copy_addrs(ev->saddr, ev->daddr, family, saddr, daddr);
 	bpf_ringbuf_submit(ev, submit_flags());
 	return 1;
 }
@@ -214,15 +221,7 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 	ev->dport = dport;
 	ev->reserved = 0;
 	ev->sk_cookie = bpf_get_socket_cookie(skb);
-	if (family == 4) {
-		__builtin_memcpy(ev->saddr, saddr, 4);
-		__builtin_memcpy(ev->daddr, daddr, 4);
-		__builtin_memset(ev->saddr + 4, 0, 12);
-		__builtin_memset(ev->daddr + 4, 0, 12);
-	} else {
-		__builtin_memcpy(ev->saddr, saddr, 16);
-		__builtin_memcpy(ev->daddr, daddr, 16);
-	}
+	copy_addrs(ev->saddr, ev->daddr, family, saddr, daddr);
 	bpf_ringbuf_submit(ev, submit_flags());
 	return 1;
 }

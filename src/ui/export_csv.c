@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "export_csv.h"
+#include "name_escape.h"
 #include "output_stream.h"
 
 #ifndef RENAME_NOREPLACE
@@ -18,61 +19,43 @@
 
 int export_csv_field(FILE *out, const char *text)
 {
-	bool quote = strpbrk(text, ",\"\r\n") != NULL;
-	bool defuse = text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@';
-	const char *p;
+	char cell[4 * 1024 + 8];
+	size_t n = tft_escape_csv(cell, sizeof(cell), text, strlen(text));
 
-	if (quote || defuse) {
-		if (fputc('"', out) == EOF)
-			return -EIO;
-		/* OWASP's advice for CSV injection: a leading quote makes it text. */
-		if (defuse && fputc('\'', out) == EOF)
-			return -EIO;
-		for (p = text; *p; p++) {
-			if (*p == '"' && fputc('"', out) == EOF)
-				return -EIO;
-			if (fputc(*p, out) == EOF)
-				return -EIO;
-		}
-		return fputc('"', out) == EOF ? -EIO : 0;
-	}
-	return fputs(text, out) == EOF ? -EIO : 0;
+	if (n >= sizeof(cell))
+		return -E2BIG; /* cannot happen: the screen's names are capped far below */
+	return fputs(cell, out) == EOF ? -EIO : 0;
 }
 
-static void time_iso(uint64_t mono_ns, char *buf, size_t size)
+/* The names list uses ',' between names (a name's own commas are escaped): a space in CSV, as the
+ * stream. */
+static void space_separated(char *names)
 {
-	struct timespec ts = clock_mono_to_wall(mono_ns);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%06ldZ", ts.tv_nsec / 1000);
+	for (; *names; names++)
+		if (*names == ',')
+			*names = ' ';
 }
 
+/* The stream's CSV columns, without `event`: the same scripts read both. */
 static int write_row(FILE *out, const struct tft_flow *f, const struct names_provider *names)
 {
 	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], hs[32], sn[512], dn[512];
 	const struct tft_flow_key *k = &f->key;
-	uint64_t d;
 
-	time_iso(f->syn_ns, t, sizeof(t));
+	output_time_iso(f->syn_ns, t, sizeof(t));
 	output_addr(k->family, k->saddr, src, sizeof(src));
 	output_addr(k->family, k->daddr, dst, sizeof(dst));
+	output_handshake_ms(f, hs, sizeof(hs));
 	names_provider_lookup(names, k->family, k->saddr, sn, sizeof(sn));
 	names_provider_lookup(names, k->family, k->daddr, dn, sizeof(dn));
-	hs[0] = '\0';
-	if (f->state != TFT_STATE_PENDING && f->answer_ns >= f->syn_ns) {
-		d = f->answer_ns - f->syn_ns;
-		snprintf(hs, sizeof(hs), "%llu.%03llu", (unsigned long long)(d / 1000000),
-			 (unsigned long long)(d / 1000 % 1000));
-	}
-	if (fprintf(out, "%s,%llu,%s,%u,%s,%u,%s,%u,", t, (unsigned long long)f->id,
-		    output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport) < 0)
+	space_separated(sn);
+	space_separated(dn);
+	if (fprintf(out, "%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s,", t, (unsigned long long)f->id,
+		    output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
+		    output_state_name(f->state), f->syn_retrans, hs) < 0)
 		return -EIO;
-	if (export_csv_field(out, sn) || fputc(',', out) == EOF || export_csv_field(out, dn))
-		return -EIO;
-	if (fprintf(out, ",%s,%u,%s\r\n", output_state_name(f->state), f->syn_retrans, hs) < 0)
+	if (export_csv_field(out, sn) || fputc(',', out) == EOF || export_csv_field(out, dn) ||
+	    fputs("\r\n", out) == EOF)
 		return -EIO;
 	return 0;
 }
@@ -109,8 +92,8 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		goto out_unlink;
 	}
 	fd = -1; /* owned by out now */
-	if (fputs("time,id,direction,family,src_addr,src_port,dst_addr,dst_port,src_domains,"
-		  "dst_domains,state,syn_retrans,handshake_ms\r\n",
+	if (fputs("time,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
+		  "syn_retrans,handshake_ms,src_names,dst_names\r\n",
 		  out) == EOF) {
 		err = -EIO;
 		goto out_unlink;

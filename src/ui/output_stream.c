@@ -273,7 +273,7 @@ static void time_text(uint64_t mono_ns, char *buf, size_t size)
 }
 
 /* RFC 3339 UTC with microseconds for machines. */
-static void time_iso(uint64_t mono_ns, char *buf, size_t size)
+void output_time_iso(uint64_t mono_ns, char *buf, size_t size)
 {
 	struct timespec ts = clock_mono_to_wall(mono_ns);
 	struct tm tm;
@@ -285,7 +285,7 @@ static void time_iso(uint64_t mono_ns, char *buf, size_t size)
 }
 
 /* Handshake time in ms with µs precision, or "" while pending. */
-static void handshake_ms(const struct tft_flow *f, char *buf, size_t size)
+void output_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
 {
 	uint64_t d;
 
@@ -330,7 +330,7 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 
 	output_addr(k->family, k->saddr, src, sizeof(src));
 	output_addr(k->family, k->daddr, dst, sizeof(dst));
-	handshake_ms(f, hs, sizeof(hs));
+	output_handshake_ms(f, hs, sizeof(hs));
 	/* Borrowed until the next lookup: render one end before looking up the other. */
 	sn = names_of(o, k->family, k->saddr);
 	if (o->fmt == OUTPUT_JSON)
@@ -354,7 +354,7 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 			  hs[0] ? hs : "-", st[0] ? st : "-", dt[0] ? dt : "-");
 		break;
 	case OUTPUT_CSV:
-		time_iso(at_ns, t, sizeof(t));
+		output_time_iso(at_ns, t, sizeof(t));
 		tft_escape_csv(sc, sizeof(sc), st, strlen(st));
 		tft_escape_csv(dc, sizeof(dc), dt, strlen(dt));
 		rc = emit(o, "%s,%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s,%s,%s\n", t,
@@ -363,7 +363,7 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 			  output_state_name(f->state), f->syn_retrans, hs, sc, dc);
 		break;
 	default:
-		time_iso(at_ns, t, sizeof(t));
+		output_time_iso(at_ns, t, sizeof(t));
 		rc =
 		    emit(o,
 			 "{\"type\":\"%s\",\"time\":\"%s\",\"id\":%llu,\"direction\":\"%s\","
@@ -384,7 +384,7 @@ int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
 
 	if (o->fmt != OUTPUT_JSON)
 		return 0;
-	time_iso(at_ns, t, sizeof(t));
+	output_time_iso(at_ns, t, sizeof(t));
 	return emit(o, "{\"type\":\"lost\",\"time\":\"%s\",\"events_lost\":%llu}\n", t,
 		    (unsigned long long)lost);
 }

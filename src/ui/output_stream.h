@@ -56,6 +56,10 @@ const char *output_state_name(uint8_t state);
  */
 const char *output_names_text(const struct dns_names *names, const char *sep, size_t max_cols,
 			      char *buf, size_t size);
+/* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */
+void output_handshake_ms(const struct tft_flow *f, char *buf, size_t size);
+/* A CLOCK_MONOTONIC instant as RFC 3339 UTC with microseconds; buf holds 32. */
+void output_time_iso(uint64_t mono_ns, char *buf, size_t size);
 /* The address of one end as text; buf holds INET6_ADDRSTRLEN. */
 const char *output_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size);
 

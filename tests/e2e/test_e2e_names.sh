@@ -127,7 +127,7 @@ hostile=$'=x\e[31mred.evil.test'
 	--host-record=target.tft.test,127.0.0.6 \
 	--cname=alias.tft.test,mid.tft.test --cname=mid.tft.test,target.tft.test \
 	--ptr-record=8.0.0.127.in-addr.arpa,backfill.tft.test \
-	--address=/evil.test/127.0.0.9 &
+	--address=/evil.test/127.0.0.9 2>"$tmp/dnsmasq.err" &
 pids+=($!)
 # dnsmasq up: ask from outside the cgroup, before any tcpflowtop runs.
 mkquery "$tmp/q" 1 web.tft.test 1

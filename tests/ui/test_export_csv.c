@@ -77,15 +77,16 @@ int main(void)
 	CHECK(text != NULL, "readable");
 	if (text) {
 		static const char header[] =
-			"time,id,direction,family,src_addr,src_port,dst_addr,dst_port,"
-			"src_domains,dst_domains,state,syn_retrans,handshake_ms\r\n";
+		    "time,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
+		    "syn_retrans,handshake_ms,src_names,dst_names\r\n";
 		char *second = strstr(text, "\r\n");
 
 		CHECK(!strncmp(text, header, sizeof(header) - 1), "header row with CRLF");
-		CHECK(second && strstr(second, ",2,in,4,10.0.0.5,40001,10.0.0.1,22,,,pending,0,\r\n"),
+		CHECK(second &&
+			  strstr(second, ",2,in,4,10.0.0.5,40001,10.0.0.1,22,pending,0,,,\r\n"),
 		      "first row is the view's first (b), pending, no names");
-		CHECK(strstr(text, ",1,out,4,10.0.0.1,40000,10.0.0.9,443,,"
-				   "\"'=cmd|' /c calc'!A1,\"\"x\"\".example\",accepted,0,1.500\r\n"),
+		CHECK(strstr(text, ",1,out,4,10.0.0.1,40000,10.0.0.9,443,accepted,0,1.500,,"
+				   "\"'=cmd|' /c calc'!A1 \"\"x\"\".example\"\r\n"),
 		      "names quoted and defused");
 		CHECK(strstr(text, "in,4") < strstr(text, "out,4"), "view order kept");
 	}
@@ -108,9 +109,9 @@ int main(void)
 	CHECK_EQ(export_csv_write("/nonexistent-tft-dir", now, 2, row_at, &r, NULL, path,
 				  sizeof(path), &written),
 		 -ENOENT, "missing directory");
-	CHECK_EQ(export_csv_write("/dev/null", now, 2, row_at, &r, NULL, path, sizeof(path),
-				  &written),
-		 -ENOTDIR, "not a directory");
+	CHECK_EQ(
+	    export_csv_write("/dev/null", now, 2, row_at, &r, NULL, path, sizeof(path), &written),
+	    -ENOTDIR, "not a directory");
 	if (access("/dev/full", W_OK) == 0) {
 		/* /dev/full is a file, so ENOSPC is shown through export_csv_field's FILE. */
 		FILE *full = fopen("/dev/full", "w");
