@@ -4,6 +4,8 @@
  *                                            writes the bound port to PORTFILE
  *   tcp_peer connect ADDR PORT               prints "LOCALPORT ok" or "LOCALPORT refused"
  *   tcp_peer freeport ADDR                   prints a port nothing listens on now
+ *   tcp_peer resolve SERVER PORT NAME [aaaa] asks SERVER:PORT (UDP) for NAME's A (or
+ *                                            AAAA) records; prints each answered address
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "dns_parse.h"
 
 static int parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -124,8 +128,66 @@ static int do_freeport(const char *addr)
 	return 0;
 }
 
+/* A minimal DNS query over UDP, answered by our own parser: no resolver config needed. */
+static int do_resolve(const char *server, const char *port, const char *name, int aaaa)
+{
+	uint8_t q[512], a[4096];
+	struct sockaddr_storage ss;
+	struct dns_response r;
+	struct pollfd p;
+	size_t len = 12, i;
+	socklen_t sl;
+	const char *label = name;
+	int family = parse_addr(server, (uint16_t)atoi(port), &ss, &sl);
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	memset(q, 0, sizeof(q));
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[2] = 0x01; /* RD */
+	q[5] = 1;    /* one question */
+	while (*label && len < 300) {
+		size_t l = strcspn(label, ".");
+
+		q[len++] = (uint8_t)l;
+		memcpy(q + len, label, l);
+		len += l;
+		label += l + (label[l] == '.');
+	}
+	q[len++] = 0;
+	q[len++] = 0;
+	q[len++] = aaaa ? 28 : 1;
+	q[len++] = 0;
+	q[len++] = 1;
+	if (fd < 0 || sendto(fd, q, len, 0, (struct sockaddr *)&ss, sl) < 0) {
+		perror("tcp_peer: resolve");
+		return 1;
+	}
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 3000) <= 0 || (n = recv(fd, a, sizeof(a), 0)) <= 0) {
+		fprintf(stderr, "tcp_peer: no DNS answer\n");
+		return 1;
+	}
+	if (dns_parse_response(a, (size_t)n, &r)) {
+		fprintf(stderr, "tcp_peer: bad DNS answer\n");
+		return 1;
+	}
+	for (i = 0; i < r.n_addrs; i++) {
+		char text[INET6_ADDRSTRLEN];
+
+		inet_ntop(r.addrs[i].family == 4 ? AF_INET : AF_INET6, r.addrs[i].addr, text,
+			  sizeof(text));
+		printf("%s\n", text);
+	}
+	close(fd);
+	return r.n_addrs ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "resolve"))
+		return do_resolve(argv[2], argv[3], argv[4], argc == 6 && !strcmp(argv[5], "aaaa"));
 	if (argc >= 4 && !strcmp(argv[1], "listen"))
 		return do_listen(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 60);
 	if (argc == 4 && !strcmp(argv[1], "connect"))
@@ -133,6 +195,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "freeport"))
 		return do_freeport(argv[2]);
 	fprintf(stderr, "usage: tcp_peer listen ADDR PORTFILE [SECONDS] | connect ADDR PORT | "
-			"freeport ADDR\n");
+			"freeport ADDR | resolve SERVER PORT NAME [aaaa]\n");
 	return 2;
 }
