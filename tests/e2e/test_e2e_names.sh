@@ -29,6 +29,7 @@ cg="$root/tft-e2e-names-$$"
 tmp=$(mktemp -d /tmp/tft-e2e-names.XXXXXX)
 pids=()
 tft=
+tft_err=
 cleanup() {
 	[ -n "$tft" ] && kill "$tft" 2>/dev/null
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -105,6 +106,7 @@ start_tft() {
 	shift 2
 	"$TFT" --batch --cgroup "$cg" "$@" >"$out" 2>"$err" &
 	tft=$!
+	tft_err=$err
 }
 stop_tft() {
 	kill -INT "$tft"
@@ -112,6 +114,9 @@ stop_tft() {
 	local rc=$?
 	tft=
 	[ "$rc" = 0 ] || die "tcpflowtop exited $rc"
+	# a sanitizer build (TFT_SANITIZE) may report without failing the exit code
+	grep -q 'runtime error\|Sanitizer' "$tft_err" && die "sanitizer report in $tft_err"
+	return 0
 }
 
 # --- dnsmasq with the test's records
