@@ -104,7 +104,7 @@ static int parse_ull(const char *s, unsigned long long min, unsigned long long m
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char err[256];
 	char *end;
 
