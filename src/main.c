@@ -51,6 +51,7 @@ enum {
 	OPT_DIRECTION,
 	OPT_RING_SIZE,
 	OPT_CAPACITY,
+	OPT_USER, /* harden: privilege drop */
 };
 
 static const struct argp_option options[] = {
@@ -66,6 +67,7 @@ static const struct argp_option options[] = {
 	{"ring-size", OPT_RING_SIZE, "BYTES", 0, "BPF ring buffer size, a power of two (default 4194304)", 2},
 	{"capacity", OPT_CAPACITY, "N", 0, "Flows kept in the table; the oldest go first (default 100000)", 2},
 	{"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
+	{"user", OPT_USER, "NAME", 0, "Drop to this user once attached (default: the sudo user, else nobody)", 2},
 	{0},
 };
 
@@ -79,6 +81,7 @@ struct env {
 	size_t ring_bytes;
 	size_t capacity;
 	bool verbose;
+	const char *user; /* harden: --user, NULL for SUDO_UID or nobody */
 };
 
 static struct env env = {
@@ -158,6 +161,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case OPT_USER:
+		env.user = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
@@ -326,6 +332,7 @@ int main(int argc, char **argv)
 	struct capture_opts copts = {0};
 	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1};
 	char cgroup[PATH_MAX], err[512];
+	struct privs_target drop_to;
 	sigset_t sigs;
 	int e;
 
@@ -341,6 +348,11 @@ int main(int argc, char **argv)
 	if (!privs_can_load_bpf()) {
 		fprintf(stderr, "tcpflowtop: not permitted to load BPF programs (run as root, or "
 				"grant CAP_BPF and CAP_NET_ADMIN)\n");
+		return 1;
+	}
+	/* harden: pick the user to drop to before loading, so a bad --user fails early. */
+	if (privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
 		return 1;
 	}
 	clock_init();
@@ -366,6 +378,12 @@ int main(int argc, char **argv)
 	app.capture = capture_new(&copts, on_tcp, NULL, &app, err, sizeof(err));
 	if (!app.capture) {
 		fprintf(stderr, "tcpflowtop: %s\n", err);
+		app.exit_code = 1;
+		goto cleanup;
+	}
+	/* harden: loaded, attached and mapped: nothing below needs privileges. */
+	if (privs_drop(&drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
 		app.exit_code = 1;
 		goto cleanup;
 	}
