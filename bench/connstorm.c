@@ -13,7 +13,9 @@
  * With -l, writes "family sport dport" per successful connection to LOGFILE.
  * Bounded: stops after N connections or MAX_SECONDS (default 120).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
