@@ -7,7 +7,6 @@ set -u
 
 TAG="tfth$$"
 T_PIDS=""
-T_CGROUPS=""
 T_NETNS=""
 T_DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
 
@@ -40,7 +39,8 @@ make_cgroup() {
 	[ -n "$_parent" ] || fail "no cgroup v2 mount found in /proc/self/mounts"
 	_cg="$_parent/$TAG-$1"
 	mkdir "$_cg" || fail "mkdir $_cg"
-	T_CGROUPS="$_cg $T_CGROUPS" # children first on removal
+	# Called in $(...): a subshell, so the list lives in a file, not a variable.
+	echo "$_cg" >>"$T_DIR/cgroups"
 	echo "$_cg"
 }
 
@@ -105,7 +105,8 @@ cleanup() {
 	for p in $T_PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	for cg in $T_CGROUPS; do
+	# Children were created after their parents: remove in reverse order.
+	for cg in $(tac "$T_DIR/cgroups" 2>/dev/null); do
 		# Anything still inside goes back to the root before rmdir.
 		if [ -f "$cg/cgroup.procs" ]; then
 			while read -r p; do
