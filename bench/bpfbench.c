@@ -39,8 +39,7 @@ static int cmd_attach(const char *path, const char *cgroup)
 		fprintf(stderr, "bpfbench: %s: %s\n", cgroup, strerror(errno));
 		return 1;
 	}
-	bpf_object__for_each_program(p, obj)
-	{
+	bpf_object__for_each_program (p, obj) {
 		if (n == 8)
 			break;
 		links[n] = bpf_program__attach_cgroup(p, cg);
@@ -103,8 +102,8 @@ static size_t tcp(unsigned char *b, unsigned char flags, size_t payload)
 	memset(b, 0, 20 + payload);
 	b[0] = 0x9c, b[1] = 0x40; /* 40000 */
 	b[2] = 0x01, b[3] = 0xbb; /* 443 */
-	b[7] = 1;                 /* seq 1 */
-	b[11] = 1;                /* ack 1 */
+	b[7] = 1;		  /* seq 1 */
+	b[11] = 1;		  /* ack 1 */
 	b[12] = 5 << 4;
 	b[13] = flags;
 	return 20 + payload;
@@ -147,8 +146,7 @@ static int run(int fd, const struct pkt *p, unsigned repeat, double *ns)
  * into a forced wakeup, which is not the path being measured.
  */
 #define ROUND 500
-static int measure(int fd, struct ring_buffer *rb, const struct pkt *p, unsigned repeat,
-		   double *ns)
+static int measure(int fd, struct ring_buffer *rb, const struct pkt *p, unsigned repeat, double *ns)
 {
 	double sum = 0, one;
 	unsigned done = 0;
@@ -200,7 +198,8 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	rb = ring ? ring_buffer__new(bpf_map__fd(ring), drop, NULL, NULL) : NULL;
 
 	l = ip4(pk[n].data, IPPROTO_TCP, 20);
-	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv4 SYN", pk[n++].proto = 0x0800;
+	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv4 SYN",
+	pk[n++].proto = 0x0800;
 	l = ip4(pk[n].data, IPPROTO_TCP, 20);
 	pk[n].len = l + tcp(pk[n].data + l, 0x12, 0), pk[n].name = "IPv4 SYN-ACK",
 	pk[n++].proto = 0x0800;
@@ -208,9 +207,11 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	pk[n].len = l + tcp(pk[n].data + l, 0x18, 64), pk[n].name = "IPv4 ACK+data",
 	pk[n++].proto = 0x0800;
 	l = ip6(pk[n].data, IPPROTO_TCP, 20);
-	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv6 SYN", pk[n++].proto = 0x86dd;
+	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv6 SYN",
+	pk[n++].proto = 0x86dd;
 	l = ip4(pk[n].data, IPPROTO_UDP, 8 + 64);
-	pk[n].len = l + udp(pk[n].data + l, 40001, 64), pk[n].name = "IPv4 UDP", pk[n++].proto = 0x0800;
+	pk[n].len = l + udp(pk[n].data + l, 40001, 64), pk[n].name = "IPv4 UDP",
+	pk[n++].proto = 0x0800;
 	l = ip4(pk[n].data, IPPROTO_UDP, 8 + 64);
 	pk[n].len = l + udp(pk[n].data + l, 53, 64), pk[n].name = "IPv4 UDP DNS answer",
 	pk[n++].proto = 0x0800;
@@ -242,6 +243,7 @@ int main(int argc, char **argv)
 		return cmd_attach(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "pktcost"))
 		return cmd_pktcost(argv[2], argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 1000000);
-	fprintf(stderr, "usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]\n");
+	fprintf(stderr,
+		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]\n");
 	return 2;
 }

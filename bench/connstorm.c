@@ -121,12 +121,13 @@ static void *client(void *arg)
 		}
 		if (cl->log && getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
 			unsigned short sp = family == AF_INET
-						    ? ntohs(((struct sockaddr_in *)&me)->sin_port)
-						    : ntohs(((struct sockaddr_in6 *)&me)->sin6_port);
+						? ntohs(((struct sockaddr_in *)&me)->sin_port)
+						: ntohs(((struct sockaddr_in6 *)&me)->sin6_port);
 			cl->log[2 * cl->nlog] = sp;
 			cl->log[2 * cl->nlog + 1] =
-				family == AF_INET ? ntohs(((struct sockaddr_in *)&laddrs[li])->sin_port)
-						  : ntohs(((struct sockaddr_in6 *)&laddrs[li])->sin6_port);
+			    family == AF_INET
+				? ntohs(((struct sockaddr_in *)&laddrs[li])->sin_port)
+				: ntohs(((struct sockaddr_in6 *)&laddrs[li])->sin6_port);
 			cl->nlog++;
 		}
 		/* Wait for the server's FIN (it closes first); bounded by SO_RCVTIMEO. */
@@ -189,14 +190,29 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:c:r:t:P:l:6h")) != -1) {
 		switch (opt) {
-		case 'n': n_total = atol(optarg); break;
-		case 'c': n_threads = atoi(optarg); break;
-		case 'r': rate = atol(optarg); break;
-		case 't': max_seconds = atof(optarg); break;
-		case 'P': n_listeners = atoi(optarg); break;
-		case 'l': log_path = optarg; break;
-		case '6': family = AF_INET6; break;
-		default: usage();
+		case 'n':
+			n_total = atol(optarg);
+			break;
+		case 'c':
+			n_threads = atoi(optarg);
+			break;
+		case 'r':
+			rate = atol(optarg);
+			break;
+		case 't':
+			max_seconds = atof(optarg);
+			break;
+		case 'P':
+			n_listeners = atoi(optarg);
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case '6':
+			family = AF_INET6;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (n_total < 1 || n_total > 10000000 || n_threads < 1 || n_threads > 256 ||

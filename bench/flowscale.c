@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 			uint8_t a[16];
 
 			ev.sport = ev.dport, ev.dport = p;
-			memcpy(a, ev.saddr, 16), memcpy(ev.saddr, ev.daddr, 16), memcpy(ev.daddr, a, 16);
+			memcpy(a, ev.saddr, 16), memcpy(ev.saddr, ev.daddr, 16),
+			    memcpy(ev.daddr, a, 16);
 		}
 		ev.ack = ev.seq + 1;
 		ev.seq = 7;
