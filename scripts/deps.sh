@@ -6,8 +6,13 @@ PACKAGES=(
 	cmake make gcc pkg-config clang llvm bpftool
 	libbpf-dev libelf-dev zlib1g-dev libc-ares-dev libncurses-dev libcap-dev
 	# tests
-	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps
+	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps mount coreutils binutils
+	python3
 )
+# "bench": also what bench/run compares against and loads with.
+if [ "${1:-}" = bench ]; then
+	PACKAGES+=(tcpdump iperf3 bpftrace libbpf-tools tmux)
+fi
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

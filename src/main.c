@@ -69,6 +69,7 @@ enum {
 	OPT_FILTER,
 	OPT_EXPORT_DIR,
 	OPT_NO_COLOR,
+	OPT_USER, /* harden: privilege drop */
 };
 
 #define DNS_PORT 53
@@ -92,6 +93,8 @@ static const struct argp_option options[] = {
     {"capacity", OPT_CAPACITY, "N", 0,
      "Flows kept in the table; the oldest go first (default 100000)", 2},
     {"verbose", 'v', NULL, 0, "Show libbpf's debug messages", 2},
+    {"user", OPT_USER, "NAME", 0,
+     "Drop to this user once attached (default: the sudo user, else nobody)", 2},
     {"no-resolve", 'n', NULL, 0, "No reverse (PTR) lookups; names seen in DNS answers still show",
      4},
     {"no-dns", OPT_NO_DNS, NULL, 0, "No names at all: neither DNS answers nor reverse lookups", 4},
@@ -140,6 +143,7 @@ struct env {
 	bool sort_desc;
 	const char *export_dir;
 	bool no_color;
+	const char *user; /* harden: --user, NULL for SUDO_UID or nobody */
 };
 
 static struct env env = {
@@ -212,7 +216,7 @@ static int parse_dns_ports(const char *list, char *err, size_t errlen)
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char err[256];
 	char *end;
 
@@ -322,6 +326,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_COLOR:
 		env.no_color = true;
+		break;
+	case OPT_USER:
+		env.user = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
@@ -665,6 +672,7 @@ int main(int argc, char **argv)
 	struct capture_opts copts = {0};
 	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1};
 	char cgroup[PATH_MAX], err[512];
+	struct privs_target drop_to;
 	sigset_t sigs;
 	int e;
 
@@ -679,6 +687,11 @@ int main(int argc, char **argv)
 	if (!privs_can_load_bpf()) {
 		fprintf(stderr, "tcpflowtop: not permitted to load BPF programs (run as root, or "
 				"grant CAP_BPF and CAP_NET_ADMIN)\n");
+		return 1;
+	}
+	/* harden: pick the user to drop to before loading, so a bad --user fails early. */
+	if (privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
 		return 1;
 	}
 	clock_init();
@@ -707,6 +720,12 @@ int main(int argc, char **argv)
 	app.capture = capture_new(&copts, on_tcp, on_dns, &app, err, sizeof(err));
 	if (!app.capture) {
 		fprintf(stderr, "tcpflowtop: %s\n", err);
+		app.exit_code = 1;
+		goto cleanup;
+	}
+	/* harden: loaded, attached and mapped: nothing below needs privileges. */
+	if (privs_drop(&drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
 		app.exit_code = 1;
 		goto cleanup;
 	}

@@ -1,4 +1,21 @@
+/*
+ * Capability checks and the privilege drop, through libcap (STYLE.md): the
+ * order matters. The bounding set and groups need CAP_SETPCAP/CAP_SETGID, so
+ * they go before the uid change; setresuid() from uid 0 to a non-zero uid
+ * clears the permitted and effective sets by itself (no PR_SET_KEEPCAPS), and
+ * cap_clear + cap_set_proc then makes the empty set explicit.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "privs.h"
 
@@ -23,4 +40,143 @@ bool privs_can_load_bpf(void)
 	ok = has(caps, CAP_SYS_ADMIN) || (has(caps, CAP_BPF) && has(caps, CAP_NET_ADMIN));
 	cap_free(caps);
 	return ok;
+}
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Digits only, no sign, fits an id_t below (id_t)-1 (which means "no change"). */
+static int parse_id(const char *s, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v >= UINT_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int by_name(const char *name, struct privs_target *t)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw)
+		return errno ? -errno : -ENOENT;
+	t->uid = pw->pw_uid;
+	t->gid = pw->pw_gid;
+	snprintf(t->name, sizeof(t->name), "%s", pw->pw_name);
+	return 0;
+}
+
+int privs_choose_target(const char *user, struct privs_target *t, char *err, size_t errlen)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	if (user) {
+		e = by_name(user, t);
+		if (e)
+			set_err(err, errlen, "--user %s: %s", user,
+				e == -ENOENT ? "no such user" : strerror(-e));
+		return e;
+	}
+	if (su) {
+		if (parse_id(su, &uid) || parse_id(sg, &gid)) {
+			set_err(err, errlen,
+				"SUDO_UID/SUDO_GID are not numeric ids (unset them or pass --user "
+				"NAME)");
+			return -EINVAL;
+		}
+		/* sudo from root: staying uid 0 without caps still owns root's files. */
+		if (uid != 0) {
+			t->uid = (uid_t)uid;
+			t->gid = (gid_t)gid;
+			snprintf(t->name, sizeof(t->name), "uid %lu", uid);
+			return 0;
+		}
+	}
+	e = by_name("nobody", t);
+	if (e)
+		set_err(err, errlen, "user \"nobody\" to drop privileges to: %s (pass --user NAME)",
+			e == -ENOENT ? "no such user" : strerror(-e));
+	return e;
+}
+
+int privs_drop(const struct privs_target *t, char *err, size_t errlen)
+{
+	cap_t caps = NULL;
+	cap_value_t c;
+	int e;
+
+	if (geteuid() == 0 || getuid() == 0) {
+		/* Needs CAP_SETPCAP: before the uid change. */
+		/* Every cap this kernel knows, including ones newer than our headers. */
+		for (c = 0; c < 64 && CAP_IS_SUPPORTED(c); c++) {
+			if (cap_drop_bound(c) < 0) {
+				e = -errno;
+				set_err(err, errlen,
+					"dropping capability %d from the bounding set: %s", (int)c,
+					strerror(-e));
+				return e;
+			}
+		}
+		if (setgroups(0, NULL) < 0) {
+			e = -errno;
+			set_err(err, errlen, "clearing supplementary groups: %s", strerror(-e));
+			return e;
+		}
+		if (setresgid(t->gid, t->gid, t->gid) < 0) {
+			e = -errno;
+			set_err(err, errlen, "setting gid %u: %s", (unsigned)t->gid, strerror(-e));
+			return e;
+		}
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+		    setresuid(t->uid, t->uid, t->uid) < 0) {
+			e = -errno;
+			set_err(err, errlen, "setting uid %u: %s", (unsigned)t->uid, strerror(-e));
+			return e;
+		}
+	}
+	/* Not root (e.g. file capabilities): the uid stays, the caps still go. */
+	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0) {
+		e = -errno;
+		set_err(err, errlen, "clearing ambient capabilities: %s", strerror(-e));
+		return e;
+	}
+	caps = cap_init(); /* all clear */
+	if (!caps || cap_clear(caps) < 0 || cap_set_proc(caps) < 0) {
+		e = -errno;
+		cap_free(caps);
+		set_err(err, errlen, "clearing capabilities: %s", strerror(-e));
+		return e;
+	}
+	cap_free(caps);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		e = -errno;
+		set_err(err, errlen, "setting no_new_privs: %s", strerror(-e));
+		return e;
+	}
+	/* Paranoia: uid 0 must be out of reach now. */
+	if (t->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		set_err(err, errlen, "regained uid 0 after dropping it");
+		return -EPERM;
+	}
+	return 0;
 }

@@ -19,6 +19,8 @@ CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 
 CG=$CGROOT/tft-tui-test-$$
 WORK=$(mktemp -d /tmp/tft-tui-test.XXXXXX)
+# tcpflowtop drops to the sudo user or nobody once attached: its exports land here.
+chmod 1777 "$WORK"
 SOCK=tft-test-$$
 T=(tmux -L "$SOCK" -f /dev/null)
 LISTENERS=()
