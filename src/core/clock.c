@@ -28,6 +28,14 @@ uint64_t clock_mono_ns(void)
 	return (uint64_t)ts_ns(&m);
 }
 
+uint64_t clock_mono_coarse_ns(void)
+{
+	struct timespec m;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &m);
+	return (uint64_t)ts_ns(&m);
+}
+
 struct timespec clock_mono_to_wall(uint64_t mono_ns)
 {
 	int64_t w = (int64_t)mono_ns + wall_minus_mono_ns;

@@ -9,6 +9,8 @@
 void clock_init(void);
 /* Now, on the BPF clock (CLOCK_MONOTONIC), in ns. */
 uint64_t clock_mono_ns(void);
+/* The same clock at tick resolution (a few ms), for TTLs: a memory read, no timer access. */
+uint64_t clock_mono_coarse_ns(void);
 /* A CLOCK_MONOTONIC instant in wall-clock time. */
 struct timespec clock_mono_to_wall(uint64_t mono_ns);
 

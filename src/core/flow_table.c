@@ -66,16 +66,20 @@ void flow_table_free(struct flow_table *t)
 	free(t);
 }
 
-/* FNV-1a over the key's bytes; keys are built zeroed, so padding is stable. */
+/*
+ * Keys are built zeroed, so padding is stable. Eight bytes a step with a
+ * multiplicative mix: byte-wise FNV was a tenth of the CPU under a storm.
+ */
 static size_t key_bucket(const struct flow_table *t, const struct tft_flow_key *key)
 {
-	const unsigned char *p = (const unsigned char *)key;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t w[(sizeof(*key) + 7) / 8] = {0}, h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(*key); i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	memcpy(w, key, sizeof(*key));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 	}
 	return (size_t)(h ^ (h >> 32)) & (t->nbuckets - 1);
 }

@@ -35,7 +35,7 @@ static void on_reverse(uint8_t family, const uint8_t addr[16], const char *name,
 		       int status, void *ctx)
 {
 	struct names *n = ctx;
-	uint64_t now = clock_mono_ns();
+	uint64_t now = clock_mono_coarse_ns();
 
 	if (name && len) {
 		dns_cache_add(n->cache, family, addr, name, len, TFT_NAME_PTR, NAMES_PTR_TTL_S,
@@ -111,7 +111,7 @@ void names_on_dns(struct names *n, const struct tft_dns_event *ev)
 	}
 	if (!n->parsed.n_addrs)
 		return;
-	dns_cache_add_response(n->cache, &n->parsed, clock_mono_ns());
+	dns_cache_add_response(n->cache, &n->parsed, clock_mono_coarse_ns());
 	if (n->cb) {
 		for (i = 0; i < n->parsed.n_addrs; i++)
 			n->cb(n->parsed.addrs[i].family, n->parsed.addrs[i].addr, n->ctx);
@@ -132,7 +132,7 @@ bool names_is_own_tcp(struct names *n, const struct tft_tcp_event *ev)
 const struct dns_names *names_get(struct names *n, uint8_t family, const uint8_t addr[16], bool ask)
 {
 	const struct dns_names *out = NULL;
-	int r = dns_cache_lookup(n->cache, family, addr, clock_mono_ns(), &out);
+	int r = dns_cache_lookup(n->cache, family, addr, clock_mono_coarse_ns(), &out);
 
 	if (ask) {
 		n->asked++;
@@ -151,12 +151,13 @@ bool names_settled(struct names *n, uint8_t family, const uint8_t addr[16])
 
 	if (!n->resolver)
 		return true;
-	return dns_cache_lookup(n->cache, family, addr, clock_mono_ns(), &out) != TFT_DNS_MISS;
+	return dns_cache_lookup(n->cache, family, addr, clock_mono_coarse_ns(), &out) !=
+	       TFT_DNS_MISS;
 }
 
 void names_expire(struct names *n)
 {
-	dns_cache_expire(n->cache, clock_mono_ns());
+	dns_cache_expire(n->cache, clock_mono_coarse_ns());
 }
 
 void names_stats(struct names *n, struct names_stats *out)

@@ -18,8 +18,11 @@
 #include "output_stream.h"
 
 #define OUT_BUF_SIZE (512 * 1024)
-/* Room kept free for one record: two ends of JSON-escaped names fit. */
-#define OUT_RECORD_MAX (2 * TFT_DNS_CACHE_NAMES_PER_ADDR * (6 * TFT_DNS_CACHE_NAME_MAX + 40) + 1024)
+/* Each end's names: text (escaped, joined), or a JSON array. */
+#define NAMES_TEXT_SIZE (OUTPUT_NAMES_MAX_COLS + 8)
+#define NAMES_JSON_SIZE (TFT_DNS_CACHE_NAMES_PER_ADDR * (6 * TFT_DNS_CACHE_NAME_MAX + 40) + 8)
+/* Room kept free for one record: both ends' names and the fixed fields. */
+#define OUT_RECORD_MAX (2 * NAMES_JSON_SIZE + 1024)
 
 /*
  * Our own buffer and write(2) rather than stdio: a storm costs few syscalls,
@@ -119,6 +122,70 @@ __attribute__((format(printf, 2, 3))) static int emit(struct output_stream *o, c
 	return 0;
 }
 
+/*
+ * The per-record path appends pieces directly: printf's format parsing was
+ * most of tcpflowtop's CPU under a connect storm. A record is at most
+ * OUT_RECORD_MAX bytes, and rec_begin makes that much room first.
+ */
+static int rec_begin(struct output_stream *o)
+{
+	if (o->err)
+		return o->err;
+	if (OUT_BUF_SIZE - o->len < OUT_RECORD_MAX)
+		return output_stream_flush(o);
+	return 0;
+}
+
+static void put(struct output_stream *o, const char *s, size_t n)
+{
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void puts_(struct output_stream *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void putc_(struct output_stream *o, char c)
+{
+	o->buf[o->len++] = c;
+}
+
+static void putu(struct output_stream *o, unsigned long long v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, tmp + sizeof(tmp) - n, (size_t)n);
+}
+
+/* s padded with spaces to width, left- or right-aligned (printf's %-*s and %*s). */
+static void putpad(struct output_stream *o, const char *s, size_t width, bool right)
+{
+	size_t n = strlen(s);
+
+	if (right)
+		for (; n < width; width--)
+			putc_(o, ' ');
+	put(o, s, n);
+	if (!right)
+		for (; n < width; n++)
+			putc_(o, ' ');
+}
+
+static void putupad(struct output_stream *o, unsigned long long v, size_t width, bool right)
+{
+	char tmp[24];
+
+	snprintf(tmp, sizeof(tmp), "%llu", v);
+	putpad(o, tmp, width, right);
+}
+
 void output_stream_set_names(struct output_stream *o, output_names_fn fn, void *ctx)
 {
 	o->names = fn;
@@ -206,6 +273,10 @@ static void names_json(const struct dns_names *names, char *buf, size_t size)
 {
 	size_t i, n = names ? dns_names_count(names) : 0, len = 0;
 
+	if (!n) {
+		snprintf(buf, size, "[]");
+		return;
+	}
 	len += (size_t)snprintf(buf, size, "[");
 	for (i = 0; i < n && len < size; i++) {
 		enum dns_name_source src;
@@ -249,6 +320,23 @@ const char *output_state_name(uint8_t state)
 
 const char *output_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size)
 {
+	/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, slow on the per-record path. */
+	if (family == 4 && size >= INET_ADDRSTRLEN) {
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)size))
 		snprintf(buf, size, "?");
 	return buf;
@@ -261,27 +349,72 @@ static const char *change_name(enum tft_flow_change change)
 					      : "update";
 }
 
+/*
+ * Calendar conversion (gmtime_r, localtime_r and their tz lookups) costs more
+ * than the rest of a record: do it once per second, then add the fraction.
+ */
+struct second_cache {
+	time_t sec;
+	int valid;
+	char text[24];
+};
+
+static const char *second_text(struct second_cache *c, time_t sec, bool local)
+{
+	struct tm tm;
+
+	if (!c->valid || c->sec != sec) {
+		if (local)
+			localtime_r(&sec, &tm);
+		else
+			gmtime_r(&sec, &tm);
+		strftime(c->text, sizeof(c->text), local ? "%H:%M:%S" : "%Y-%m-%dT%H:%M:%S", &tm);
+		c->sec = sec;
+		c->valid = 1;
+	}
+	return c->text;
+}
+
+/* n decimal digits of v, zero-padded, at p. */
+static void digits(char *p, unsigned long v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* Local HH:MM:SS.mmm for people. */
 static void time_text(uint64_t mono_ns, char *buf, size_t size)
 {
+	static struct second_cache cache;
 	struct timespec ts = clock_mono_to_wall(mono_ns);
-	struct tm tm;
+	const char *sec = second_text(&cache, ts.tv_sec, true);
+	size_t n = strlen(sec);
 
-	localtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	if (n + 5 > size)
+		return;
+	memcpy(buf, sec, n);
+	buf[n] = '.';
+	digits(buf + n + 1, (unsigned long)ts.tv_nsec / 1000000, 3);
+	buf[n + 4] = '\0';
 }
 
 /* RFC 3339 UTC with microseconds for machines. */
 void output_time_iso(uint64_t mono_ns, char *buf, size_t size)
 {
+	static struct second_cache cache;
 	struct timespec ts = clock_mono_to_wall(mono_ns);
-	struct tm tm;
-	size_t n;
+	const char *sec = second_text(&cache, ts.tv_sec, false);
+	size_t n = strlen(sec);
 
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%06ldZ", ts.tv_nsec / 1000);
+	if (n + 9 > size)
+		return;
+	memcpy(buf, sec, n);
+	buf[n] = '.';
+	digits(buf + n + 1, (unsigned long)ts.tv_nsec / 1000, 6);
+	buf[n + 7] = 'Z';
+	buf[n + 8] = '\0';
 }
 
 /* Handshake time in ms with µs precision, or "" while pending. */
@@ -294,8 +427,18 @@ void output_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
 		return;
 	}
 	d = f->answer_ns - f->syn_ns;
-	snprintf(buf, size, "%llu.%03llu", (unsigned long long)(d / 1000000),
-		 (unsigned long long)(d / 1000 % 1000));
+	if (d < 1000000000ULL && size >= 8) {
+		/* the common case without snprintf: up to 999.999 ms */
+		unsigned ms = (unsigned)(d / 1000000), n = ms >= 100 ? 3 : ms >= 10 ? 2 : 1;
+
+		digits(buf, ms, (int)n);
+		buf[n] = '.';
+		digits(buf + n + 1, (unsigned long)(d / 1000 % 1000), 3);
+		buf[n + 4] = '\0';
+		return;
+	}
+	snprintf(buf, size, "%llu.%03u", (unsigned long long)(d / 1000000),
+		 (unsigned)(d / 1000 % 1000));
 }
 
 int output_stream_header(struct output_stream *o)
@@ -312,10 +455,6 @@ int output_stream_header(struct output_stream *o)
 		return 0;
 	}
 }
-
-/* Each end's names: text (escaped, joined), or a JSON array. */
-#define NAMES_TEXT_SIZE (OUTPUT_NAMES_MAX_COLS + 8)
-#define NAMES_JSON_SIZE (TFT_DNS_CACHE_NAMES_PER_ADDR * (6 * TFT_DNS_CACHE_NAME_MAX + 40) + 8)
 
 int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns)
@@ -345,34 +484,103 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		output_names_text(dn, o->fmt == OUTPUT_TEXT ? "," : " ", OUTPUT_NAMES_MAX_COLS, dt,
 				  sizeof(dt));
 
+	rc = rec_begin(o);
+	if (rc)
+		return rc;
 	switch (o->fmt) {
 	case OUTPUT_TEXT:
 		time_text(at_ns, t, sizeof(t));
-		rc = emit(o, "%-12s %-7s %-3s %-3u %-39s %5u %-39s %5u %-8s %4u %10s %s %s\n", t,
-			  change_name(change), output_direction_name(k->dir), k->family, src,
-			  k->sport, dst, k->dport, output_state_name(f->state), f->syn_retrans,
-			  hs[0] ? hs : "-", st[0] ? st : "-", dt[0] ? dt : "-");
+		putpad(o, t, 12, false);
+		putc_(o, ' ');
+		putpad(o, change_name(change), 7, false);
+		putc_(o, ' ');
+		putpad(o, output_direction_name(k->dir), 3, false);
+		putc_(o, ' ');
+		putupad(o, k->family, 3, false);
+		putc_(o, ' ');
+		putpad(o, src, 39, false);
+		putc_(o, ' ');
+		putupad(o, k->sport, 5, true);
+		putc_(o, ' ');
+		putpad(o, dst, 39, false);
+		putc_(o, ' ');
+		putupad(o, k->dport, 5, true);
+		putc_(o, ' ');
+		putpad(o, output_state_name(f->state), 8, false);
+		putc_(o, ' ');
+		putupad(o, f->syn_retrans, 4, true);
+		putc_(o, ' ');
+		putpad(o, hs[0] ? hs : "-", 10, true);
+		putc_(o, ' ');
+		puts_(o, st[0] ? st : "-");
+		putc_(o, ' ');
+		puts_(o, dt[0] ? dt : "-");
+		putc_(o, '\n');
 		break;
 	case OUTPUT_CSV:
 		output_time_iso(at_ns, t, sizeof(t));
 		tft_escape_csv(sc, sizeof(sc), st, strlen(st));
 		tft_escape_csv(dc, sizeof(dc), dt, strlen(dt));
-		rc = emit(o, "%s,%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s,%s,%s\n", t,
-			  change_name(change), (unsigned long long)f->id,
-			  output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
-			  output_state_name(f->state), f->syn_retrans, hs, sc, dc);
+		puts_(o, t);
+		putc_(o, ',');
+		puts_(o, change_name(change));
+		putc_(o, ',');
+		putu(o, f->id);
+		putc_(o, ',');
+		puts_(o, output_direction_name(k->dir));
+		putc_(o, ',');
+		putu(o, k->family);
+		putc_(o, ',');
+		puts_(o, src);
+		putc_(o, ',');
+		putu(o, k->sport);
+		putc_(o, ',');
+		puts_(o, dst);
+		putc_(o, ',');
+		putu(o, k->dport);
+		putc_(o, ',');
+		puts_(o, output_state_name(f->state));
+		putc_(o, ',');
+		putu(o, f->syn_retrans);
+		putc_(o, ',');
+		puts_(o, hs);
+		putc_(o, ',');
+		puts_(o, sc);
+		putc_(o, ',');
+		puts_(o, dc);
+		putc_(o, '\n');
 		break;
 	default:
 		output_time_iso(at_ns, t, sizeof(t));
-		rc =
-		    emit(o,
-			 "{\"type\":\"%s\",\"time\":\"%s\",\"id\":%llu,\"direction\":\"%s\","
-			 "\"family\":%u,\"src_addr\":\"%s\",\"src_port\":%u,\"dst_addr\":\"%s\","
-			 "\"dst_port\":%u,\"state\":\"%s\",\"syn_retrans\":%u,\"handshake_ms\":%s,"
-			 "\"src_names\":%s,\"dst_names\":%s}\n",
-			 change == TFT_CHANGE_NEW ? "flow" : "update", t, (unsigned long long)f->id,
-			 output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
-			 output_state_name(f->state), f->syn_retrans, hs[0] ? hs : "null", sj, dj);
+		puts_(o, "{\"type\":\"");
+		puts_(o, change == TFT_CHANGE_NEW ? "flow" : "update");
+		puts_(o, "\",\"time\":\"");
+		puts_(o, t);
+		puts_(o, "\",\"id\":");
+		putu(o, f->id);
+		puts_(o, ",\"direction\":\"");
+		puts_(o, output_direction_name(k->dir));
+		puts_(o, "\",\"family\":");
+		putu(o, k->family);
+		puts_(o, ",\"src_addr\":\"");
+		puts_(o, src);
+		puts_(o, "\",\"src_port\":");
+		putu(o, k->sport);
+		puts_(o, ",\"dst_addr\":\"");
+		puts_(o, dst);
+		puts_(o, "\",\"dst_port\":");
+		putu(o, k->dport);
+		puts_(o, ",\"state\":\"");
+		puts_(o, output_state_name(f->state));
+		puts_(o, "\",\"syn_retrans\":");
+		putu(o, f->syn_retrans);
+		puts_(o, ",\"handshake_ms\":");
+		puts_(o, hs[0] ? hs : "null");
+		puts_(o, ",\"src_names\":");
+		puts_(o, sj);
+		puts_(o, ",\"dst_names\":");
+		puts_(o, dj);
+		puts_(o, "}\n");
 		break;
 	}
 	return rc;

@@ -259,6 +259,31 @@ static void test_names(void)
 	dns_cache_free(cache);
 }
 
+/* The hand-made fast paths agree with inet_ntop and printf. */
+static void test_fast_formatting(void)
+{
+	static const char *v4[] = {"0.0.0.0", "255.255.255.255", "10.0.100.7", "127.0.0.1",
+				   "1.20.199.9"};
+	static const uint64_t ns[] = {0,	999,	   1000,       1234567,	       9999999,
+				      99999999, 999999999, 1000000000, 123456789012ULL};
+	struct tft_flow f = sample();
+	char buf[64], want[64];
+	uint8_t a[16] = {0};
+	size_t i;
+
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		inet_pton(AF_INET, v4[i], a);
+		CHECK_STR(output_addr(4, a, buf, sizeof(buf)), v4[i], "ipv4 text");
+	}
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		f.answer_ns = f.syn_ns + ns[i];
+		output_handshake_ms(&f, buf, sizeof(buf));
+		snprintf(want, sizeof(want), "%llu.%03llu", (unsigned long long)(ns[i] / 1000000),
+			 (unsigned long long)(ns[i] / 1000 % 1000));
+		CHECK_STR(buf, want, "handshake ms");
+	}
+}
+
 int main(void)
 {
 	clock_init();
@@ -268,5 +293,6 @@ int main(void)
 	test_errors_and_names();
 	test_write_error();
 	test_names();
+	test_fast_formatting();
 	return t_done();
 }
