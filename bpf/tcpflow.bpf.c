@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -371,12 +372,54 @@ static __always_inline int handle_ipv6(struct __sk_buff *skb, __u8 hook)
 	return report(skb, hook, 6, ip6.saddr, ip6.daddr, &th);
 }
 
+/*
+ * The common case decided by direct packet access, without a helper call:
+ * true when the packet needs no more work (a TCP segment without SYN or RST,
+ * UDP or TCP not from a DNS port, another protocol). False sends it to the
+ * full parse, which also covers headers outside the linear data and kernels
+ * whose test runs give cgroup_skb no data_end.
+ */
+static __always_inline bool ipv4_nothing_to_do(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	const struct ipv4_tcp *p = data;
+
+	if ((void *)(p + 1) > end || p->ver_ihl != 0x45)
+		return false;
+	if (p->protocol == IPPROTO_TCP)
+		return (p->frag_off & bpf_htons(IP_FRAG_OFFSET_MASK)) ||
+		       (!(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) &&
+			!is_dns_port(p->tcp.sport));
+	if (p->protocol == IPPROTO_UDP)
+		return !is_dns_port(p->tcp.sport);
+	return true;
+}
+
+struct ipv6_tcp {
+	struct ipv6_hdr ip6;
+	struct tcp_head tcp;
+};
+
+static __always_inline bool ipv6_nothing_to_do(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	const struct ipv6_tcp *p = data;
+
+	if ((void *)(p + 1) > end)
+		return false;
+	if (p->ip6.nexthdr == IPPROTO_TCP)
+		return !(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) && !is_dns_port(p->tcp.sport);
+	if (p->ip6.nexthdr == IPPROTO_UDP)
+		return !is_dns_port(p->tcp.sport);
+	return false; /* extension headers: the full walk */
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 hook)
 {
 	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return handle_ipv4(skb, hook);
+		return ipv4_nothing_to_do(skb) ? 1 : handle_ipv4(skb, hook);
 	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return handle_ipv6(skb, hook);
+		return ipv6_nothing_to_do(skb) ? 1 : handle_ipv6(skb, hook);
 	return 1;
 }
 

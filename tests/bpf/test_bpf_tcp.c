@@ -68,7 +68,7 @@ static void ipv4(struct pkt *p, uint8_t proto, int opt_words, uint16_t frag_off,
 	inet_pton(AF_INET, "10.4.5.6", h + 16);
 	if (opt_words) {
 		memset(h + 20, 1, (size_t)opt_words * 4); /* NOPs */
-		h[hl - 1] = 0;                           /* end of options */
+		h[hl - 1] = 0;				  /* end of options */
 	}
 	put(p, h, hl);
 }
@@ -185,6 +185,14 @@ static void test_ipv4(void)
 	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ack with data allowed");
 	CHECK_EQ(ngot, 0, "ack with data: no record");
 
+	/* IP options send an ACK down the full parse instead of the direct-access check. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 2, 0, 20 + 100);
+	tcp(&p, TFT_TCP_ACK | 0x08, 100);
+	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "ack with ip options allowed");
+	CHECK_EQ(ngot, 0, "ack with ip options: no record");
+
 	memset(&p, 0, sizeof(p));
 	eth(&p, 0x0800);
 	ipv4(&p, 6, 0, 0, 20);
@@ -292,6 +300,21 @@ static void test_ipv6(void)
 	tcp(&p, TFT_TCP_SYN, 0);
 	CHECK_EQ(run(skel->progs.tft_ingress, &p), 1, "ipv6 non-first fragment allowed");
 	CHECK_EQ(ngot, 0, "ipv6 non-first fragment: no record");
+
+	/* ACK with data: no record, directly and behind an extension header. */
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 6, 20 + 50);
+	tcp(&p, TFT_TCP_ACK, 50);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ipv6 ack allowed");
+	CHECK_EQ(ngot, 0, "ipv6 ack: no record");
+	memset(&p, 0, sizeof(p));
+	eth(&p, 0x86dd);
+	ipv6(&p, 60, 8 + 20 + 50);
+	ext8(&p, 6);
+	tcp(&p, TFT_TCP_ACK, 50);
+	CHECK_EQ(run(skel->progs.tft_egress, &p), 1, "ipv6 ack behind ext header allowed");
+	CHECK_EQ(ngot, 0, "ipv6 ack behind ext header: no record");
 
 	memset(&p, 0, sizeof(p));
 	eth(&p, 0x86dd);
