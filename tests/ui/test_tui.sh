@@ -248,8 +248,19 @@ sort -nc "$WORK/csv_ports" || fail "CSV not in the view's sort order"
 kill -USR1 "$TFT_PID"
 wait_for 5 bash -c "ls $WORK/tcpflowtop-*.csv | wc -l | grep -qx 2" || fail "SIGUSR1 did not export"
 CSV2=$(ls -t "$WORK"/tcpflowtop-*.csv | head -1)
+
 cmp -s <(tail -n +2 "$CSV" | cut -d, -f2) <(tail -n +2 "$CSV2" | cut -d, -f2) ||
 	fail "SIGUSR1 export differs"
+
+# --- a read-only export directory: an error in the footer, and the screen goes on
+chmod 0555 "$WORK"
+keys e
+wait_for 5 pane_has "export to .* failed" || { chmod 1777 "$WORK"; fail "no export error in the footer"; }
+chmod 1777 "$WORK"
+kill -0 "$TFT_PID" || fail "tcpflowtop died on a failed export"
+keys e
+wait_for 5 pane_has "exported 50 rows to " || fail "export after the error"
+ok "read-only export directory: footer error, then exports again"
 ok "export (e and SIGUSR1): same rows, same order, mode 0600"
 
 # --- resize
