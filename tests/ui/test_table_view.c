@@ -220,8 +220,36 @@ static void test_compare_and_view(void)
 	flow_table_free(t);
 }
 
+/* Arrival order is usually time order: the view must still be right when it is not. */
+static void test_sort_shortcuts(void)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct table_view *v = table_view_new();
+	/* ts: in order except the 4th, which arrived late (another CPU's ring slot). */
+	static const uint64_t ts[] = {100, 200, 300, 250, 400};
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		t_syn(t, "10.0.0.1", (uint16_t)(1000 + i), "10.0.0.2", 80, 1, ts[i]);
+	CHECK_EQ(table_view_rebuild(v, t, NULL, NULL, TABLE_COL_TIME, true, UINT64_MAX), 0,
+		 "rebuild");
+	CHECK_EQ(table_view_id_at(v, 0), 5, "newest first");
+	CHECK_EQ(table_view_id_at(v, 1), 3, "the late arrival sorts by its time");
+	CHECK_EQ(table_view_id_at(v, 2), 4, "then the late one");
+	CHECK_EQ(table_view_id_at(v, 4), 1, "oldest last");
+	table_view_rebuild(v, t, NULL, NULL, TABLE_COL_SPORT, false, UINT64_MAX);
+	CHECK_EQ(table_view_id_at(v, 0), 1, "already ascending: kept");
+	CHECK_EQ(table_view_id_at(v, 4), 5, "already ascending: last");
+	table_view_rebuild(v, t, NULL, NULL, TABLE_COL_SPORT, true, UINT64_MAX);
+	CHECK_EQ(table_view_id_at(v, 0), 5, "descending: reversed");
+	CHECK_EQ(table_view_id_at(v, 4), 1, "descending: reversed, last");
+	table_view_free(v);
+	flow_table_free(t);
+}
+
 int main(void)
 {
+	test_sort_shortcuts();
 	test_layout();
 	test_columns_parse();
 	test_fit();
