@@ -38,7 +38,7 @@ static int t_checks;
 		t_checks++;                                                                        \
 		if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) {                                   \
 			t_failures++;                                                              \
-			fprintf(stderr, "%s:%d: FAIL %s: got \"%s\", expected \"%s\"\n", __FILE__,  \
+			fprintf(stderr, "%s:%d: FAIL %s: got \"%s\", expected \"%s\"\n", __FILE__, \
 				__LINE__, name, t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)");   \
 		}                                                                                  \
 	} while (0)

@@ -87,7 +87,8 @@ int main(void)
 	CHECK(filter_match(&f, v6) && !filter_match(&f, out443), "ipv6 only");
 
 	/* Several terms are AND-ed. */
-	CHECK_EQ(filter_parse_terms(&f, "  out   10.0.0.1  !443 ", err, sizeof(err)), 0, "three terms");
+	CHECK_EQ(filter_parse_terms(&f, "  out   10.0.0.1  !443 ", err, sizeof(err)), 0,
+		 "three terms");
 	CHECK_EQ(f.nterms, 3, "three terms counted");
 	CHECK(filter_match(&f, out8050), "out, 10.0.0.1 and not 443");
 	CHECK(!filter_match(&f, out443) && !filter_match(&f, in22), "AND hides the rest");

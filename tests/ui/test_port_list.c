@@ -17,8 +17,8 @@ static void test_parse_ok(void)
 	CHECK_EQ(pl.n, 3, "three items");
 	CHECK(!pl.negate, "not negated");
 	CHECK(port_list_contains(&pl, 8000) && port_list_contains(&pl, 8100) &&
-		      port_list_contains(&pl, 8050) && !port_list_contains(&pl, 8101) &&
-		      !port_list_contains(&pl, 7999),
+		  port_list_contains(&pl, 8050) && !port_list_contains(&pl, 8101) &&
+		  !port_list_contains(&pl, 7999),
 	      "range bounds inclusive");
 
 	CHECK_EQ(port_list_parse("!22", &pl, err, sizeof(err)), 0, "negated");
@@ -30,9 +30,9 @@ static void test_parse_ok(void)
 static void test_parse_bad(void)
 {
 	static const char *bad[] = {
-		"",       "!",      "0",      "65536", "99999999999", "-1",  "80-",   "-80",
-		"90-80",  "80,",    ",80",    "80,,81", "abc",        "80a", " 80",  "+80",
-		"0x50",   "80 ",    "!!22",   "1-2-3",  "80-0",
+	    "",	   "!",	    "0",    "65536", "99999999999", "-1",    "80-",
+	    "-80", "90-80", "80,",  ",80",   "80,,81",	    "abc",   "80a",
+	    " 80", "+80",   "0x50", "80 ",   "!!22",	    "1-2-3", "80-0",
 	};
 	struct port_list pl = {0};
 	char err[128];

@@ -144,8 +144,8 @@ static void test_compare_and_view(void)
 	a = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
 	b = t_syn(t, "10.0.0.1", 40001, "10.0.0.9", 80, 1, 1000);
 	c = t_syn(t, "10.0.0.5", 40002, "10.0.0.1", 22, 0, 3000);
-	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 5000000, 1);   /* 5 ms */
-	t_answer(t, "10.0.0.1", 40001, "10.0.0.9", 80, 1, 1000 + 250000, 1);     /* 0.25 ms */
+	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 5000000, 1); /* 5 ms */
+	t_answer(t, "10.0.0.1", 40001, "10.0.0.9", 80, 1, 1000 + 250000, 1);   /* 0.25 ms */
 	CHECK(a && b && c, "flows");
 	CHECK(table_compare(a, b, TABLE_COL_TIME, false, NULL) < 0, "same time: lower id first");
 	CHECK(table_compare(a, b, TABLE_COL_TIME, true, NULL) > 0, "desc flips the tie-break");
@@ -170,7 +170,8 @@ static void test_compare_and_view(void)
 	CHECK_STR(buf, "", "names empty without a provider");
 
 	/* Newest first, as the screen starts. */
-	CHECK_EQ(table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX), 0, "rebuild");
+	CHECK_EQ(table_view_rebuild(v, t, &f, NULL, TABLE_COL_TIME, true, UINT64_MAX), 0,
+		 "rebuild");
 	CHECK_EQ(table_view_count(v), 3, "three rows");
 	CHECK_EQ(table_view_id_at(v, 0), c->id, "newest first");
 	CHECK_EQ(table_view_id_at(v, 1), b->id, "tie: higher id first when desc");

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 
 	if (argc > 3 && !strcmp(argv[1], "-g")) {
 		if (join_cgroup(argv[2]) < 0) {
-			fprintf(stderr, "tcp_peer: joining cgroup %s: %s\n", argv[2], strerror(errno));
+			fprintf(stderr, "tcp_peer: joining cgroup %s: %s\n", argv[2],
+				strerror(errno));
 			return 1;
 		}
 		i = 3;
