@@ -12,7 +12,7 @@
  * indexed by a hash on (family, address) for dedup, with a FIFO for those
  * waiting. The pool never moves, so an entry's address is the c-ares arg.
  *
- * Re-entrancy: c-ares may call on_host before ares_gethostbyaddr returns, and
+ * Re-entrancy: c-ares may call on_host before ares_query returns, and
  * the user's callback may ask for more lookups. New queries are therefore
  * only sent by pump(), which never runs nested (busy): a lookup asked for from
  * inside a callback is queued and sent when the outer call unwinds.
