@@ -295,7 +295,11 @@ wait_for 10 bash -c "! kill -0 $TFT_PID 2>/dev/null" || fail "q did not quit"
 TFT_PID=
 wait_for 5 pane_has "flows seen" || fail "no summary after the screen closed"
 shell_usable "q"
-ok "q restores the terminal"
+# Nothing stays attached once the screen is gone (links die with the process).
+if command -v bpftool >/dev/null; then
+	bpftool cgroup show "$CG" | grep -q tft_ && fail "programs still attached to $CG after q"
+fi
+ok "q restores the terminal and detaches"
 
 # --- SIGTERM
 start_tft
