@@ -450,6 +450,91 @@ static int sort_cb(const void *pa, const void *pb, void *arg)
 			     *(const struct tft_flow *const *)pb, s->col, s->desc, s->names);
 }
 
+/* A numeric column's value as a sort key, or false for text columns. */
+static bool numeric_key(const struct tft_flow *f, enum table_col c, uint64_t *key)
+{
+	switch (c) {
+	case TABLE_COL_TIME:
+		*key = f->syn_ns;
+		return true;
+	case TABLE_COL_DIR:
+		*key = f->key.dir;
+		return true;
+	case TABLE_COL_SPORT:
+		*key = f->key.sport;
+		return true;
+	case TABLE_COL_DPORT:
+		*key = f->key.dport;
+		return true;
+	case TABLE_COL_STATE:
+		*key = f->state;
+		return true;
+	case TABLE_COL_RETX:
+		*key = f->syn_retrans;
+		return true;
+	case TABLE_COL_HS:
+		*key = hs_key(f);
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct keyed_row {
+	uint64_t key; /* the column's value, inverted for a descending sort */
+	const struct tft_flow *flow;
+};
+
+/*
+ * Numeric columns: a stable LSD radix sort on the value, a byte a pass,
+ * skipping bytes every key shares (a port needs two passes, not eight).
+ * rows arrive in id order, so equal values keep it: oldest first ascending,
+ * and, fed backwards, newest first descending, as table_compare orders
+ * them. False when the column is text or memory is short.
+ */
+static bool sort_by_keys(const struct tft_flow **rows, size_t n, const struct sort_ctx *s)
+{
+	uint64_t flip = s->desc ? UINT64_MAX : 0, v;
+	struct keyed_row *a, *b, *tmp;
+	size_t i, count[256];
+	unsigned shift;
+
+	if (!numeric_key(rows[0], s->col, &v))
+		return false;
+	a = malloc(2 * n * sizeof(*a));
+	if (!a)
+		return false;
+	b = a + n;
+	for (i = 0; i < n; i++) {
+		const struct tft_flow *f = rows[s->desc ? n - 1 - i : i];
+
+		numeric_key(f, s->col, &v);
+		a[i].key = v ^ flip;
+		a[i].flow = f;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t sum = 0, c;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xff]++;
+		if (count[(a[0].key >> shift) & 0xff] == n)
+			continue; /* every key has this byte: the pass would change nothing */
+		for (i = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xff]++] = a[i];
+		tmp = a, a = b, b = tmp;
+	}
+	for (i = 0; i < n; i++)
+		rows[i] = a[i].flow;
+	free(a < b ? a : b);
+	return true;
+}
+
 /*
  * The table holds flows in arrival order, so the default view (newest
  * first) and any sort by time come in order or reversed: check in one pass
@@ -477,7 +562,8 @@ static void sort_rows(const struct tft_flow **rows, size_t n, struct sort_ctx *s
 		}
 		return;
 	}
-	qsort_r(rows, n, sizeof(*rows), sort_cb, s);
+	if (!sort_by_keys(rows, n, s))
+		qsort_r(rows, n, sizeof(*rows), sort_cb, s);
 }
 
 int table_view_rebuild(struct table_view *v, const struct flow_table *t, const struct filter *f,
