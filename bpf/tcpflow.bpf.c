@@ -48,19 +48,18 @@ struct {
 	__uint(max_entries, 8 * 1024 * 1024); /* resized by user space before load */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TFT_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+/*
+ * Losses and truncations, indexed by enum tft_counter. A global in .bss: user
+ * space reads it through the skeleton's mmap, which needs no bpf() call and
+ * so still works after tcpflowtop has dropped its privileges. The atomic add
+ * is contended only while the ring is full.
+ */
+__u64 counters[TFT_CNT_MAX];
 
 static __always_inline void count(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-	if (v)
-		*v += 1;
+	if (idx < TFT_CNT_MAX)
+		__sync_fetch_and_add(&counters[idx], 1);
 }
 
 /*

@@ -28,7 +28,7 @@ enum tft_record_type {
 	TFT_REC_DNS = 2,
 };
 
-/* Indexes of the per-CPU counter map "counters". */
+/* Indexes of the programs' global counters[] array (in .bss, read through mmap). */
 enum tft_counter {
 	TFT_CNT_RB_FULL = 0,   /* ring buffer reservation failed: an event was lost */
 	TFT_CNT_DNS_TRUNC = 1, /* a DNS message was longer than TFT_DNS_MAX and cut */

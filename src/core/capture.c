@@ -25,7 +25,6 @@ struct capture {
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
 	void *ctx; /* borrowed */
-	int ncpus;
 };
 
 static bool verbose_libbpf;
@@ -108,13 +107,6 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->on_tcp = on_tcp;
 	c->on_dns = on_dns;
 	c->ctx = ctx;
-	c->ncpus = libbpf_num_possible_cpus();
-	if (c->ncpus < 1) {
-		e = -c->ncpus;
-		set_err(err, errlen, "cannot count CPUs: %s", strerror(e));
-		goto fail;
-	}
-
 	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (probe == 0) {
 		e = EOPNOTSUPP;
@@ -218,16 +210,10 @@ int capture_drain(struct capture *c)
 
 uint64_t capture_counter(const struct capture *c, enum tft_counter idx)
 {
-	__u64 vals[c->ncpus];
-	__u32 key = idx;
-	uint64_t sum = 0;
-	int i;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.counters), &key, vals) < 0)
+	if (idx >= TFT_CNT_MAX)
 		return 0;
-	for (i = 0; i < c->ncpus; i++)
-		sum += vals[i];
-	return sum;
+	/* The programs add to it concurrently: read it once, as a whole word. */
+	return __atomic_load_n(&c->skel->bss->counters[idx], __ATOMIC_RELAXED);
 }
 
 uint64_t capture_lost(const struct capture *c)

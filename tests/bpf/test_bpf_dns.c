@@ -218,16 +218,7 @@ static void run(struct bpf_program *prog, const struct pkt *k, const char *name)
 
 static uint64_t counter(enum tft_counter idx)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t vals[ncpus > 0 ? ncpus : 1], sum = 0;
-	__u32 key = idx;
-	int i;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals) < 0)
-		return 0;
-	for (i = 0; i < ncpus; i++)
-		sum += vals[i];
-	return sum;
+	return __atomic_load_n(&skel->bss->counters[idx], __ATOMIC_RELAXED);
 }
 
 static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook, uint8_t flags,
