@@ -508,6 +508,8 @@ static const char *const help_lines[] = {
     "Rows are newest first. Bold rows are new. DIR in: a peer connected to this host;",
     "out: this host connected to a peer. STATE: accepted (SYN-ACK), refused (RST),",
     "pending (no answer yet). RETX: SYN retransmissions. HS_MS: handshake time.",
+    "NAMES: the name the application asked for, then its CNAMEs, from DNS answers;",
+    "~name: from a reverse (PTR) lookup, unverified. +N: more names (Enter shows all).",
     "",
     "Press any key to return.",
 };
