@@ -805,23 +805,20 @@ static int act_refresh(struct tui *t)
 	return TUI_REDRAW;
 }
 
-static int act_mouse(struct tui *t)
+static int mouse_event(struct tui *t, const MEVENT *ev)
 {
-	MEVENT ev;
 	int c;
 
-	if (getmouse(&ev) != OK)
-		return TUI_OK;
-	if (ev.bstate & BUTTON4_PRESSED)
+	if (ev->bstate & BUTTON4_PRESSED)
 		return act_up(t);
 #ifdef BUTTON5_PRESSED
-	if (ev.bstate & BUTTON5_PRESSED)
+	if (ev->bstate & BUTTON5_PRESSED)
 		return act_down(t);
 #endif
-	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)))
+	if (!(ev->bstate & BUTTON1_PRESSED))
 		return TUI_OK;
-	if (ev.y == HEADER_LINES) {
-		c = table_layout_hit(&t->layout, ev.x);
+	if (ev->y == HEADER_LINES) {
+		c = table_layout_hit(&t->layout, ev->x);
 		if (c < 0)
 			return TUI_OK;
 		if (t->layout.col[c] == t->opts.sort)
@@ -830,15 +827,33 @@ static int act_mouse(struct tui *t)
 			set_sort(t, t->layout.col[c]);
 		return TUI_REBUILD;
 	}
-	if (ev.y > HEADER_LINES && ev.y < LINES - 1) {
+	if (ev->y > HEADER_LINES && ev->y < LINES - 1) {
 		size_t top = table_view_scroll(t->view, page_rows());
-		size_t row = top + (size_t)(ev.y - HEADER_LINES - 1);
+		size_t row = top + (size_t)(ev->y - HEADER_LINES - 1);
 
 		if (row < table_view_count(t->view))
 			table_view_select(t->view, row);
 		return TUI_REDRAW;
 	}
 	return TUI_OK;
+}
+
+/*
+ * One KEY_MOUSE can stand for several events (a press and its release read
+ * together); getmouse() hands them out newest first, so collect them all and
+ * act oldest first.
+ */
+#define MOUSE_BATCH 16
+static int act_mouse(struct tui *t)
+{
+	MEVENT ev[MOUSE_BATCH];
+	int n = 0, r = 0;
+
+	while (n < MOUSE_BATCH && getmouse(&ev[n]) == OK)
+		n++;
+	while (n-- > 0)
+		r |= mouse_event(t, &ev[n]);
+	return r;
 }
 
 /* The key table, as htop's Action_setBindings. */
@@ -967,10 +982,17 @@ static int key_sort_menu(struct tui *t, int key)
 
 static int handle_key(struct tui *t, int key)
 {
+	/* Outside the table a click only closes help; its events must not linger in ncurses' queue. */
+	if (key == KEY_MOUSE && t->mode != MODE_TABLE) {
+		while (getmouse(&(MEVENT){0}) == OK)
+			;
+		if (t->mode != MODE_HELP)
+			return TUI_OK;
+	}
 	switch (t->mode) {
 	case MODE_HELP:
 		t->mode = MODE_TABLE;
-		return key == KEY_MOUSE ? (getmouse(&(MEVENT){0}), TUI_REDRAW) : TUI_REDRAW;
+		return TUI_REDRAW;
 	case MODE_DETAIL:
 		if (key == 27 || key == 'q' || key == '\n' || key == '\r' || key == KEY_ENTER ||
 		    is_erase(key) || key == KEY_LEFT) {
@@ -1253,9 +1275,16 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struc
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	curs_set(0);
-	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED
+	/*
+	 * Every event a terminal in mode 1000 sends must be in the mask: ncurses
+	 * waits for more input, in a blocking read(), after a press or release
+	 * that its mask drops, and the screen would freeze after each click until
+	 * the next key. Presses act at once, so no click-interval wait either.
+	 */
+	mousemask(BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON2_PRESSED | BUTTON2_RELEASED |
+			  BUTTON3_PRESSED | BUTTON3_RELEASED | BUTTON4_PRESSED
 #ifdef BUTTON5_PRESSED
-		      | BUTTON5_PRESSED
+			  | BUTTON5_PRESSED
 #endif
 		  ,
 		  NULL);
