@@ -1266,6 +1266,17 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struc
 		errno = ENOTTY;
 		goto fail;
 	}
+	/* A terminal that cannot place the cursor (TERM=dumb) would only scroll garbage. */
+	if (!cursor_address || cursor_address == (char *)-1 || !*cursor_address) {
+		const char *term = getenv("TERM");
+
+		snprintf(err, errlen,
+			 "TERM=%s cannot place the cursor, so it cannot show the screen (set TERM to "
+			 "your terminal, or use --batch)",
+			 term ? term : "(unset)");
+		errno = ENOTTY;
+		goto fail;
+	}
 	crash_install();
 	capture_stderr(t);
 	set_escdelay(25);

@@ -309,4 +309,13 @@ TFT_PID=
 shell_usable "SIGTERM"
 ok "SIGTERM restores the terminal"
 
+# --- a terminal that cannot place the cursor: a clear error, nothing drawn
+keys "clear; TERM=dumb $BIN --cgroup $CG; echo rc=\$?" Enter
+wait_for 10 pane_has "^rc=" || fail "TERM=dumb did not end"
+pane_has "^rc=1\$" || fail "TERM=dumb should exit 1"
+pane_has "TERM=dumb cannot place the cursor" || fail "TERM=dumb: no clear error"
+pane_has "^tcpflowtop on" && fail "TERM=dumb drew the screen"
+shell_usable "TERM=dumb"
+ok "TERM=dumb is refused with a clear error"
+
 echo "all screen tests passed"
