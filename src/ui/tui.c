@@ -310,15 +310,7 @@ static void draw_header(struct tui *t)
 		put_fit(2, x, line, COLS - x < (int)strlen(line) ? COLS - x : (int)strlen(line),
 			false, s->evicted ? alert_attr(t) : A_NORMAL);
 	x += (int)strlen(line) + 2;
-	if (t->stats.names_on) {
-		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
-			 (unsigned long long)t->stats.names_cached, t->stats.names_hit_pct,
-			 (unsigned long long)t->stats.lookups_inflight,
-			 (unsigned long long)t->stats.lookups_failed);
-		if (x < COLS)
-			put_fit(2, x, line, COLS - x, false, A_NORMAL);
-		x += (int)strlen(line) + 2;
-	}
+	/* What the keys set comes before the names figures: at 80 columns it must not be cut. */
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
 		 table_column(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
@@ -326,6 +318,15 @@ static void draw_header(struct tui *t)
 		 t->show_names ? "" : "  names off");
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x, false, A_NORMAL);
+	x += (int)strlen(line) + 2;
+	if (t->stats.names_on) {
+		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
+			 (unsigned long long)t->stats.names_cached, t->stats.names_hit_pct,
+			 (unsigned long long)t->stats.lookups_inflight,
+			 (unsigned long long)t->stats.lookups_failed);
+		if (x < COLS)
+			put_fit(2, x, line, COLS - x, false, A_NORMAL);
+	}
 }
 
 static void draw_column_header(struct tui *t)
