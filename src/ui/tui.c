@@ -983,7 +983,7 @@ static int key_sort_menu(struct tui *t, int key)
 
 static int handle_key(struct tui *t, int key)
 {
-	/* Outside the table a click only closes help; its events must not linger in ncurses' queue. */
+	/* Outside the table a click only closes help; no event may linger in ncurses' queue. */
 	if (key == KEY_MOUSE && t->mode != MODE_TABLE) {
 		while (getmouse(&(MEVENT){0}) == OK)
 			;
@@ -1272,8 +1272,8 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struc
 		const char *term = getenv("TERM");
 
 		snprintf(err, errlen,
-			 "TERM=%s cannot place the cursor, so it cannot show the screen (set TERM to "
-			 "your terminal, or use --batch)",
+			 "TERM=%s cannot place the cursor, so it cannot show the screen (set TERM "
+			 "to your terminal, or use --batch)",
 			 term ? term : "(unset)");
 		errno = ENOTTY;
 		goto fail;
@@ -1294,9 +1294,9 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struc
 	 * the next key. Presses act at once, so no click-interval wait either.
 	 */
 	mousemask(BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON2_PRESSED | BUTTON2_RELEASED |
-			  BUTTON3_PRESSED | BUTTON3_RELEASED | BUTTON4_PRESSED
+		      BUTTON3_PRESSED | BUTTON3_RELEASED | BUTTON4_PRESSED
 #ifdef BUTTON5_PRESSED
-			  | BUTTON5_PRESSED
+		      | BUTTON5_PRESSED
 #endif
 		  ,
 		  NULL);
