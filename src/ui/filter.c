@@ -304,20 +304,23 @@ static bool ports_hit(const struct port_list *pl, const struct tft_flow *flow)
 	return port_list_contains(pl, flow->key.sport) || port_list_contains(pl, flow->key.dport);
 }
 
-/* Case-insensitive substring; needle is already lower case. */
+/* Case-insensitive substring; needle is already lower case. Scans for its first byte first. */
 static bool contains_word(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle), i;
+	unsigned char first = (unsigned char)needle[0], first_up = (unsigned char)toupper(first);
+	size_t i;
 
+	if (!first)
+		return true;
 	for (; *hay; hay++) {
-		for (i = 0; i < n; i++) {
-			if (tolower((unsigned char)hay[i]) != needle[i])
-				break;
-		}
-		if (i == n)
+		if ((unsigned char)*hay != first && (unsigned char)*hay != first_up)
+			continue;
+		for (i = 1; needle[i] && tolower((unsigned char)hay[i]) == needle[i]; i++)
+			;
+		if (!needle[i])
 			return true;
 	}
-	return n == 0;
+	return false;
 }
 
 static bool word_hit(const char *word, const struct tft_flow *flow,
@@ -326,9 +329,14 @@ static bool word_hit(const char *word, const struct tft_flow *flow,
 	char buf[512];
 	int af = flow->key.family == 4 ? AF_INET : AF_INET6;
 
-	if (inet_ntop(af, flow->key.saddr, buf, sizeof(buf)) && contains_word(buf, word))
+	/* Address text is hex digits, dots and colons: other words need no inet_ntop. */
+	bool addr_like = word[strspn(word, "0123456789abcdef.:")] == '\0';
+
+	if (addr_like && inet_ntop(af, flow->key.saddr, buf, sizeof(buf)) &&
+	    contains_word(buf, word))
 		return true;
-	if (inet_ntop(af, flow->key.daddr, buf, sizeof(buf)) && contains_word(buf, word))
+	if (addr_like && inet_ntop(af, flow->key.daddr, buf, sizeof(buf)) &&
+	    contains_word(buf, word))
 		return true;
 	if (names && names->names_for) {
 		if (contains_word(names_provider_lookup(names, flow->key.family, flow->key.saddr,

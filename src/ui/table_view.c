@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "names_memo.h"
 #include "table_view.h"
 
 #define ADDR_V4_WIDTH 15
@@ -414,24 +415,41 @@ int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum table
 	return desc ? -r : r;
 }
 
+/* A row's sort key: three words, most significant first, each compared unsigned. */
+struct keyed_row {
+	uint64_t k[3];
+	const struct tft_flow *flow;
+};
+
 struct table_view {
 	uint64_t *ids; /* owned: the rows, in display order */
 	size_t n, cap;
 	size_t sel;	 /* selected row index */
 	uint64_t sel_id; /* the flow the selection follows, once the user moved it */
 	bool following;
-	size_t top; /* first row drawn */
+	size_t top;		 /* first row drawn */
+	struct names_memo *memo; /* each address's names, asked once per rebuild */
+	struct keyed_row *keyed; /* the sort's two arrays of keys, kept between rebuilds */
+	size_t keyed_cap;	 /* rows each array holds */
 };
 
 struct table_view *table_view_new(void)
 {
-	return calloc(1, sizeof(struct table_view));
+	struct table_view *v = calloc(1, sizeof(struct table_view));
+
+	if (v && !(v->memo = names_memo_new())) {
+		free(v);
+		return NULL;
+	}
+	return v;
 }
 
 void table_view_free(struct table_view *v)
 {
 	if (!v)
 		return;
+	names_memo_free(v->memo);
+	free(v->keyed);
 	free(v->ids);
 	free(v);
 }
@@ -440,6 +458,7 @@ struct sort_ctx {
 	enum table_col col;
 	bool desc;
 	const struct names_provider *names;
+	struct names_memo *memo;
 };
 
 static int sort_cb(const void *pa, const void *pb, void *arg)
@@ -450,7 +469,7 @@ static int sort_cb(const void *pa, const void *pb, void *arg)
 			     *(const struct tft_flow *const *)pb, s->col, s->desc, s->names);
 }
 
-/* A numeric column's value as a sort key, or false for text columns. */
+/* A numeric column's value as a sort key, or false for the others. */
 static bool numeric_key(const struct tft_flow *f, enum table_col c, uint64_t *key)
 {
 	switch (c) {
@@ -480,89 +499,217 @@ static bool numeric_key(const struct tft_flow *f, enum table_col c, uint64_t *ke
 	}
 }
 
-struct keyed_row {
-	uint64_t key; /* the column's value, inverted for a descending sort */
-	const struct tft_flow *flow;
-};
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int cmp_memo_text(const void *pa, const void *pb, void *arg)
+{
+	const char *a = names_memo_text(arg, *(const size_t *)pa);
+	const char *b = names_memo_text(arg, *(const size_t *)pb);
+
+	/* As cmp_names: rows without names after named ones. */
+	if (!a[0] || !b[0])
+		return (!a[0]) - (!b[0]);
+	return strcasecmp(a, b);
+}
 
 /*
- * Numeric columns: a stable LSD radix sort on the value, a byte a pass,
- * skipping bytes every key shares (a port needs two passes, not eight).
- * rows arrive in id order, so equal values keep it: oldest first ascending,
- * and, fed backwards, newest first descending, as table_compare orders
- * them. False when the column is text or memory is short.
+ * The rank of each distinct names text in the memo, in cmp_names order:
+ * texts equal but for ASCII case share a rank, no names ranks last.
+ * NULL when memory is short.
  */
-static bool sort_by_keys(const struct tft_flow **rows, size_t n, const struct sort_ctx *s)
+static uint64_t *names_ranks(const struct names_memo *m)
 {
-	uint64_t flip = s->desc ? UINT64_MAX : 0, v;
+	size_t u = names_memo_count(m), i;
+	size_t *order = malloc((u ? u : 1) * sizeof(*order));
+	uint64_t *rank = malloc((u ? u : 1) * sizeof(*rank)), r = 0;
+
+	if (!order || !rank) {
+		free(order);
+		free(rank);
+		return NULL;
+	}
+	for (i = 0; i < u; i++)
+		order[i] = i;
+	qsort_r(order, u, sizeof(*order), cmp_memo_text, (void *)m);
+	for (i = 0; i < u; i++) {
+		if (i && cmp_memo_text(&order[i - 1], &order[i], (void *)m))
+			r++;
+		rank[order[i]] = names_memo_text(m, order[i])[0] ? r : UINT64_MAX;
+	}
+	free(order);
+	return rank;
+}
+
+/*
+ * Every row's key for the sort column: numbers as they are, addresses as
+ * family then 16 bytes, names as the rank of their text. False when memory
+ * is short.
+ */
+static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
+{
+	bool src = s->col == TABLE_COL_SRC || s->col == TABLE_COL_SNAMES;
+	uint64_t *rank;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tft_flow *f = a[i].flow;
+		const uint8_t *addr = src ? f->key.saddr : f->key.daddr;
+		long idx;
+
+		a[i].k[0] = a[i].k[1] = a[i].k[2] = 0;
+		switch (s->col) {
+		case TABLE_COL_SRC:
+		case TABLE_COL_DST:
+			a[i].k[0] = f->key.family;
+			a[i].k[1] = load_be64(addr);
+			a[i].k[2] = load_be64(addr + 8);
+			break;
+		case TABLE_COL_SNAMES:
+		case TABLE_COL_DNAMES:
+			idx = names_memo_index(s->memo, f->key.family, addr);
+			if (idx < 0)
+				return false;
+			a[i].k[2] = (uint64_t)idx; /* the rank replaces it below */
+			break;
+		default:
+			if (!numeric_key(f, s->col, &a[i].k[2]))
+				return false;
+		}
+	}
+	if (s->col != TABLE_COL_SNAMES && s->col != TABLE_COL_DNAMES)
+		return true;
+	rank = names_ranks(s->memo);
+	if (!rank)
+		return false;
+	for (i = 0; i < n; i++)
+		a[i].k[2] = rank[a[i].k[2]];
+	free(rank);
+	return true;
+}
+
+static bool keys_ascending(const struct keyed_row *a, size_t n)
+{
+	size_t i;
+	int w;
+
+	for (i = 1; i < n; i++) {
+		for (w = 0; w < 3 && a[i - 1].k[w] == a[i].k[w]; w++)
+			;
+		if (w < 3 && a[i - 1].k[w] > a[i].k[w])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sorts by key with a stable LSD radix, a byte a pass, skipping the bytes
+ * every key shares (a port needs two passes, an IPv4 address four).
+ * Rows arrive in id order, so equal keys keep it: oldest first ascending,
+ * and, fed backwards with inverted keys, newest first descending, as
+ * table_compare orders them. False when memory is short.
+ */
+static bool sort_by_keys(struct table_view *v, const struct tft_flow **rows, size_t n,
+			 const struct sort_ctx *s)
+{
+	uint64_t flip = s->desc ? UINT64_MAX : 0, or [3] = {0, 0, 0}, and[3];
 	struct keyed_row *a, *b, *tmp;
 	size_t i, count[256];
 	unsigned shift;
+	int w;
 
-	if (!numeric_key(rows[0], s->col, &v))
-		return false;
-	a = malloc(2 * n * sizeof(*a));
-	if (!a)
-		return false;
-	b = a + n;
-	for (i = 0; i < n; i++) {
-		const struct tft_flow *f = rows[s->desc ? n - 1 - i : i];
-
-		numeric_key(f, s->col, &v);
-		a[i].key = v ^ flip;
-		a[i].flow = f;
+	if (n > v->keyed_cap) {
+		a = realloc(v->keyed, 2 * n * sizeof(*a));
+		if (!a)
+			return false;
+		v->keyed = a;
+		v->keyed_cap = n;
 	}
-	for (shift = 0; shift < 64; shift += 8) {
-		size_t sum = 0, c;
-
-		memset(count, 0, sizeof(count));
-		for (i = 0; i < n; i++)
-			count[(a[i].key >> shift) & 0xff]++;
-		if (count[(a[0].key >> shift) & 0xff] == n)
-			continue; /* every key has this byte: the pass would change nothing */
-		for (i = 0; i < 256; i++) {
-			c = count[i];
-			count[i] = sum;
-			sum += c;
+	a = v->keyed;
+	b = a + n;
+	for (i = 0; i < n; i++)
+		a[i].flow = rows[s->desc ? n - 1 - i : i];
+	if (!fill_keys(a, n, s))
+		return false;
+	and[0] = and[1] = and[2] = UINT64_MAX;
+	for (i = 0; i < n; i++) {
+		for (w = 0; w < 3; w++) {
+			a[i].k[w] ^= flip;
+			or [w] |= a[i].k[w];
+			and[w] &= a[i].k[w];
 		}
-		for (i = 0; i < n; i++)
-			b[count[(a[i].key >> shift) & 0xff]++] = a[i];
-		tmp = a, a = b, b = tmp;
+	}
+	if (!keys_ascending(a, n)) {
+		for (w = 2; w >= 0; w--) {
+			for (shift = 0; shift < 64; shift += 8) {
+				size_t sum = 0, c;
+
+				if (!(((or [w] ^ and[w]) >> shift) & 0xff))
+					continue; /* every key has this byte: the pass would change
+						     nothing */
+				memset(count, 0, sizeof(count));
+				for (i = 0; i < n; i++)
+					count[(a[i].k[w] >> shift) & 0xff]++;
+				for (i = 0; i < 256; i++) {
+					c = count[i];
+					count[i] = sum;
+					sum += c;
+				}
+				for (i = 0; i < n; i++)
+					b[count[(a[i].k[w] >> shift) & 0xff]++] = a[i];
+				tmp = a, a = b, b = tmp;
+			}
+		}
 	}
 	for (i = 0; i < n; i++)
 		rows[i] = a[i].flow;
-	free(a < b ? a : b);
 	return true;
 }
 
 /*
  * The table holds flows in arrival order, so the default view (newest
- * first) and any sort by time come in order or reversed: check in one pass
- * before paying for qsort. Ties never occur (the comparator ends on the id).
+ * first) and any sort by time come in order or exactly reversed: one pass
+ * over the rows tells, before keys are built, and reverses them in the
+ * second case. Ties never occur (the comparator ends on the id). Not for
+ * names: comparing them is what the keys avoid.
  */
-static void sort_rows(const struct tft_flow **rows, size_t n, struct sort_ctx *s)
+static bool presorted(const struct tft_flow **rows, size_t n, const struct sort_ctx *s)
 {
 	bool ascending = true, descending = true;
 	size_t i;
 
+	if (s->col == TABLE_COL_SNAMES || s->col == TABLE_COL_DNAMES)
+		return false;
 	for (i = 1; i < n && (ascending || descending); i++) {
-		int c = sort_cb(&rows[i - 1], &rows[i], s);
+		int c = sort_cb(&rows[i - 1], &rows[i], (void *)s);
 
 		ascending = ascending && c <= 0;
 		descending = descending && c >= 0;
 	}
-	if (ascending)
-		return;
-	if (descending) {
+	if (!ascending && descending) {
 		for (i = 0; i < n / 2; i++) {
 			const struct tft_flow *tmp = rows[i];
 
 			rows[i] = rows[n - 1 - i];
 			rows[n - 1 - i] = tmp;
 		}
-		return;
 	}
-	if (!sort_by_keys(rows, n, s))
+	return ascending || descending;
+}
+
+static void sort_rows(struct table_view *v, const struct tft_flow **rows, size_t n,
+		      struct sort_ctx *s)
+{
+	if (n < 2 || presorted(rows, n, s))
+		return;
+	if (!sort_by_keys(v, rows, n, s))
 		qsort_r(rows, n, sizeof(*rows), sort_cb, s);
 }
 
@@ -571,22 +718,26 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 		       uint64_t max_id)
 {
 	size_t count = flow_table_count(t), i, n = 0;
-	struct sort_ctx s = {sort, desc, names};
+	struct names_provider memo_names;
+	struct sort_ctx s = {sort, desc, &memo_names, v->memo};
 	const struct tft_flow **rows;
 
 	rows = malloc((count ? count : 1) * sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
+	/* Names change between rebuilds (answers, expiry): ask afresh, once per address. */
+	names_memo_reset(v->memo, names);
+	memo_names = names_memo_provider(v->memo);
 	for (i = 0; i < count; i++) {
 		const struct tft_flow *fl = flow_table_at(t, i);
 
 		if (fl->id > max_id)
 			continue;
-		if (f && !filter_match_names(f, fl, names))
+		if (f && !filter_match_names(f, fl, &memo_names))
 			continue;
 		rows[n++] = fl;
 	}
-	sort_rows(rows, n, &s);
+	sort_rows(v, rows, n, &s);
 	if (n > v->cap) {
 		uint64_t *ids = realloc(v->ids, n * sizeof(*ids));
 

@@ -248,29 +248,62 @@ static void test_sort_shortcuts(void)
 	flow_table_free(t);
 }
 
-/* The view's fast sorts (radix on numeric columns) give table_compare's order exactly. */
+/*
+ * A provider with names that make sorting hard: some addresses unnamed, two
+ * names equal but for case, a name longer than a cell's 255 bytes (two
+ * differing only past it), one address with several names.
+ */
+static size_t test_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	static const char *const names[] = {
+	    "", "b.example",	       "B.EXAMPLE", "a.example", "zz.example",
+	    "", "c.example,d.example", "LONG",	    "LONG2"};
+	unsigned k = (unsigned)(addr[family == 4 ? 3 : 15] % 9);
+	const char *n = names[k];
+
+	(void)ctx;
+	if (!strcmp(n, "LONG") || !strcmp(n, "LONG2")) {
+		size_t i, len = size - 1 < 300 ? size - 1 : 300;
+
+		for (i = 0; i < len; i++)
+			buf[i] = 'x';
+		if (len == 300)
+			buf[len - 1] = n[4] ? '2' : '1'; /* differs past 255 bytes only */
+		buf[len] = '\0';
+		return len;
+	}
+	snprintf(buf, size, "%s", n);
+	return strlen(buf);
+}
+
+static const struct names_provider hard_names = {test_names, NULL, "test"};
+
+/* The view's fast sorts (radix on keys, names by rank) give table_compare's order exactly. */
+struct compare_arg {
+	enum table_col col;
+	bool desc;
+};
+
 static int by_compare(const void *pa, const void *pb, void *arg)
 {
-	const enum table_col *cd = arg; /* column, then desc */
+	const struct compare_arg *a = arg;
 
 	return table_compare(*(const struct tft_flow *const *)pa,
-			     *(const struct tft_flow *const *)pb, cd[0], cd[1] != 0, NULL);
+			     *(const struct tft_flow *const *)pb, a->col, a->desc, &hard_names);
 }
 
 static void test_sorts_match_compare(void)
 {
-	static const enum table_col cols[] = {TABLE_COL_TIME,  TABLE_COL_DIR,	TABLE_COL_SPORT,
-					      TABLE_COL_DPORT, TABLE_COL_STATE, TABLE_COL_RETX,
-					      TABLE_COL_HS,    TABLE_COL_SRC};
 	struct flow_table *t = flow_table_new(512);
 	struct table_view *v = table_view_new();
 	const struct tft_flow *want[300];
 	uint32_t x = 7;
-	size_t i, c, n;
-	int desc;
+	size_t i, n;
+	int c, desc;
 
 	for (i = 0; i < 300; i++) {
 		uint16_t sport = (uint16_t)(1000 + i), dport;
+		char src[64], dst[64];
 		int egress;
 		uint64_t ts;
 
@@ -278,27 +311,57 @@ static void test_sorts_match_compare(void)
 		dport = (uint16_t)(80 + (x >> 16) % 4 * 257); /* few values: many ties */
 		egress = (x >> 8) & 1;
 		ts = 1000 + (x >> 20) % 50; /* ties in time too */
-		t_syn(t, "10.0.0.1", sport, "10.0.0.2", dport, egress, ts);
+		/* Both families, addresses that differ in high and low bytes, repeats. */
+		if ((x >> 5) % 4 == 0) {
+			snprintf(src, sizeof(src), "fd00:%x::1", (x >> 9) % 3);
+			snprintf(dst, sizeof(dst), "2001:db8::%x", (x >> 11) % 40);
+		} else {
+			snprintf(src, sizeof(src), "10.%u.0.1", (x >> 9) % 3);
+			snprintf(dst, sizeof(dst), "%u.0.0.%u", 1 + (x >> 13) % 3 * 100,
+				 (x >> 11) % 40);
+		}
+		CHECK(t_syn(t, src, sport, dst, dport, egress, ts) != NULL, "syn");
 		if ((x >> 4) % 3)
-			t_answer(t, "10.0.0.1", sport, "10.0.0.2", dport, egress,
-				 ts + (x >> 12) % 5 * 1000, (x >> 3) & 1);
+			t_answer(t, src, sport, dst, dport, egress, ts + (x >> 12) % 5 * 1000,
+				 (x >> 3) & 1);
 	}
 	n = flow_table_count(t);
 	CHECK_EQ(n, 300, "300 flows");
-	for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+	for (c = 0; c < TABLE_COL_COUNT; c++) {
 		for (desc = 0; desc < 2; desc++) {
-			enum table_col cd[2] = {cols[c], (enum table_col)desc};
+			struct compare_arg arg = {(enum table_col)c, desc != 0};
 			int same = 1;
 
 			for (i = 0; i < n; i++)
 				want[i] = flow_table_at(t, i);
-			qsort_r(want, n, sizeof(want[0]), by_compare, cd);
-			table_view_rebuild(v, t, NULL, NULL, cols[c], desc, UINT64_MAX);
+			qsort_r(want, n, sizeof(want[0]), by_compare, &arg);
+			table_view_rebuild(v, t, NULL, &hard_names, (enum table_col)c, desc,
+					   UINT64_MAX);
 			CHECK_EQ(table_view_count(v), n, "all rows");
 			for (i = 0; i < n; i++)
 				same = same && table_view_id_at(v, i) == want[i]->id;
-			CHECK(same, table_column(cols[c])->name);
+			CHECK(same, table_column((enum table_col)c)->name);
 		}
+	}
+	/* A word filter reads names through the view's memo: the same rows as without it. */
+	{
+		struct filter f;
+		char err[128];
+		size_t expect = 0;
+
+		memset(&f, 0, sizeof(f));
+		CHECK_EQ(filter_parse_terms(&f, "ZZ.ex", err, sizeof(err)), 0, "word filter");
+		for (i = 0; i < n; i++)
+			expect += filter_match_names(&f, flow_table_at(t, i), &hard_names);
+		CHECK(expect > 0 && expect < n, "the word matches some rows, not all");
+		table_view_rebuild(v, t, &f, &hard_names, TABLE_COL_DNAMES, false, UINT64_MAX);
+		CHECK_EQ(table_view_count(v), expect, "word filter through the memo");
+		CHECK_EQ(filter_parse_terms(&f, "2001:db8", err, sizeof(err)), 0, "address word");
+		for (expect = 0, i = 0; i < n; i++)
+			expect += filter_match_names(&f, flow_table_at(t, i), &hard_names);
+		CHECK(expect > 0 && expect < n, "the address word matches some rows, not all");
+		table_view_rebuild(v, t, &f, &hard_names, TABLE_COL_TIME, true, UINT64_MAX);
+		CHECK_EQ(table_view_count(v), expect, "address word through the view");
 	}
 	table_view_free(v);
 	flow_table_free(t);

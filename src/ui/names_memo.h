@@ -1,0 +1,48 @@
+/*
+ * The names of each address, asked once per frame. A frame filters and sorts
+ * up to the whole table, and rows share addresses (a storm to one server is
+ * 100,000 rows and one address): asking the provider per row, or per
+ * comparison, cost half a second a frame. The memo asks once per distinct
+ * address and hands out the text by index, so a sort by names becomes a
+ * sort of the distinct names plus a radix on their ranks.
+ *
+ * A memo is valid for one frame: names change between frames (answers,
+ * expiry), so names_memo_reset starts over, keeping its memory.
+ */
+#ifndef TFT_NAMES_MEMO_H
+#define TFT_NAMES_MEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "names_provider.h"
+
+/* Longest names text kept per address, NUL included: what a cell or a filter reads. */
+#define NAMES_MEMO_TEXT_MAX 256
+
+struct names_memo;
+
+struct names_memo *names_memo_new(void);
+void names_memo_free(struct names_memo *m);
+
+/* Forgets every address; later lookups ask inner (borrowed, may be NULL: no names). */
+void names_memo_reset(struct names_memo *m, const struct names_provider *inner);
+
+/*
+ * The index of addr's entry (family 4 or 6, 16 bytes), asking inner the
+ * first time this frame. Indexes run from 0 to names_memo_count() - 1 in
+ * first-asked order. -1 when memory is short.
+ */
+long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr);
+size_t names_memo_count(const struct names_memo *m);
+/* The names text of an entry, as names_provider_lookup with a NAMES_MEMO_TEXT_MAX buffer gives it.
+ */
+const char *names_memo_text(const struct names_memo *m, size_t index);
+
+/*
+ * A provider answering from the memo (asking inner on a miss), for code that
+ * takes a provider: the filter's word terms. Valid while m lives.
+ */
+struct names_provider names_memo_provider(struct names_memo *m);
+
+#endif /* TFT_NAMES_MEMO_H */

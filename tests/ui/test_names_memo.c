@@ -1,0 +1,89 @@
+/* The per-frame names memo: one question per address, stable indexes, growth, reset. */
+#include <stdint.h>
+
+#include "../t.h"
+#include "names_memo.h"
+
+static unsigned asked;
+
+/* "h<a>.<b>" for 10.0.a.b, nothing for addresses ending in 0; IPv6 the same from its last bytes. */
+static size_t numbered(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	int last = family == 4 ? 3 : 15;
+
+	(void)ctx;
+	asked++;
+	if (!addr[last])
+		return 0;
+	return (size_t)snprintf(buf, size, "h%u.%u%s", addr[last - 1], addr[last],
+				family == 6 ? ".v6" : "");
+}
+
+static void addr_of(unsigned i, uint8_t family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (family == 4) {
+		addr[0] = 10, addr[2] = (uint8_t)(i >> 8), addr[3] = (uint8_t)i;
+	} else {
+		addr[0] = 0xfd, addr[14] = (uint8_t)(i >> 8), addr[15] = (uint8_t)i;
+	}
+}
+
+int main(void)
+{
+	struct names_provider inner = {numbered, NULL, "numbers"};
+	struct names_memo *m = names_memo_new();
+	struct names_provider p;
+	uint8_t addr[16];
+	char buf[64], want[64];
+	unsigned i;
+	long idx;
+	int bad = 0;
+
+	CHECK(m != NULL, "new");
+	names_memo_reset(m, &inner);
+	/* 5,000 addresses of each family: the slots grow many times over. */
+	for (i = 0; i < 10000; i++) {
+		addr_of(i % 5000, i < 5000 ? 4 : 6, addr);
+		bad += names_memo_index(m, i < 5000 ? 4 : 6, addr) != (long)i;
+	}
+	CHECK_EQ(bad, 0, "indexes run 0.. in first-asked order, IPv4 and IPv6 apart");
+	CHECK_EQ(names_memo_count(m), 10000, "count");
+	CHECK_EQ(asked, 10000, "asked once per address");
+	for (i = 0, bad = 0; i < 10000; i++) {
+		addr_of(i % 5000, i < 5000 ? 4 : 6, addr);
+		bad += names_memo_index(m, i < 5000 ? 4 : 6, addr) != (long)i;
+	}
+	CHECK_EQ(bad, 0, "the same index again");
+	CHECK_EQ(asked, 10000, "no second question");
+	addr_of(0x1234, 4, addr);
+	idx = names_memo_index(m, 4, addr);
+	CHECK_STR(names_memo_text(m, (size_t)idx), "h18.52", "text");
+	addr_of(0x1200, 6, addr);
+	CHECK_STR(names_memo_text(m, (size_t)names_memo_index(m, 6, addr)), "", "no names");
+	CHECK_STR(names_memo_text(m, 999999), "", "out of range");
+
+	/* The provider view: truncates to the caller's buffer, as names_provider_lookup does. */
+	p = names_memo_provider(m);
+	CHECK_STR(p.source, "numbers", "source passes through");
+	addr_of(0x0a0b, 6, addr);
+	names_provider_lookup(&p, 6, addr, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "h10.11.v6");
+	CHECK_STR(buf, want, "through the provider");
+	names_provider_lookup(&p, 6, addr, buf, 4);
+	CHECK_STR(buf, "h10", "cut to the buffer");
+
+	/* Reset: names are asked afresh (they change between frames). */
+	names_memo_reset(m, &inner);
+	CHECK_EQ(names_memo_count(m), 0, "reset empties");
+	addr_of(7, 4, addr);
+	CHECK_EQ(names_memo_index(m, 4, addr), 0, "first index again");
+	CHECK_EQ(asked, 10001, "asked again after reset");
+
+	/* No inner provider: no names, and a provider that says so. */
+	names_memo_reset(m, NULL);
+	CHECK(names_memo_provider(m).names_for == NULL, "no provider, no names_for");
+	CHECK_STR(names_memo_text(m, (size_t)names_memo_index(m, 4, addr)), "", "empty text");
+	names_memo_free(m);
+	return t_done();
+}
