@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$cg" || fail "cannot create $cg"
 
-"$TFT" --batch --format csv --cgroup "$cg" >"$tmp/out.csv" 2>"$tmp/err" &
+"$TFT" -n --batch --format csv --cgroup "$cg" >"$tmp/out.csv" 2>"$tmp/err" &
 tft=$!
 pids+=($tft)
 wait_for 10 grep -q '^time,' "$tmp/out.csv" || { cat "$tmp/err"; fail "tcpflowtop did not start"; }

@@ -32,19 +32,19 @@ expect_one_line "no cgroup v2" "no cgroup v2 hierarchy" \
 		for m in $(awk "\$3 == \"cgroup2\" { print \$2 }" /proc/self/mounts); do
 			umount -l "$m" || exit 99
 		done
-		exec "$0" --batch --duration 1' "$TFT"
+		exec "$0" -n --batch --duration 1' "$TFT"
 
 # 2. --cgroup is a file, a plain directory, missing.
 touch "$T_DIR/file"
-expect_one_line "--cgroup is a file" "not a directory" "$TFT" --batch --cgroup "$T_DIR/file" --duration 1
+expect_one_line "--cgroup is a file" "not a directory" "$TFT" -n --batch --cgroup "$T_DIR/file" --duration 1
 expect_one_line "--cgroup is a plain directory" "not a cgroup v2 directory" \
-	"$TFT" --batch --cgroup "$T_DIR" --duration 1
-expect_one_line "--cgroup missing" "No such file" "$TFT" --batch --cgroup "$T_DIR/none" --duration 1
+	"$TFT" -n --batch --cgroup "$T_DIR" --duration 1
+expect_one_line "--cgroup missing" "No such file" "$TFT" -n --batch --cgroup "$T_DIR/none" --duration 1
 
 # 3. Not root: nobody without capabilities gets the capability message.
 expect_one_line "not root" "CAP_BPF and CAP_NET_ADMIN" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-	"$TFT" --batch --cgroup "$CG" --duration 1
+	"$TFT" -n --batch --cgroup "$CG" --duration 1
 
 # 4. Bad flags: argp adds its usual "Try --help" line, so only the first line is checked.
 for args in "--bogus" "--ring-size 1000" "--port 70000" "--format xml" "--direction up"; do
@@ -67,7 +67,7 @@ for mode in empty hidden; do
 	fi
 	CGB=$(make_cgroup "btf-$mode")
 	unshare -m --propagation private sh -c "$hide || exit 99; "'exec "$0" "$@"' \
-		"$TFT" --batch --format csv --cgroup "$CGB" --duration 20 \
+		"$TFT" -n --batch --format csv --cgroup "$CGB" --duration 20 \
 		>"$T_DIR/btf-$mode.csv" 2>"$T_DIR/btf-$mode.err" &
 	pid=$!
 	bg_track $pid

@@ -85,11 +85,12 @@ wait_exit() {
 
 # start_tft OUT ERR ARGS...: starts tcpflowtop in the background, waits until
 # it says it is watching (attached and privileges dropped), sets T_TFT_PID.
+# -n: no reverse lookups, which would ask the host's resolver, off loopback.
 start_tft() {
 	_out=$1
 	_err=$2
 	shift 2
-	"$TFT" "$@" >"$_out" 2>"$_err" &
+	"$TFT" -n "$@" >"$_out" 2>"$_err" &
 	T_TFT_PID=$!
 	bg_track "$T_TFT_PID"
 	if ! wait_for "$_err" "watching new TCP flows" 10; then

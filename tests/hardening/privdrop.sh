@@ -53,7 +53,7 @@ connect_and_check "$T_DIR/o2"
 pass "--user nobody"
 
 # 3. Neither: nobody.
-env -u SUDO_UID -u SUDO_GID "$TFT" --batch --cgroup "$CG" --duration 20 >"$T_DIR/o3" 2>"$T_DIR/e3" &
+env -u SUDO_UID -u SUDO_GID "$TFT" -n --batch --cgroup "$CG" --duration 20 >"$T_DIR/o3" 2>"$T_DIR/e3" &
 T_TFT_PID=$!
 bg_track $T_TFT_PID
 wait_for "$T_DIR/e3" "watching new TCP flows" 10 || fail "no start"
@@ -63,7 +63,7 @@ wait_exit "$T_TFT_PID" 5
 pass "default nobody"
 
 # 4. An unknown --user: one line, non-zero, nothing loaded.
-"$TFT" --batch --cgroup "$CG" --user "no-such-user-$TAG" >/dev/null 2>"$T_DIR/e4"
+"$TFT" -n --batch --cgroup "$CG" --user "no-such-user-$TAG" >/dev/null 2>"$T_DIR/e4"
 rc=$?
 [ "$rc" != 0 ] || fail "unknown --user exited 0"
 [ "$(wc -l <"$T_DIR/e4")" = 1 ] || fail "unknown --user: not one line: $(cat "$T_DIR/e4")"

@@ -103,7 +103,7 @@ COLS_OPT=time,dir,src,sport,dst,dport,state,retx,hs
 start_tft() {
 	rm -f "$WORK/pid"
 	# sh records its PID and becomes tcpflowtop: the PID we signal is one we started.
-	keys "sh -c 'echo \$\$ > $WORK/pid; exec $BIN --cgroup $CG -o $COLS_OPT -d 0.2 --export-dir $WORK'" Enter
+	keys "sh -c 'echo \$\$ > $WORK/pid; exec $BIN -n --cgroup $CG -o $COLS_OPT -d 0.2 --export-dir $WORK'" Enter
 	wait_for 10 test -s "$WORK/pid" || fail "tcpflowtop did not start"
 	TFT_PID=$(cat "$WORK/pid")
 	wait_for 10 pane_has "^tcpflowtop on" || fail "the screen did not open"
@@ -310,7 +310,7 @@ shell_usable "SIGTERM"
 ok "SIGTERM restores the terminal"
 
 # --- a terminal that cannot place the cursor: a clear error, nothing drawn
-keys "clear; TERM=dumb $BIN --cgroup $CG; echo rc=\$?" Enter
+keys "clear; TERM=dumb $BIN -n --cgroup $CG; echo rc=\$?" Enter
 wait_for 10 pane_has "^rc=" || fail "TERM=dumb did not end"
 pane_has "^rc=1\$" || fail "TERM=dumb should exit 1"
 pane_has "TERM=dumb cannot place the cursor" || fail "TERM=dumb: no clear error"

@@ -33,7 +33,7 @@ pids+=($!)
 has_display() { [ -s "$tmpd/display" ]; }
 wait_for 10 has_display || { cat "$tmpd/xvfb.log"; fail "Xvfb did not start"; }
 disp=:$(head -1 "$tmpd/display")
-"${T[@]}" new-session -d -x 100 -y 20 "env TERM=xterm $BIN --cgroup $cg -d 0.2"
+"${T[@]}" new-session -d -x 100 -y 20 "env TERM=xterm $BIN -n --cgroup $cg -d 0.2"
 "${T[@]}" set-option -g status off >/dev/null
 # xterm tells its child its window id: no searching, no guessing which window.
 DISPLAY=$disp xterm -geometry 100x20+0+0 -fa "DejaVu Sans Mono" -fs 11 \
