@@ -342,30 +342,25 @@ static void draw_column_header(struct tui *t)
 	attroff(bar);
 	for (i = 0; i < t->layout.n; i++) {
 		const struct table_column_desc *d = table_column(t->layout.col[i]);
-		char title[64];
-		bool sorted = t->layout.col[i] == t->opts.sort;
+		const char *mark;
+		char buf[128];
+		int w;
 
-		if (sorted)
-			snprintf(title, sizeof(title), "%s%s", d->title,
-				 t->opts.sort_desc ? (t->utf8 ? "\xe2\x96\xbc" : "v")
-						   : (t->utf8 ? "\xe2\x96\xb2" : "^"));
-		else
-			snprintf(title, sizeof(title), "%s", d->title);
-		/* The arrow is one cell but three bytes: fit the bare title, then add it. */
-		if (sorted && t->utf8) {
-			char bare[64], buf[128];
-			int w = t->layout.width[i] - 1;
-
-			snprintf(bare, sizeof(bare), "%s", d->title);
-			table_fit(bare, w > 0 ? w : 0, d->right, true, buf, sizeof(buf));
-			attron(sortattr);
-			mvaddstr(y, t->layout.x[i], buf);
-			addstr(t->opts.sort_desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2");
-			attroff(sortattr);
-		} else {
-			put_fit(y, t->layout.x[i], title, t->layout.width[i], d->right,
-				sorted ? sortattr : bar);
+		if (t->layout.col[i] != t->opts.sort) {
+			put_fit(y, t->layout.x[i], d->title, t->layout.width[i], d->right, bar);
+			continue;
 		}
+		/* The mark takes the column's last cell, ASCII or not (▼ is 3 bytes, 1 cell). */
+		if (t->utf8)
+			mark = t->opts.sort_desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2";
+		else
+			mark = t->opts.sort_desc ? "v" : "^";
+		w = t->layout.width[i] - 1;
+		table_fit(d->title, w > 0 ? w : 0, d->right, t->utf8, buf, sizeof(buf));
+		attron(sortattr);
+		mvaddstr(y, t->layout.x[i], buf);
+		addstr(mark);
+		attroff(sortattr);
 	}
 }
 
