@@ -26,6 +26,8 @@
 #include "output_stream.h"
 #include "privs.h"
 #include "names.h"
+#include "record_file.h"
+#include "replay.h"
 #include "resolver.h"
 #include "table_view.h"
 #include "tui.h"
@@ -54,7 +56,9 @@ static const char doc[] =
     "Examples:\n"
     "  sudo tcpflowtop --batch --port 443,8000-8100\n"
     "  sudo tcpflowtop --format csv --duration 60 > flows.csv\n"
-    "  sudo tcpflowtop --format json --direction in | jq .";
+    "  sudo tcpflowtop --format json --direction in | jq .\n"
+    "  sudo tcpflowtop -w flows.tftrec --duration 600\n"
+    "  tcpflowtop -r flows.tftrec --format csv";
 
 enum {
 	OPT_CGROUP = 0x100,
@@ -70,6 +74,7 @@ enum {
 	OPT_EXPORT_DIR,
 	OPT_NO_COLOR,
 	OPT_USER, /* harden: privilege drop */
+	OPT_REALTIME,
 };
 
 #define DNS_PORT 53
@@ -115,6 +120,12 @@ static const struct argp_option options[] = {
     {"export-dir", OPT_EXPORT_DIR, "DIR", 0,
      "Screen: where e and SIGUSR1 write CSV snapshots (default .)", 3},
     {"no-color", OPT_NO_COLOR, NULL, 0, "Screen: no colours (also when NO_COLOR is set)", 3},
+    {"write", 'w', "FILE", 0,
+     "Also record every event to FILE (a new file, mode 0600) for -r", 5},
+    {"read", 'r', "FILE", 0,
+     "Replay a file made with -w instead of capturing (no root needed; - is stdin)", 5},
+    {"realtime", OPT_REALTIME, NULL, 0, "With -r: replay at the recorded pace, not at full speed",
+     5},
     {0},
 };
 
@@ -144,6 +155,10 @@ struct env {
 	const char *export_dir;
 	bool no_color;
 	const char *user; /* harden: --user, NULL for SUDO_UID or nobody */
+	const char *write_path; /* -w */
+	const char *read_path;	/* -r */
+	bool realtime;
+	bool capture_opt; /* a flag that only a live capture uses (refused with -r) */
 };
 
 static struct env env = {
@@ -255,6 +270,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "bad direction \"%s\" (expected in, out or all)", arg);
 		break;
 	case OPT_CGROUP:
+		env.capture_opt = true;
 		env.cgroup = arg;
 		break;
 	case OPT_RING_SIZE:
@@ -263,6 +279,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			    state,
 			    "bad ring size \"%s\" (a power of two, 4096 to 1073741824 bytes)", arg);
 		env.ring_bytes = (size_t)v;
+		env.capture_opt = true;
 		break;
 	case OPT_CAPACITY:
 		if (parse_ull(arg, 1, 100000000, &v))
@@ -281,6 +298,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_DNS_PORT:
 		if (parse_dns_ports(arg, err, sizeof(err)))
 			argp_error(state, "%s", err);
+		env.capture_opt = true;
 		break;
 	case OPT_DNS_SERVER:
 		if (resolver_parse_server(arg, &env.dns_server))
@@ -330,6 +348,24 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_USER:
 		env.user = arg;
 		break;
+	case 'w':
+		env.write_path = arg;
+		break;
+	case 'r':
+		env.read_path = arg;
+		break;
+	case OPT_REALTIME:
+		env.realtime = true;
+		break;
+	case ARGP_KEY_END:
+		if (env.read_path && env.write_path)
+			argp_error(state, "-r and -w exclude each other (copy the file instead)");
+		if (env.read_path && env.capture_opt)
+			argp_error(state, "--cgroup, --ring-size and --dns-port set up a capture; a "
+					  "replay (-r) uses the recorded one");
+		if (env.realtime && !env.read_path)
+			argp_error(state, "--realtime paces a replay: give -r FILE");
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		break;
@@ -348,27 +384,67 @@ struct app {
 	struct names *names;	   /* NULL with --no-dns */
 	struct tui *tui;	   /* screen mode */
 	struct line_queue *held;   /* batch lines waiting for names (--resolve-wait) */
+	struct replay *replay;	   /* -r: records from a file instead of the capture */
+	struct record_writer *rec; /* -w */
+	uint64_t rec_counters[TFT_CNT_MAX]; /* counter totals last written to rec */
 	int drain_fd;
+	int replay_fd;
 	int stop_fd;
 	int signal_fd;
 	unsigned long long printed;
 	uint64_t lost_reported;
 	int exit_code;
+	bool stopping;
 };
 
 static void stop(struct app *app, int code)
 {
 	if (code && !app->exit_code)
 		app->exit_code = code;
+	app->stopping = true;
 	event_loop_stop(app->loop);
+}
+
+/* To stderr, or held by the screen until it closes: nothing may write over it. */
+static void report(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct app *app, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (app->tui)
+		tui_message(app->tui, "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+/* -w: a record the pipeline took, as read; a failed write ends the run. */
+static void record(struct app *app, const void *rec, size_t size)
+{
+	int err;
+
+	if (!app->rec)
+		return;
+	err = record_writer_ring(app->rec, rec, size);
+	if (err) {
+		report(app, "tcpflowtop: writing %s failed: %s", env.write_path, strerror(-err));
+		record_writer_free(app->rec);
+		app->rec = NULL;
+		stop(app, 1);
+	}
 }
 
 static void on_dns(const struct tft_dns_event *ev, void *ctx)
 {
 	struct app *app = ctx;
 
-	if (app->names)
-		names_on_dns(app->names, ev);
+	if (!app->names || names_is_own_dns(app->names, ev))
+		return;
+	record(app, ev, sizeof(*ev));
+	names_on_dns(app->names, ev);
 }
 
 /* A name arrived: the screen redraws at its next tick. */
@@ -434,6 +510,7 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
 	if (app->names && names_is_own_tcp(app->names, ev))
 		return;
+	record(app, ev, sizeof(*ev));
 	change = flow_table_apply(app->table, ev, &f);
 	if (change == TFT_CHANGE_NONE)
 		return;
@@ -472,58 +549,100 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	output_stream_flow(app->out, f, change, ev->ts_ns);
 }
 
-/* To stderr, or held by the screen until it closes: nothing may write over it. */
-static void report(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(struct app *app, const char *fmt, ...)
+/* The programs' counters, live or as a replay last recorded them. */
+static uint64_t counter(const struct app *app, enum tft_counter idx)
 {
-	char line[512];
-	va_list ap;
+	if (app->replay)
+		return replay_counter(app->replay, idx);
+	return app->capture ? capture_counter(app->capture, idx) : 0;
+}
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (app->tui)
-		tui_message(app->tui, "%s", line);
-	else
-		fprintf(stderr, "%s\n", line);
+/*
+ * The counters may have moved (at_ns: when they were read): records the
+ * change with -w, and reports new losses to the screen or the stream.
+ */
+static void counters_changed(struct app *app, uint64_t at_ns)
+{
+	uint64_t lost = counter(app, TFT_CNT_RB_FULL);
+	struct record_counters rc = {.at_ns = at_ns};
+	int i, err;
+
+	if (app->rec) {
+		for (i = 0; i < TFT_CNT_MAX; i++)
+			rc.total[i] = counter(app, (enum tft_counter)i);
+		if (memcmp(rc.total, app->rec_counters, sizeof(rc.total))) {
+			memcpy(app->rec_counters, rc.total, sizeof(rc.total));
+			err = record_writer_counters(app->rec, &rc);
+			if (err) {
+				report(app, "tcpflowtop: writing %s failed: %s", env.write_path,
+				       strerror(-err));
+				record_writer_free(app->rec);
+				app->rec = NULL;
+				stop(app, 1);
+			}
+		}
+	}
+	if (app->out && lost > app->lost_reported) {
+		fprintf(stderr,
+			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
+			"--ring-size)\n",
+			(unsigned long long)lost);
+		output_stream_lost(app->out, lost, at_ns);
+		app->lost_reported = lost;
+	}
+}
+
+/* The header's figures: the screen cannot read the capture or the names itself. */
+static void screen_stats(struct app *app)
+{
+	struct tui_stats ts = {.events_lost = counter(app, TFT_CNT_RB_FULL)};
+
+	if (app->names) {
+		struct names_stats n;
+
+		names_stats(app->names, &n);
+		ts.names_on = true;
+		ts.names_cached = n.cache.entries;
+		ts.names_hit_pct = n.asked ? (unsigned)(n.asked_hits * 100 / n.asked) : 0;
+		ts.lookups_inflight = n.reverse.in_flight + n.reverse.queued;
+		ts.lookups_failed = n.reverse.failed;
+	}
+	tui_set_stats(app->tui, &ts);
+}
+
+static void on_replay_counters(const struct record_counters *c, void *ctx)
+{
+	counters_changed(ctx, c->at_ns);
 }
 
 /* Reads what the programs queued, reports new losses, flushes the output. */
 static void drain(struct app *app, bool final)
 {
-	uint64_t lost;
 	int err;
 
-	err = capture_drain(app->capture);
-	if (err < 0 && err != -EINTR) {
-		report(app, "tcpflowtop: reading the ring buffer failed: %s", strerror(-err));
-		stop(app, 1);
-		return;
-	}
-	lost = capture_lost(app->capture);
-	if (app->tui) {
-		struct tui_stats ts = {.events_lost = lost};
-
-		if (app->names) {
-			struct names_stats n;
-
-			names_stats(app->names, &n);
-			ts.names_on = true;
-			ts.names_cached = n.cache.entries;
-			ts.names_hit_pct = n.asked ? (unsigned)(n.asked_hits * 100 / n.asked) : 0;
-			ts.lookups_inflight = n.reverse.in_flight + n.reverse.queued;
-			ts.lookups_failed = n.reverse.failed;
+	if (app->capture) {
+		err = capture_drain(app->capture);
+		if (err < 0 && err != -EINTR) {
+			report(app, "tcpflowtop: reading the ring buffer failed: %s",
+			       strerror(-err));
+			stop(app, 1);
+			return;
 		}
-		tui_set_stats(app->tui, &ts);
-		return;
+		counters_changed(app, clock_mono_ns());
 	}
-	if (lost > app->lost_reported) {
-		fprintf(stderr,
-			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
-			"--ring-size)\n",
-			(unsigned long long)lost);
-		output_stream_lost(app->out, lost, clock_mono_ns());
-		app->lost_reported = lost;
+	if (app->rec) {
+		err = record_writer_flush(app->rec);
+		if (err) {
+			report(app, "tcpflowtop: writing %s failed: %s", env.write_path,
+			       strerror(-err));
+			record_writer_free(app->rec);
+			app->rec = NULL;
+			stop(app, 1);
+		}
+	}
+	if (app->tui) {
+		screen_stats(app);
+		return;
 	}
 	if (app->held)
 		release_held(app, final ? SIZE_MAX : 0);
@@ -550,6 +669,49 @@ static void on_drain_timer(int fd, uint32_t events, void *ctx)
 	(void)events;
 	event_loop_timerfd_ack(fd);
 	drain(ctx, false);
+}
+
+/* Records a replay delivers per wakeup at full speed: the screen's keys stay responsive. */
+#define REPLAY_BATCH 65536
+
+/*
+ * -r: feeds the records due now. A batch run at full speed goes through the
+ * file in one call (flushing and checking --count between batches); the
+ * screen gets a batch a millisecond. The end of the file ends a batch run;
+ * the screen stays up to be looked at.
+ */
+static void on_replay_timer(int fd, uint32_t events, void *ctx)
+{
+	struct app *app = ctx;
+	uint64_t now, next;
+	char err[256];
+	int rc;
+
+	(void)events;
+	event_loop_timerfd_ack(fd);
+	do {
+		now = clock_mono_ns();
+		rc = replay_step(app->replay, now, REPLAY_BATCH, &next, err, sizeof(err));
+		drain(app, false);
+	} while (rc > 0 && !app->tui && !env.realtime && !app->stopping);
+	if (rc < 0) {
+		report(app, "tcpflowtop: %s: %s (%llu records read before it)", env.read_path, err,
+		       (unsigned long long)replay_records(app->replay));
+		if (!app->exit_code)
+			app->exit_code = 1;
+	}
+	if (rc <= 0) {
+		if (!app->tui)
+			stop(app, app->exit_code);
+		else if (rc == 0)
+			tui_message(app->tui, "tcpflowtop: replay of %s done: %llu records",
+				    env.read_path,
+				    (unsigned long long)replay_records(app->replay));
+		return;
+	}
+	if (!app->stopping)
+		event_loop_timerfd_set(fd, next > now ? (unsigned)((next - now) / 1000000 + 1) : 1,
+				       0);
 }
 
 static void on_stop_timer(int fd, uint32_t events, void *ctx)
@@ -607,7 +769,7 @@ static void print_summary(const struct app *app)
 		(unsigned long long)s->seen_out, (unsigned long long)s->accepted,
 		(unsigned long long)s->refused,
 		(unsigned long long)flow_table_unanswered(app->table),
-		(unsigned long long)capture_lost(app->capture), (unsigned long long)s->evicted);
+		(unsigned long long)counter(app, TFT_CNT_RB_FULL), (unsigned long long)s->evicted);
 	if (app->names) {
 		struct names_stats n;
 
@@ -617,7 +779,7 @@ static void print_summary(const struct app *app)
 		    "tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated), "
 		    "cache %llu addresses, hit rate %llu%% of %llu; ",
 		    (unsigned long long)n.answers, (unsigned long long)n.malformed,
-		    (unsigned long long)capture_counter(app->capture, TFT_CNT_DNS_TRUNC),
+		    (unsigned long long)counter(app, TFT_CNT_DNS_TRUNC),
 		    (unsigned long long)n.cache.entries,
 		    (unsigned long long)(n.asked ? n.asked_hits * 100 / n.asked : 0),
 		    (unsigned long long)n.asked);
@@ -670,7 +832,8 @@ int main(int argc, char **argv)
 {
 	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, NULL, NULL};
 	struct capture_opts copts = {0};
-	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1};
+	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1, .replay_fd = -1};
+	struct record_file_info info;
 	char cgroup[PATH_MAX], err[512];
 	struct privs_target drop_to;
 	sigset_t sigs;
@@ -682,19 +845,45 @@ int main(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		env.batch = true;
 
-	if (resolve_cgroup(cgroup, sizeof(cgroup)))
-		return 1;
-	if (!privs_can_load_bpf()) {
-		fprintf(stderr, "tcpflowtop: not permitted to load BPF programs (run as root, or "
+	if (env.read_path) {
+		struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, &app};
+
+		/* A replay needs no privileges: as root, it gives them up like a capture. */
+		if (geteuid() == 0 && privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
+			fprintf(stderr, "tcpflowtop: %s\n", err);
+			return 1;
+		}
+		app.replay = replay_new(env.read_path, env.realtime, &cbs, &info, err, sizeof(err));
+		if (!app.replay) {
+			fprintf(stderr, "tcpflowtop: -r %s: %s\n", env.read_path, err);
+			return 1;
+		}
+		if (geteuid() == 0 && privs_drop(&drop_to, err, sizeof(err))) {
+			fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
+			replay_free(app.replay);
+			return 1;
+		}
+		clock_set_anchor(info.wall_minus_mono_ns);
+		snprintf(cgroup, sizeof(cgroup), "%s (replay of %.*s)", info.cgroup, 512, env.read_path);
+		/* Names come from the recorded answers; reverse lookups only when asked. */
+		env.no_resolve = env.no_resolve || !env.has_dns_server;
+		env.no_dns = env.no_dns || !info.n_dns_ports;
+	} else {
+		if (resolve_cgroup(cgroup, sizeof(cgroup)))
+			return 1;
+		if (!privs_can_load_bpf()) {
+			fprintf(stderr,
+				"tcpflowtop: not permitted to load BPF programs (run as root, or "
 				"grant CAP_BPF and CAP_NET_ADMIN)\n");
-		return 1;
+			return 1;
+		}
+		/* harden: pick the user to drop to before loading, so a bad --user fails early. */
+		if (privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
+			fprintf(stderr, "tcpflowtop: %s\n", err);
+			return 1;
+		}
+		clock_init();
 	}
-	/* harden: pick the user to drop to before loading, so a bad --user fails early. */
-	if (privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
-		fprintf(stderr, "tcpflowtop: %s\n", err);
-		return 1;
-	}
-	clock_init();
 
 	e = block_signals(&sigs);
 	if (e) {
@@ -712,22 +901,45 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	copts.cgroup_path = cgroup;
-	copts.ring_bytes = env.ring_bytes;
-	copts.verbose = env.verbose;
-	copts.dns_ports = env.dns_ports;
-	copts.n_dns_ports = env.no_dns ? 0 : env.n_dns_ports;
-	app.capture = capture_new(&copts, on_tcp, on_dns, &app, err, sizeof(err));
-	if (!app.capture) {
-		fprintf(stderr, "tcpflowtop: %s\n", err);
-		app.exit_code = 1;
-		goto cleanup;
-	}
-	/* harden: loaded, attached and mapped: nothing below needs privileges. */
-	if (privs_drop(&drop_to, err, sizeof(err))) {
-		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
-		app.exit_code = 1;
-		goto cleanup;
+	if (!app.replay) {
+		copts.cgroup_path = cgroup;
+		copts.ring_bytes = env.ring_bytes;
+		copts.verbose = env.verbose;
+		copts.dns_ports = env.dns_ports;
+		copts.n_dns_ports = env.no_dns ? 0 : env.n_dns_ports;
+		/* Before loading: a path that cannot be written fails before anything attaches. */
+		if (env.write_path) {
+			struct record_file_info winfo = {
+			    .wall_minus_mono_ns = clock_anchor(),
+			    .start_ns = clock_mono_ns(),
+			    .ring_bytes = (uint32_t)(env.ring_bytes ? env.ring_bytes
+								    : TFT_RING_DEFAULT),
+			    .n_dns_ports = (uint8_t)copts.n_dns_ports,
+			};
+
+			memcpy(winfo.dns_ports, env.dns_ports, sizeof(winfo.dns_ports));
+			snprintf(winfo.cgroup, sizeof(winfo.cgroup), "%.*s",
+				 (int)sizeof(winfo.cgroup) - 1, cgroup);
+			app.rec = record_writer_new(env.write_path, &winfo, drop_to.uid,
+						    drop_to.gid, err, sizeof(err));
+			if (!app.rec) {
+				fprintf(stderr, "tcpflowtop: %s\n", err);
+				app.exit_code = 1;
+				goto cleanup;
+			}
+		}
+		app.capture = capture_new(&copts, on_tcp, on_dns, &app, err, sizeof(err));
+		if (!app.capture) {
+			fprintf(stderr, "tcpflowtop: %s\n", err);
+			app.exit_code = 1;
+			goto cleanup;
+		}
+		/* harden: loaded, attached and mapped: nothing below needs privileges. */
+		if (privs_drop(&drop_to, err, sizeof(err))) {
+			fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
+			app.exit_code = 1;
+			goto cleanup;
+		}
 	}
 
 	app.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -735,7 +947,8 @@ int main(int argc, char **argv)
 	if (app.signal_fd < 0 || app.drain_fd < 0 ||
 	    event_loop_add(app.loop, app.signal_fd, EPOLLIN, on_signal, &app) ||
 	    event_loop_add(app.loop, app.drain_fd, EPOLLIN, on_drain_timer, &app) ||
-	    event_loop_add(app.loop, capture_fd(app.capture), EPOLLIN, on_ring, &app)) {
+	    (app.capture &&
+	     event_loop_add(app.loop, capture_fd(app.capture), EPOLLIN, on_ring, &app))) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
 			strerror(errno));
 		app.exit_code = 1;
@@ -785,7 +998,12 @@ int main(int argc, char **argv)
 		 */
 		output_stream_header(app.out);
 		output_stream_flush(app.out);
-		fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n", cgroup);
+		if (app.replay)
+			fprintf(stderr, "tcpflowtop: replaying %s, recorded in cgroup %s\n",
+				env.read_path, info.cgroup);
+		else
+			fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n",
+				cgroup);
 	} else {
 		struct tui_opts topts = {
 		    .cgroup = cgroup,
@@ -809,6 +1027,17 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (app.replay) {
+		app.replay_fd = event_loop_timerfd(1, 0);
+		if (app.replay_fd < 0 ||
+		    event_loop_add(app.loop, app.replay_fd, EPOLLIN, on_replay_timer, &app)) {
+			report(&app, "tcpflowtop: setting up the replay failed: %s",
+			       strerror(app.replay_fd < 0 ? -app.replay_fd : errno));
+			app.exit_code = 1;
+			goto cleanup;
+		}
+	}
+
 	e = event_loop_run(app.loop);
 	if (e) {
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
@@ -825,6 +1054,14 @@ cleanup:
 	names_free(app.names);
 	tui_free(app.tui);
 	capture_free(app.capture);
+	replay_free(app.replay);
+	e = record_writer_free(app.rec);
+	if (e) {
+		fprintf(stderr, "tcpflowtop: writing %s failed: %s\n", env.write_path, strerror(-e));
+		app.exit_code = 1;
+	}
+	if (app.replay_fd >= 0)
+		close(app.replay_fd);
 	if (app.stop_fd >= 0)
 		close(app.stop_fd);
 	if (app.drain_fd >= 0)

@@ -20,6 +20,16 @@ void clock_init(void)
 	wall_minus_mono_ns = ts_ns(&r) - (ts_ns(&m1) + (ts_ns(&m2) - ts_ns(&m1)) / 2);
 }
 
+int64_t clock_anchor(void)
+{
+	return wall_minus_mono_ns;
+}
+
+void clock_set_anchor(int64_t anchor)
+{
+	wall_minus_mono_ns = anchor;
+}
+
 uint64_t clock_mono_ns(void)
 {
 	struct timespec m;

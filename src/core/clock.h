@@ -7,6 +7,10 @@
 
 /* Measures CLOCK_REALTIME - CLOCK_MONOTONIC once; later conversions reuse it. */
 void clock_init(void);
+/* The anchor clock_init measured (CLOCK_REALTIME - CLOCK_MONOTONIC, ns): a recording keeps it. */
+int64_t clock_anchor(void);
+/* Uses a recorded anchor instead, so a replay shows the recorded wall-clock times. */
+void clock_set_anchor(int64_t wall_minus_mono_ns);
 /* Now, on the BPF clock (CLOCK_MONOTONIC), in ns. */
 uint64_t clock_mono_ns(void);
 /* The same clock at tick resolution (a few ms), for TTLs: a memory read, no timer access. */

@@ -93,11 +93,6 @@ void names_on_dns(struct names *n, const struct tft_dns_event *ev)
 	uint16_t i;
 	int err;
 
-	/* Answers to our own PTR queries: never into the passive cache. */
-	if (n->resolver && resolver_owns_dns(n->resolver, ev)) {
-		n->own_dns++;
-		return;
-	}
 	if (!n->passive)
 		return;
 	n->answers++;
@@ -116,6 +111,15 @@ void names_on_dns(struct names *n, const struct tft_dns_event *ev)
 		for (i = 0; i < n->parsed.n_addrs; i++)
 			n->cb(n->parsed.addrs[i].family, n->parsed.addrs[i].addr, n->ctx);
 	}
+}
+
+bool names_is_own_dns(struct names *n, const struct tft_dns_event *ev)
+{
+	/* Answers to our own PTR queries: never into the passive cache. */
+	if (!n->resolver || !resolver_owns_dns(n->resolver, ev))
+		return false;
+	n->own_dns++;
+	return true;
 }
 
 bool names_is_own_tcp(struct names *n, const struct tft_tcp_event *ev)

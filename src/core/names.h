@@ -48,7 +48,9 @@ struct names *names_new(struct event_loop *loop, const struct names_opts *opts, 
 /* Frees the resolver first: its teardown fires callbacks. NULL is fine. */
 void names_free(struct names *n);
 
-/* One DNS record from the capture: parse it and learn its names. */
+/* Whether a DNS record answers one of our own reverse lookups: drop it (counted). */
+bool names_is_own_dns(struct names *n, const struct tft_dns_event *ev);
+/* One DNS record from the capture, not our own: parse it and learn its names. */
 void names_on_dns(struct names *n, const struct tft_dns_event *ev);
 /* Whether a TCP record belongs to our own lookups (DNS over TCP): drop it. */
 bool names_is_own_tcp(struct names *n, const struct tft_tcp_event *ev);
