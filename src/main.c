@@ -120,8 +120,7 @@ static const struct argp_option options[] = {
     {"export-dir", OPT_EXPORT_DIR, "DIR", 0,
      "Screen: where e and SIGUSR1 write CSV snapshots (default .)", 3},
     {"no-color", OPT_NO_COLOR, NULL, 0, "Screen: no colours (also when NO_COLOR is set)", 3},
-    {"write", 'w', "FILE", 0,
-     "Also record every event to FILE (a new file, mode 0600) for -r", 5},
+    {"write", 'w', "FILE", 0, "Also record every event to FILE (a new file, mode 0600) for -r", 5},
     {"read", 'r', "FILE", 0,
      "Replay a file made with -w instead of capturing (no root needed; - is stdin)", 5},
     {"realtime", OPT_REALTIME, NULL, 0, "With -r: replay at the recorded pace, not at full speed",
@@ -154,7 +153,7 @@ struct env {
 	bool sort_desc;
 	const char *export_dir;
 	bool no_color;
-	const char *user; /* harden: --user, NULL for SUDO_UID or nobody */
+	const char *user;	/* harden: --user, NULL for SUDO_UID or nobody */
 	const char *write_path; /* -w */
 	const char *read_path;	/* -r */
 	bool realtime;
@@ -361,8 +360,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.read_path && env.write_path)
 			argp_error(state, "-r and -w exclude each other (copy the file instead)");
 		if (env.read_path && env.capture_opt)
-			argp_error(state, "--cgroup, --ring-size and --dns-port set up a capture; a "
-					  "replay (-r) uses the recorded one");
+			argp_error(state,
+				   "--cgroup, --ring-size and --dns-port set up a capture; a "
+				   "replay (-r) uses the recorded one");
 		if (env.realtime && !env.read_path)
 			argp_error(state, "--realtime paces a replay: give -r FILE");
 		break;
@@ -380,12 +380,12 @@ struct app {
 	struct event_loop *loop;
 	struct capture *capture;
 	struct flow_table *table;
-	struct output_stream *out; /* batch mode */
-	struct names *names;	   /* NULL with --no-dns */
-	struct tui *tui;	   /* screen mode */
-	struct line_queue *held;   /* batch lines waiting for names (--resolve-wait) */
-	struct replay *replay;	   /* -r: records from a file instead of the capture */
-	struct record_writer *rec; /* -w */
+	struct output_stream *out;	    /* batch mode */
+	struct names *names;		    /* NULL with --no-dns */
+	struct tui *tui;		    /* screen mode */
+	struct line_queue *held;	    /* batch lines waiting for names (--resolve-wait) */
+	struct replay *replay;		    /* -r: records from a file instead of the capture */
+	struct record_writer *rec;	    /* -w */
 	uint64_t rec_counters[TFT_CNT_MAX]; /* counter totals last written to rec */
 	int drain_fd;
 	int replay_fd;
@@ -705,8 +705,7 @@ static void on_replay_timer(int fd, uint32_t events, void *ctx)
 			stop(app, app->exit_code);
 		else if (rc == 0)
 			tui_message(app->tui, "tcpflowtop: replay of %s done: %llu records",
-				    env.read_path,
-				    (unsigned long long)replay_records(app->replay));
+				    env.read_path, (unsigned long long)replay_records(app->replay));
 		return;
 	}
 	if (!app->stopping)
@@ -864,7 +863,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		clock_set_anchor(info.wall_minus_mono_ns);
-		snprintf(cgroup, sizeof(cgroup), "%s (replay of %.*s)", info.cgroup, 512, env.read_path);
+		snprintf(cgroup, sizeof(cgroup), "%s (replay of %.*s)", info.cgroup, 512,
+			 env.read_path);
 		/* Names come from the recorded answers; reverse lookups only when asked. */
 		env.no_resolve = env.no_resolve || !env.has_dns_server;
 		env.no_dns = env.no_dns || !info.n_dns_ports;
@@ -912,8 +912,8 @@ int main(int argc, char **argv)
 			struct record_file_info winfo = {
 			    .wall_minus_mono_ns = clock_anchor(),
 			    .start_ns = clock_mono_ns(),
-			    .ring_bytes = (uint32_t)(env.ring_bytes ? env.ring_bytes
-								    : TFT_RING_DEFAULT),
+			    .ring_bytes =
+				(uint32_t)(env.ring_bytes ? env.ring_bytes : TFT_RING_DEFAULT),
 			    .n_dns_ports = (uint8_t)copts.n_dns_ports,
 			};
 
@@ -1057,7 +1057,8 @@ cleanup:
 	replay_free(app.replay);
 	e = record_writer_free(app.rec);
 	if (e) {
-		fprintf(stderr, "tcpflowtop: writing %s failed: %s\n", env.write_path, strerror(-e));
+		fprintf(stderr, "tcpflowtop: writing %s failed: %s\n", env.write_path,
+			strerror(-e));
 		app.exit_code = 1;
 	}
 	if (app.replay_fd >= 0)

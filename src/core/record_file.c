@@ -89,8 +89,7 @@ static int reserve(struct record_writer *w, size_t n)
 	return 0;
 }
 
-static int put_record(struct record_writer *w, enum record_kind kind, const void *payload,
-		      size_t n)
+static int put_record(struct record_writer *w, enum record_kind kind, const void *payload, size_t n)
 {
 	uint8_t *p;
 	int e = reserve(w, REC_PREFIX + n);
@@ -343,8 +342,8 @@ struct record_reader *record_reader_from_fd(int fd, struct record_file_info *inf
 	return r;
 }
 
-struct record_reader *record_reader_open(const char *path, struct record_file_info *info,
-					 char *err, size_t errlen)
+struct record_reader *record_reader_open(const char *path, struct record_file_info *info, char *err,
+					 size_t errlen)
 {
 	struct record_reader *r;
 	struct stat st;

@@ -87,8 +87,8 @@ struct record_entry {
  * NULL with errno and a one-line reason in err (not a record file, a newer
  * version, another byte order, a cut header).
  */
-struct record_reader *record_reader_open(const char *path, struct record_file_info *info,
-					 char *err, size_t errlen);
+struct record_reader *record_reader_open(const char *path, struct record_file_info *info, char *err,
+					 size_t errlen);
 struct record_reader *record_reader_from_fd(int fd, struct record_file_info *info, char *err,
 					    size_t errlen);
 void record_reader_free(struct record_reader *r);

@@ -15,8 +15,8 @@ struct replay {
 	bool realtime;
 	bool have_next, done;
 	struct record_entry next; /* read ahead, not yet delivered */
-	uint64_t first_rec_ns;	  /* the first timestamped record's time */
-	uint64_t first_play_ns;	  /* when it was delivered */
+	uint64_t first_rec_ns;	  /* when recording began */
+	uint64_t first_play_ns;	  /* when replaying began */
 	uint64_t last_rec_ns;
 	uint64_t counters[TFT_CNT_MAX];
 	uint64_t delivered;
@@ -41,6 +41,8 @@ struct replay *replay_new(const char *path, bool realtime, const struct replay_c
 	}
 	r->cbs = *cbs;
 	r->realtime = realtime;
+	/* The recording's start is the pace's origin: a quiet first minute replays as one. */
+	r->first_rec_ns = r->last_rec_ns = info->start_ns;
 	return r;
 }
 
@@ -101,10 +103,8 @@ int replay_step(struct replay *r, uint64_t now_ns, size_t max, uint64_t *next_ns
 		if (r->realtime) {
 			uint64_t at = entry_ns(r, &r->next);
 
-			if (!r->first_play_ns) {
+			if (!r->first_play_ns)
 				r->first_play_ns = now_ns;
-				r->first_rec_ns = at;
-			}
 			/* A clock that went back (another boot's file spliced in) plays at once. */
 			if (at > r->first_rec_ns &&
 			    at - r->first_rec_ns > now_ns - r->first_play_ns) {
