@@ -21,7 +21,7 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "filter.h"
-#include "flow_table.h"
+#include "flow_pipeline.h"
 #include "line_queue.h"
 #include "output_stream.h"
 #include "privs.h"
@@ -376,25 +376,25 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 /* Everything the loop's callbacks share. */
+/* Everything the loop's callbacks share. */
 struct app {
 	struct event_loop *loop;
-	struct capture *capture;
-	struct flow_table *table;
-	struct output_stream *out;	    /* batch mode */
-	struct names *names;		    /* NULL with --no-dns */
-	struct tui *tui;		    /* screen mode */
-	struct line_queue *held;	    /* batch lines waiting for names (--resolve-wait) */
-	struct replay *replay;		    /* -r: records from a file instead of the capture */
-	struct record_writer *rec;	    /* -w */
-	uint64_t rec_counters[TFT_CNT_MAX]; /* counter totals last written to rec */
+	struct capture *capture;	/* live, or */
+	struct replay *replay;		/* -r: records from a file */
+	struct flow_pipeline *pipeline; /* ring records to flows and sinks */
+	struct record_writer *rec;	/* -w */
+	struct names *names;		/* NULL with --no-dns */
+	struct output_stream *out;	/* batch mode */
+	struct tui *tui;		/* screen mode */
+	struct line_queue *held;	/* batch lines waiting for names (--resolve-wait) */
 	int drain_fd;
-	int replay_fd;
 	int stop_fd;
 	int signal_fd;
+	int replay_fd;
 	unsigned long long printed;
-	uint64_t lost_reported;
 	int exit_code;
 	bool stopping;
+	bool rec_failed; /* a write to the record file failed, and was reported */
 };
 
 static void stop(struct app *app, int code)
@@ -419,32 +419,6 @@ static void report(struct app *app, const char *fmt, ...)
 		tui_message(app->tui, "%s", line);
 	else
 		fprintf(stderr, "%s\n", line);
-}
-
-/* -w: a record the pipeline took, as read; a failed write ends the run. */
-static void record(struct app *app, const void *rec, size_t size)
-{
-	int err;
-
-	if (!app->rec)
-		return;
-	err = record_writer_ring(app->rec, rec, size);
-	if (err) {
-		report(app, "tcpflowtop: writing %s failed: %s", env.write_path, strerror(-err));
-		record_writer_free(app->rec);
-		app->rec = NULL;
-		stop(app, 1);
-	}
-}
-
-static void on_dns(const struct tft_dns_event *ev, void *ctx)
-{
-	struct app *app = ctx;
-
-	if (!app->names || names_is_own_dns(app->names, ev))
-		return;
-	record(app, ev, sizeof(*ev));
-	names_on_dns(app->names, ev);
 }
 
 /* A name arrived: the screen redraws at its next tick. */
@@ -501,29 +475,12 @@ static void release_held(struct app *app, size_t force)
 	}
 }
 
-static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
+/* The stream as a sink: filter, --count, --resolve-wait, then a record. */
+static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
+			   uint64_t at_ns)
 {
 	struct app *app = ctx;
-	const struct tft_flow *f = NULL;
-	enum tft_flow_change change;
 
-	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
-	if (app->names && names_is_own_tcp(app->names, ev))
-		return;
-	record(app, ev, sizeof(*ev));
-	change = flow_table_apply(app->table, ev, &f);
-	if (change == TFT_CHANGE_NONE)
-		return;
-	if (change == TFT_CHANGE_NEW && app->names) {
-		/* Misses start reverse lookups now, so names are there when shown. */
-		names_get(app->names, f->key.family, f->key.saddr, true);
-		names_get(app->names, f->key.family, f->key.daddr, true);
-	}
-	if (app->tui) {
-		/* The screen filters at draw time: filters hide rows, they never drop them. */
-		tui_flows_changed(app->tui);
-		return;
-	}
 	if (!filter_match(&env.filter, f))
 		return;
 	/* After --count new flows, updates of those flows still print until exit. */
@@ -536,7 +493,7 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 		struct held_line h = {
 		    .flow = *f,
 		    .change = change,
-		    .at_ns = ev->ts_ns,
+		    .at_ns = at_ns,
 		    .deadline_ns = clock_mono_ns() + (uint64_t)env.resolve_wait_ms * 1000000ULL,
 		};
 
@@ -546,73 +503,25 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 		}
 		return;
 	}
-	output_stream_flow(app->out, f, change, ev->ts_ns);
+	output_stream_flow(app->out, f, change, at_ns);
 }
 
-/* The programs' counters, live or as a replay last recorded them. */
-static uint64_t counter(const struct app *app, enum tft_counter idx)
+static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
 {
-	if (app->replay)
-		return replay_counter(app->replay, idx);
-	return app->capture ? capture_counter(app->capture, idx) : 0;
-}
+	struct app *app = ctx;
 
-/*
- * The counters may have moved (at_ns: when they were read): records the
- * change with -w, and reports new losses to the screen or the stream.
- */
-static void counters_changed(struct app *app, uint64_t at_ns)
-{
-	uint64_t lost = counter(app, TFT_CNT_RB_FULL);
-	struct record_counters rc = {.at_ns = at_ns};
-	int i, err;
-
-	if (app->rec) {
-		for (i = 0; i < TFT_CNT_MAX; i++)
-			rc.total[i] = counter(app, (enum tft_counter)i);
-		if (memcmp(rc.total, app->rec_counters, sizeof(rc.total))) {
-			memcpy(app->rec_counters, rc.total, sizeof(rc.total));
-			err = record_writer_counters(app->rec, &rc);
-			if (err) {
-				report(app, "tcpflowtop: writing %s failed: %s", env.write_path,
-				       strerror(-err));
-				record_writer_free(app->rec);
-				app->rec = NULL;
-				stop(app, 1);
-			}
-		}
-	}
-	if (app->out && lost > app->lost_reported) {
-		fprintf(stderr,
-			"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
-			"--ring-size)\n",
-			(unsigned long long)lost);
-		output_stream_lost(app->out, lost, at_ns);
-		app->lost_reported = lost;
-	}
-}
-
-/* The header's figures: the screen cannot read the capture or the names itself. */
-static void screen_stats(struct app *app)
-{
-	struct tui_stats ts = {.events_lost = counter(app, TFT_CNT_RB_FULL)};
-
-	if (app->names) {
-		struct names_stats n;
-
-		names_stats(app->names, &n);
-		ts.names_on = true;
-		ts.names_cached = n.cache.entries;
-		ts.names_hit_pct = n.asked ? (unsigned)(n.asked_hits * 100 / n.asked) : 0;
-		ts.lookups_inflight = n.reverse.in_flight + n.reverse.queued;
-		ts.lookups_failed = n.reverse.failed;
-	}
-	tui_set_stats(app->tui, &ts);
+	fprintf(stderr,
+		"tcpflowtop: %llu events lost so far: the ring buffer was full (raise "
+		"--ring-size)\n",
+		(unsigned long long)lost);
+	output_stream_lost(app->out, lost, at_ns);
 }
 
 static void on_replay_counters(const struct record_counters *c, void *ctx)
 {
-	counters_changed(ctx, c->at_ns);
+	struct app *app = ctx;
+
+	flow_pipeline_counters(app->pipeline, c->total, c->at_ns);
 }
 
 /* Reads what the programs queued, reports new losses, flushes the output. */
@@ -621,6 +530,9 @@ static void drain(struct app *app, bool final)
 	int err;
 
 	if (app->capture) {
+		uint64_t total[TFT_CNT_MAX];
+		int i;
+
 		err = capture_drain(app->capture);
 		if (err < 0 && err != -EINTR) {
 			report(app, "tcpflowtop: reading the ring buffer failed: %s",
@@ -628,22 +540,19 @@ static void drain(struct app *app, bool final)
 			stop(app, 1);
 			return;
 		}
-		counters_changed(app, clock_mono_ns());
+		for (i = 0; i < TFT_CNT_MAX; i++)
+			total[i] = capture_counter(app->capture, (enum tft_counter)i);
+		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
-	if (app->rec) {
-		err = record_writer_flush(app->rec);
-		if (err) {
-			report(app, "tcpflowtop: writing %s failed: %s", env.write_path,
-			       strerror(-err));
-			record_writer_free(app->rec);
-			app->rec = NULL;
-			stop(app, 1);
-		}
+	err = flow_pipeline_flush(app->pipeline);
+	if (err && !app->rec_failed) {
+		/* What reached the file stays readable: recording stops, and so does the run. */
+		report(app, "tcpflowtop: writing %s failed: %s", env.write_path, strerror(-err));
+		app->rec_failed = true;
+		stop(app, 1);
 	}
-	if (app->tui) {
-		screen_stats(app);
+	if (app->tui)
 		return;
-	}
 	if (app->held)
 		release_held(app, final ? SIZE_MAX : 0);
 	err = output_stream_flush(app->out);
@@ -759,43 +668,43 @@ static int block_signals(sigset_t *set)
 
 static void print_summary(const struct app *app)
 {
-	const struct flow_table_stats *s = flow_table_stats(app->table);
+	struct flow_stats st;
+	const struct flow_table_stats *s = &st.flows;
 
+	flow_pipeline_stats(app->pipeline, &st);
 	fprintf(stderr,
 		"tcpflowtop: %llu flows seen (%llu in, %llu out; %llu accepted, %llu refused, "
 		"%llu unanswered), %llu events lost, %llu flows evicted\n",
 		(unsigned long long)s->seen, (unsigned long long)s->seen_in,
 		(unsigned long long)s->seen_out, (unsigned long long)s->accepted,
-		(unsigned long long)s->refused,
-		(unsigned long long)flow_table_unanswered(app->table),
-		(unsigned long long)counter(app, TFT_CNT_RB_FULL), (unsigned long long)s->evicted);
-	if (app->names) {
-		struct names_stats n;
+		(unsigned long long)s->refused, (unsigned long long)st.unanswered,
+		(unsigned long long)st.counters[TFT_CNT_RB_FULL], (unsigned long long)s->evicted);
+	if (st.names_on) {
+		const struct names_stats *n = &st.names;
 
-		names_stats(app->names, &n);
 		fprintf(
 		    stderr,
 		    "tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated), "
 		    "cache %llu addresses, hit rate %llu%% of %llu; ",
-		    (unsigned long long)n.answers, (unsigned long long)n.malformed,
-		    (unsigned long long)counter(app, TFT_CNT_DNS_TRUNC),
-		    (unsigned long long)n.cache.entries,
-		    (unsigned long long)(n.asked ? n.asked_hits * 100 / n.asked : 0),
-		    (unsigned long long)n.asked);
-		if (n.reverse_on)
+		    (unsigned long long)n->answers, (unsigned long long)n->malformed,
+		    (unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
+		    (unsigned long long)n->cache.entries,
+		    (unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
+		    (unsigned long long)n->asked);
+		if (n->reverse_on)
 			fprintf(stderr,
 				"reverse lookups %llu (%llu named, %llu failed, %llu timed out, "
 				"%llu in flight, %llu not queued); ",
-				(unsigned long long)n.reverse.started,
-				(unsigned long long)n.reverse.done,
-				(unsigned long long)n.reverse.failed,
-				(unsigned long long)n.reverse.timeouts,
-				(unsigned long long)n.reverse.in_flight,
-				(unsigned long long)n.reverse.dropped);
+				(unsigned long long)n->reverse.started,
+				(unsigned long long)n->reverse.done,
+				(unsigned long long)n->reverse.failed,
+				(unsigned long long)n->reverse.timeouts,
+				(unsigned long long)n->reverse.in_flight,
+				(unsigned long long)n->reverse.dropped);
 		else
 			fprintf(stderr, "reverse lookups off; ");
 		fprintf(stderr, "own DNS traffic ignored: %llu answers, %llu flows\n",
-			(unsigned long long)n.own_dns, (unsigned long long)n.own_flows);
+			(unsigned long long)n->own_dns, (unsigned long long)n->own_flows);
 	}
 }
 
@@ -827,14 +736,199 @@ static int resolve_cgroup(char *buf, size_t size)
 	return err;
 }
 
+static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
+{
+	struct app *app = ctx;
+
+	flow_pipeline_tcp(app->pipeline, ev);
+}
+
+static void on_dns(const struct tft_dns_event *ev, void *ctx)
+{
+	struct app *app = ctx;
+
+	flow_pipeline_dns(app->pipeline, ev);
+}
+
+/*
+ * -r: the file stands in for the capture. Its header sets the clock (times
+ * show as recorded) and the names: from the recorded answers, with reverse
+ * lookups only when a --dns-server asks for them, since the addresses may
+ * belong to another network. As root, privileges go as after an attach.
+ */
+static int open_replay(struct app *app, struct record_file_info *info, char *cgroup, size_t len)
+{
+	struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, app};
+	struct privs_target drop_to;
+	char err[512];
+
+	if (geteuid() == 0 && privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	app->replay = replay_new(env.read_path, env.realtime, &cbs, info, err, sizeof(err));
+	if (!app->replay) {
+		fprintf(stderr, "tcpflowtop: -r %s: %s\n", env.read_path, err);
+		return -1;
+	}
+	if (geteuid() == 0 && privs_drop(&drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
+		return -1;
+	}
+	clock_set_anchor(info->wall_minus_mono_ns);
+	snprintf(cgroup, len, "%s (replay of %.*s)", info->cgroup, 512, env.read_path);
+	env.no_resolve = env.no_resolve || !env.has_dns_server;
+	env.no_dns = env.no_dns || !info->n_dns_ports;
+	return 0;
+}
+
+/* -w: created before the programs load, so a path that cannot be written fails first. */
+static int open_recording(struct app *app, const char *cgroup, const struct privs_target *owner)
+{
+	struct record_file_info info = {
+	    .wall_minus_mono_ns = clock_anchor(),
+	    .start_ns = clock_mono_ns(),
+	    .ring_bytes = (uint32_t)(env.ring_bytes ? env.ring_bytes : TFT_RING_DEFAULT),
+	    .n_dns_ports = (uint8_t)(env.no_dns ? 0 : env.n_dns_ports),
+	};
+	char err[512];
+
+	memcpy(info.dns_ports, env.dns_ports, sizeof(info.dns_ports));
+	snprintf(info.cgroup, sizeof(info.cgroup), "%.*s", (int)sizeof(info.cgroup) - 1, cgroup);
+	app->rec =
+	    record_writer_new(env.write_path, &info, owner->uid, owner->gid, err, sizeof(err));
+	if (!app->rec) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads and attaches the programs, then gives up every privilege. */
+static int open_capture(struct app *app, const char *cgroup, const struct privs_target *drop_to)
+{
+	struct capture_opts copts = {
+	    .cgroup_path = cgroup,
+	    .ring_bytes = env.ring_bytes,
+	    .verbose = env.verbose,
+	    .dns_ports = env.dns_ports,
+	    .n_dns_ports = env.no_dns ? 0 : env.n_dns_ports,
+	};
+	char err[512];
+
+	app->capture = capture_new(&copts, on_tcp, on_dns, app, err, sizeof(err));
+	if (!app->capture) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	/* harden: loaded, attached and mapped: nothing below needs privileges. */
+	if (privs_drop(drop_to, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Names from DNS answers and reverse lookups; without them tcpflowtop still runs. */
+static void open_names(struct app *app)
+{
+	struct names_opts nopts = {
+	    .passive = true,
+	    .reverse = !env.no_resolve,
+	    .server = env.has_dns_server ? &env.dns_server : NULL,
+	};
+	char err[512];
+
+	app->names = names_new(app->loop, &nopts, on_names_changed, app, err, sizeof(err));
+	if (!app->names)
+		fprintf(stderr, "tcpflowtop: names off: %s\n", strerror(errno));
+	else if (err[0])
+		fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
+}
+
+static int open_screen(struct app *app, const char *cgroup)
+{
+	struct tui_opts topts = {
+	    .cgroup = cgroup,
+	    .delay = env.delay,
+	    .no_color = env.no_color,
+	    .export_dir = env.export_dir,
+	    .ncols = env.ncols,
+	    .sort = env.sort,
+	    .sort_desc = env.sort_desc,
+	    .filter = env.filter,
+	    .names = {screen_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup"},
+	};
+	struct flow_sink sink;
+	char err[512];
+
+	memcpy(topts.cols, env.cols, sizeof(topts.cols));
+	app->tui = tui_new(&topts, app->pipeline, app->loop, err, sizeof(err));
+	if (!app->tui) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	sink = tui_sink(app->tui);
+	return flow_pipeline_add_sink(app->pipeline, &sink);
+}
+
+static int open_stream(struct app *app)
+{
+	struct flow_sink sink = {.changed = stream_changed, .lost = stream_lost, .ctx = app};
+
+	if (app->names) {
+		output_stream_set_names(app->out, stream_names, app);
+		if (env.resolve_wait_ms) {
+			app->held = line_queue_new(HELD_LINES_MAX);
+			if (!app->held) {
+				fprintf(stderr, "tcpflowtop: out of memory\n");
+				return -1;
+			}
+		}
+	}
+	return flow_pipeline_add_sink(app->pipeline, &sink);
+}
+
+/* Timers and signals in the loop; -D's one-shot timer; the ring's fd or the replay's timer. */
+static int watch(struct app *app, sigset_t *sigs)
+{
+	app->signal_fd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	app->drain_fd = event_loop_timerfd(DRAIN_INTERVAL_MS, 1);
+	if (app->signal_fd < 0 || app->drain_fd < 0 ||
+	    event_loop_add(app->loop, app->signal_fd, EPOLLIN, on_signal, app) ||
+	    event_loop_add(app->loop, app->drain_fd, EPOLLIN, on_drain_timer, app))
+		return -1;
+	if (app->capture &&
+	    event_loop_add(app->loop, capture_fd(app->capture), EPOLLIN, on_ring, app))
+		return -1;
+	if (env.duration > 0) {
+		double ms = env.duration * 1000.0;
+
+		app->stop_fd = event_loop_timerfd(ms < 1 ? 1 : (unsigned)ms, 0);
+		if (app->stop_fd < 0 ||
+		    event_loop_add(app->loop, app->stop_fd, EPOLLIN, on_stop_timer, app))
+			return -1;
+	}
+	return 0;
+}
+
+/* Starts the replay once the sinks are in place. */
+static int start_replay(struct app *app)
+{
+	app->replay_fd = event_loop_timerfd(1, 0);
+	if (app->replay_fd < 0)
+		return -1;
+	return event_loop_add(app->loop, app->replay_fd, EPOLLIN, on_replay_timer, app) ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, NULL, NULL};
-	struct capture_opts copts = {0};
 	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1, .replay_fd = -1};
+	struct flow_pipeline_opts popts;
 	struct record_file_info info;
-	char cgroup[PATH_MAX], err[512];
 	struct privs_target drop_to;
+	char cgroup[PATH_MAX], err[512];
 	sigset_t sigs;
 	int e;
 
@@ -845,29 +939,10 @@ int main(int argc, char **argv)
 		env.batch = true;
 
 	if (env.read_path) {
-		struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, &app};
-
-		/* A replay needs no privileges: as root, it gives them up like a capture. */
-		if (geteuid() == 0 && privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
-			fprintf(stderr, "tcpflowtop: %s\n", err);
-			return 1;
-		}
-		app.replay = replay_new(env.read_path, env.realtime, &cbs, &info, err, sizeof(err));
-		if (!app.replay) {
-			fprintf(stderr, "tcpflowtop: -r %s: %s\n", env.read_path, err);
-			return 1;
-		}
-		if (geteuid() == 0 && privs_drop(&drop_to, err, sizeof(err))) {
-			fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
+		if (open_replay(&app, &info, cgroup, sizeof(cgroup))) {
 			replay_free(app.replay);
 			return 1;
 		}
-		clock_set_anchor(info.wall_minus_mono_ns);
-		snprintf(cgroup, sizeof(cgroup), "%s (replay of %.*s)", info.cgroup, 512,
-			 env.read_path);
-		/* Names come from the recorded answers; reverse lookups only when asked. */
-		env.no_resolve = env.no_resolve || !env.has_dns_server;
-		env.no_dns = env.no_dns || !info.n_dns_ports;
 	} else {
 		if (resolve_cgroup(cgroup, sizeof(cgroup)))
 			return 1;
@@ -885,112 +960,37 @@ int main(int argc, char **argv)
 		clock_init();
 	}
 
+	app.exit_code = 1; /* until the loop runs */
 	e = block_signals(&sigs);
 	if (e) {
 		fprintf(stderr, "tcpflowtop: blocking signals failed: %s\n", strerror(-e));
-		return 1;
+		goto cleanup;
 	}
-	app.exit_code = 0;
 	app.loop = event_loop_new();
-	app.table = flow_table_new(env.capacity);
 	if (env.batch)
 		app.out = output_stream_new(STDOUT_FILENO, env.format);
-	if (!app.loop || !app.table || (env.batch && !app.out)) {
+	if (!app.loop || (env.batch && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
-		app.exit_code = 1;
 		goto cleanup;
 	}
-
-	if (!app.replay) {
-		copts.cgroup_path = cgroup;
-		copts.ring_bytes = env.ring_bytes;
-		copts.verbose = env.verbose;
-		copts.dns_ports = env.dns_ports;
-		copts.n_dns_ports = env.no_dns ? 0 : env.n_dns_ports;
-		/* Before loading: a path that cannot be written fails before anything attaches. */
-		if (env.write_path) {
-			struct record_file_info winfo = {
-			    .wall_minus_mono_ns = clock_anchor(),
-			    .start_ns = clock_mono_ns(),
-			    .ring_bytes =
-				(uint32_t)(env.ring_bytes ? env.ring_bytes : TFT_RING_DEFAULT),
-			    .n_dns_ports = (uint8_t)copts.n_dns_ports,
-			};
-
-			memcpy(winfo.dns_ports, env.dns_ports, sizeof(winfo.dns_ports));
-			snprintf(winfo.cgroup, sizeof(winfo.cgroup), "%.*s",
-				 (int)sizeof(winfo.cgroup) - 1, cgroup);
-			app.rec = record_writer_new(env.write_path, &winfo, drop_to.uid,
-						    drop_to.gid, err, sizeof(err));
-			if (!app.rec) {
-				fprintf(stderr, "tcpflowtop: %s\n", err);
-				app.exit_code = 1;
-				goto cleanup;
-			}
-		}
-		app.capture = capture_new(&copts, on_tcp, on_dns, &app, err, sizeof(err));
-		if (!app.capture) {
-			fprintf(stderr, "tcpflowtop: %s\n", err);
-			app.exit_code = 1;
-			goto cleanup;
-		}
-		/* harden: loaded, attached and mapped: nothing below needs privileges. */
-		if (privs_drop(&drop_to, err, sizeof(err))) {
-			fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
-			app.exit_code = 1;
-			goto cleanup;
-		}
+	if (!env.no_dns)
+		open_names(&app);
+	if (env.write_path && open_recording(&app, cgroup, &drop_to))
+		goto cleanup;
+	popts = (struct flow_pipeline_opts){env.capacity, app.names, app.rec};
+	app.pipeline = flow_pipeline_new(&popts);
+	if (!app.pipeline) {
+		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
+		goto cleanup;
 	}
-
-	app.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	app.drain_fd = event_loop_timerfd(DRAIN_INTERVAL_MS, 1);
-	if (app.signal_fd < 0 || app.drain_fd < 0 ||
-	    event_loop_add(app.loop, app.signal_fd, EPOLLIN, on_signal, &app) ||
-	    event_loop_add(app.loop, app.drain_fd, EPOLLIN, on_drain_timer, &app) ||
-	    (app.capture &&
-	     event_loop_add(app.loop, capture_fd(app.capture), EPOLLIN, on_ring, &app))) {
+	if (env.batch && open_stream(&app))
+		goto cleanup;
+	if (!app.replay && open_capture(&app, cgroup, &drop_to))
+		goto cleanup;
+	if (watch(&app, &sigs)) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
 			strerror(errno));
-		app.exit_code = 1;
 		goto cleanup;
-	}
-	if (env.duration > 0) {
-		double ms = env.duration * 1000.0;
-
-		app.stop_fd = event_loop_timerfd(ms < 1 ? 1 : (unsigned)ms, 0);
-		if (app.stop_fd < 0 ||
-		    event_loop_add(app.loop, app.stop_fd, EPOLLIN, on_stop_timer, &app)) {
-			fprintf(stderr, "tcpflowtop: setting up the timer failed: %s\n",
-				strerror(errno));
-			app.exit_code = 1;
-			goto cleanup;
-		}
-	}
-
-	if (!env.no_dns) {
-		struct names_opts nopts = {
-		    .passive = true,
-		    .reverse = !env.no_resolve,
-		    .server = env.has_dns_server ? &env.dns_server : NULL,
-		};
-
-		app.names = names_new(app.loop, &nopts, on_names_changed, &app, err, sizeof(err));
-		if (!app.names) {
-			fprintf(stderr, "tcpflowtop: names off: %s\n", strerror(errno));
-		} else {
-			if (err[0])
-				fprintf(stderr, "tcpflowtop: reverse lookups off: %s\n", err);
-			if (app.out)
-				output_stream_set_names(app.out, stream_names, &app);
-			if (app.out && env.resolve_wait_ms) {
-				app.held = line_queue_new(HELD_LINES_MAX);
-				if (!app.held) {
-					fprintf(stderr, "tcpflowtop: out of memory\n");
-					app.exit_code = 1;
-					goto cleanup;
-				}
-			}
-		}
 	}
 
 	if (env.batch) {
@@ -1004,40 +1004,15 @@ int main(int argc, char **argv)
 		else
 			fprintf(stderr, "tcpflowtop: watching new TCP flows in cgroup %s\n",
 				cgroup);
-	} else {
-		struct tui_opts topts = {
-		    .cgroup = cgroup,
-		    .delay = env.delay,
-		    .no_color = env.no_color,
-		    .export_dir = env.export_dir,
-		    .ncols = env.ncols,
-		    .sort = env.sort,
-		    .sort_desc = env.sort_desc,
-		    .filter = env.filter,
-		    .names = {screen_names, &app,
-			      "DNS answers seen; ~ marks a reverse (PTR) lookup"},
-		};
-
-		memcpy(topts.cols, env.cols, sizeof(topts.cols));
-		app.tui = tui_new(&topts, app.table, app.loop, err, sizeof(err));
-		if (!app.tui) {
-			fprintf(stderr, "tcpflowtop: %s\n", err);
-			app.exit_code = 1;
-			goto cleanup;
-		}
+	} else if (open_screen(&app, cgroup)) {
+		goto cleanup;
+	}
+	if (app.replay && start_replay(&app)) {
+		report(&app, "tcpflowtop: setting up the replay failed: %s", strerror(errno));
+		goto cleanup;
 	}
 
-	if (app.replay) {
-		app.replay_fd = event_loop_timerfd(1, 0);
-		if (app.replay_fd < 0 ||
-		    event_loop_add(app.loop, app.replay_fd, EPOLLIN, on_replay_timer, &app)) {
-			report(&app, "tcpflowtop: setting up the replay failed: %s",
-			       strerror(app.replay_fd < 0 ? -app.replay_fd : errno));
-			app.exit_code = 1;
-			goto cleanup;
-		}
-	}
-
+	app.exit_code = 0;
 	e = event_loop_run(app.loop);
 	if (e) {
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
@@ -1056,7 +1031,7 @@ cleanup:
 	capture_free(app.capture);
 	replay_free(app.replay);
 	e = record_writer_free(app.rec);
-	if (e) {
+	if (e && !app.rec_failed) {
 		fprintf(stderr, "tcpflowtop: writing %s failed: %s\n", env.write_path,
 			strerror(-e));
 		app.exit_code = 1;
@@ -1071,7 +1046,7 @@ cleanup:
 		close(app.signal_fd);
 	line_queue_free(app.held);
 	output_stream_free(app.out);
-	flow_table_free(app.table);
+	flow_pipeline_free(app.pipeline);
 	event_loop_free(app.loop);
 	return app.exit_code;
 }

@@ -28,6 +28,8 @@ struct flow_table {
 	size_t count;
 	uint64_t next_id; /* id of the next flow created */
 	struct flow_table_stats stats;
+	flow_table_evict_cb evict_cb;
+	void *evict_ctx; /* borrowed */
 };
 
 struct flow_table *flow_table_new(size_t capacity)
@@ -119,6 +121,8 @@ static struct tft_flow *insert(struct flow_table *t, const struct tft_flow_key *
 	size_t b;
 
 	if (t->count == t->capacity) {
+		if (t->evict_cb)
+			t->evict_cb(&t->slots[t->head].flow, t->evict_ctx);
 		unlink_slot(t, (uint32_t)t->head);
 		t->head = (t->head + 1) % t->capacity;
 		t->count--;
@@ -246,6 +250,12 @@ const struct tft_flow *flow_table_by_id(const struct flow_table *t, uint64_t id)
 	if (id < oldest || id - oldest >= t->count)
 		return NULL;
 	return flow_table_at(t, (size_t)(id - oldest));
+}
+
+void flow_table_set_evict_cb(struct flow_table *t, flow_table_evict_cb cb, void *ctx)
+{
+	t->evict_cb = cb;
+	t->evict_ctx = ctx;
 }
 
 void flow_table_clear(struct flow_table *t)

@@ -58,9 +58,14 @@ struct flow_table_stats {
 
 struct flow_table;
 
+/* A flow is about to leave the table to make room: its last state, borrowed for the call. */
+typedef void (*flow_table_evict_cb)(const struct tft_flow *f, void *ctx);
+
 /* capacity >= 1. Returns NULL and sets errno on failure. */
 struct flow_table *flow_table_new(size_t capacity);
 void flow_table_free(struct flow_table *t);
+/* Who hears about evictions (NULL: nobody); the callback must not touch the table. */
+void flow_table_set_evict_cb(struct flow_table *t, flow_table_evict_cb cb, void *ctx);
 
 /*
  * Applies one TCP record. When the result is not TFT_CHANGE_NONE, *flow (if

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "dns_parse.h"
@@ -19,10 +21,14 @@
 /* NXDOMAIN is an answer; a timeout may pass: ask again sooner. */
 #define NAMES_NEG_NXDOMAIN_S 600
 #define NAMES_NEG_FAILURE_S 60
+/* Expired names leave the cache this often: lookups skip them anyway, this returns the memory. */
+#define NAMES_EXPIRE_MS 30000
 
 struct names {
 	struct dns_cache *cache;   /* owned */
 	struct resolver *resolver; /* owned; NULL when reverse lookups are off */
+	struct event_loop *loop;   /* borrowed */
+	int expire_fd;		   /* owned timerfd, -1 if none */
 	bool passive;
 	names_changed_cb cb;
 	void *ctx; /* borrowed */
@@ -49,17 +55,38 @@ static void on_reverse(uint8_t family, const uint8_t addr[16], const char *name,
 		n->cb(family, addr, n->ctx);
 }
 
+static void on_expire_timer(int fd, uint32_t events, void *ctx)
+{
+	(void)events;
+	event_loop_timerfd_ack(fd);
+	names_expire(ctx);
+}
+
 struct names *names_new(struct event_loop *loop, const struct names_opts *opts, names_changed_cb cb,
 			void *ctx, char *warn, size_t warnlen)
 {
 	struct names *n = calloc(1, sizeof(*n));
+	int e;
 
 	if (!n)
 		return NULL;
+	n->expire_fd = -1;
 	n->cache = dns_cache_new(NAMES_MAX_ENTRIES, NAMES_MAX_BYTES, NAMES_TTL_FLOOR_S,
 				 NAMES_TTL_CEILING_S);
 	if (!n->cache) {
 		free(n);
+		return NULL;
+	}
+	n->loop = loop;
+	n->expire_fd = event_loop_timerfd(NAMES_EXPIRE_MS, 1);
+	if (n->expire_fd < 0 ||
+	    (e = event_loop_add(loop, n->expire_fd, EPOLLIN, on_expire_timer, n))) {
+		e = n->expire_fd < 0 ? -n->expire_fd : -e;
+		if (n->expire_fd >= 0)
+			close(n->expire_fd);
+		dns_cache_free(n->cache);
+		free(n);
+		errno = e;
 		return NULL;
 	}
 	n->passive = opts->passive;
@@ -83,6 +110,10 @@ void names_free(struct names *n)
 	if (!n)
 		return;
 	resolver_free(n->resolver);
+	if (n->expire_fd >= 0) {
+		event_loop_del(n->loop, n->expire_fd);
+		close(n->expire_fd);
+	}
 	dns_cache_free(n->cache);
 	free(n);
 }

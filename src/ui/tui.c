@@ -153,16 +153,28 @@ void tui_flows_changed(struct tui *t)
 		t->dirty = true;
 }
 
-void tui_set_stats(struct tui *t, const struct tui_stats *s)
+static void sink_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
+			 uint64_t at_ns)
 {
-	if (!t)
-		return;
-	if (s->events_lost != t->stats.events_lost || s->names_cached != t->stats.names_cached ||
-	    s->names_hit_pct != t->stats.names_hit_pct ||
-	    s->lookups_inflight != t->stats.lookups_inflight ||
-	    s->lookups_failed != t->stats.lookups_failed)
-		t->dirty = true;
-	t->stats = *s;
+	(void)f;
+	(void)change;
+	(void)at_ns;
+	tui_flows_changed(ctx);
+}
+
+static void sink_lost(void *ctx, uint64_t lost, uint64_t at_ns)
+{
+	(void)lost;
+	(void)at_ns;
+	tui_flows_changed(ctx); /* the header's loss count turns loud */
+}
+
+/* The screen filters at draw time: filters hide rows, they never drop them. */
+struct flow_sink tui_sink(struct tui *t)
+{
+	struct flow_sink s = {.changed = sink_changed, .lost = sink_lost, .ctx = t};
+
+	return s;
 }
 
 void tui_resize(struct tui *t)
@@ -199,8 +211,8 @@ int tui_export(struct tui *t)
 	return err;
 }
 
-struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struct event_loop *loop,
-		    char *err, size_t errlen)
+struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
+		    struct event_loop *loop, char *err, size_t errlen)
 {
 	struct tui *t;
 	int e;
@@ -212,7 +224,8 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struc
 	}
 	tui_term_init(&t->term);
 	t->opts = *opts;
-	t->table = table;
+	t->pipeline = pipeline;
+	t->table = flow_pipeline_table(pipeline);
 	t->loop = loop;
 	t->tick_fd = t->redraw_fd = -1;
 	t->show_names = true;

@@ -15,6 +15,7 @@
 
 #include "event_loop.h"
 #include "filter.h"
+#include "flow_pipeline.h"
 #include "flow_table.h"
 #include "names_provider.h"
 #include "table_view.h"
@@ -32,32 +33,24 @@ struct tui_opts {
 	struct names_provider names;
 };
 
-/* Numbers the ui cannot read itself (it never sees the capture). */
-struct tui_stats {
-	uint64_t events_lost;	   /* ring buffer full: events the programs dropped */
-	bool names_on;		   /* --no-dns unset: the names below mean something */
-	uint64_t names_cached;	   /* addresses in the names cache */
-	unsigned names_hit_pct;	   /* new flows' addresses the cache already named */
-	uint64_t lookups_inflight; /* reverse lookups on the wire or queued */
-	uint64_t lookups_failed;   /* reverse lookups that got no name */
-};
-
 struct tui;
 
 /*
  * Opens the screen on the controlling terminal (stdin/stdout) and registers
- * stdin and its timers in loop (both borrowed, as is table). Takes over the
+ * stdin and its timers in loop (both borrowed, as is the pipeline, whose
+ * table and stats it shows). Takes over the
  * loop's idle callback to draw. On failure returns NULL, sets errno and
  * writes a one-line reason into err; the terminal is left as it was.
  */
-struct tui *tui_new(const struct tui_opts *opts, struct flow_table *table, struct event_loop *loop,
-		    char *err, size_t errlen);
+struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
+		    struct event_loop *loop, char *err, size_t errlen);
+/* The screen as a sink of the pipeline: new flows, changes and losses redraw it. */
+struct flow_sink tui_sink(struct tui *t);
 /* Restores the terminal, then prints the held-back messages to stderr. NULL is fine. */
 void tui_free(struct tui *t);
 
-/* Flows were added or changed: redraw within the delay. */
+/* Flows or their names changed: redraw within the delay. */
 void tui_flows_changed(struct tui *t);
-void tui_set_stats(struct tui *t, const struct tui_stats *s);
 /* The terminal changed size (SIGWINCH). */
 void tui_resize(struct tui *t);
 /* Writes the CSV snapshot of the current view (the `e` key, SIGUSR1). 0 or -errno. */

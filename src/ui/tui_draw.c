@@ -78,11 +78,13 @@ static attr_t alert_attr(const struct tui *t)
 
 static void draw_header(struct tui *t)
 {
-	const struct flow_table_stats *s = flow_table_stats(t->table);
+	struct flow_stats st;
+	const struct flow_table_stats *s = &st.flows;
 	char line[512], up[32], filt[320];
 	double last, avg;
 	int x;
 
+	flow_pipeline_stats(t->pipeline, &st);
 	fmt_uptime(clock_mono_ns() - t->start_ns, up, sizeof(up));
 	snprintf(line, sizeof(line), "tcpflowtop on %s  cgroup %s  up %s", t->host,
 		 t->opts.cgroup ? t->opts.cgroup : "?", up);
@@ -100,16 +102,15 @@ static void draw_header(struct tui *t)
 		 "unanswered %llu",
 		 last, avg, (unsigned long long)s->seen, (unsigned long long)s->seen_in,
 		 (unsigned long long)s->seen_out, (unsigned long long)s->accepted,
-		 (unsigned long long)s->refused,
-		 (unsigned long long)flow_table_unanswered(t->table));
+		 (unsigned long long)s->refused, (unsigned long long)st.unanswered);
 	put_fit(1, 0, line, COLS, false, A_NORMAL);
 
 	/* Loss and eviction: quiet when zero, loud otherwise. */
 	move(2, 0);
 	clrtoeol();
-	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)t->stats.events_lost);
+	snprintf(line, sizeof(line), "lost %llu", (unsigned long long)st.counters[TFT_CNT_RB_FULL]);
 	put_fit(2, 0, line, (int)strlen(line), false,
-		t->stats.events_lost ? alert_attr(t) : A_NORMAL);
+		st.counters[TFT_CNT_RB_FULL] ? alert_attr(t) : A_NORMAL);
 	x = (int)strlen(line) + 2;
 	snprintf(line, sizeof(line), "evicted %llu", (unsigned long long)s->evicted);
 	if (x < COLS)
@@ -120,16 +121,18 @@ static void draw_header(struct tui *t)
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
 		 table_column(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
-		 table_view_count(t->view), flow_table_count(t->table),
-		 t->show_names ? "" : "  names off");
+		 table_view_count(t->view), st.held, t->show_names ? "" : "  names off");
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x, false, A_NORMAL);
 	x += (int)strlen(line) + 2;
-	if (t->stats.names_on) {
+	if (st.names_on) {
+		const struct names_stats *n = &st.names;
+
 		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
-			 (unsigned long long)t->stats.names_cached, t->stats.names_hit_pct,
-			 (unsigned long long)t->stats.lookups_inflight,
-			 (unsigned long long)t->stats.lookups_failed);
+			 (unsigned long long)n->cache.entries,
+			 n->asked ? (unsigned)(n->asked_hits * 100 / n->asked) : 0,
+			 (unsigned long long)(n->reverse.in_flight + n->reverse.queued),
+			 (unsigned long long)n->reverse.failed);
 		if (x < COLS)
 			put_fit(2, x, line, COLS - x, false, A_NORMAL);
 	}

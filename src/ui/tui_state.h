@@ -64,8 +64,8 @@ struct tui {
 	struct event_loop *loop;  /* borrowed */
 	struct table_view *view;  /* owned */
 	struct tui_term term;
-	struct table_layout layout; /* the columns shown, as of the last draw */
-	struct tui_stats stats;
+	struct table_layout layout;		       /* the columns shown, as of the last draw */
+	struct flow_pipeline *pipeline;		       /* borrowed */
 	const struct tui_binding *keymap[KEY_MAX + 1]; /* borrowed from the bindings table */
 	enum tui_mode mode;
 	bool paused, show_names, dirty, timer_armed, stdin_added;

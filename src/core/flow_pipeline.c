@@ -1,0 +1,144 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_pipeline.h"
+
+struct flow_pipeline {
+	struct flow_table *table;  /* owned */
+	struct names *names;	   /* borrowed, may be NULL */
+	struct record_writer *rec; /* borrowed, may be NULL */
+	int rec_err;		   /* first failed record write; recording stops there */
+	struct flow_sink sinks[FLOW_PIPELINE_MAX_SINKS];
+	size_t nsinks;
+	uint64_t counters[TFT_CNT_MAX];
+};
+
+static void on_evict(const struct tft_flow *f, void *ctx)
+{
+	struct flow_pipeline *p = ctx;
+
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].left)
+			p->sinks[i].left(p->sinks[i].ctx, f, FLOW_LEAVE_EVICTED);
+}
+
+struct flow_pipeline *flow_pipeline_new(const struct flow_pipeline_opts *opts)
+{
+	struct flow_pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->table = flow_table_new(opts->capacity);
+	if (!p->table) {
+		int e = errno;
+
+		free(p);
+		errno = e;
+		return NULL;
+	}
+	flow_table_set_evict_cb(p->table, on_evict, p);
+	p->names = opts->names;
+	p->rec = opts->rec;
+	return p;
+}
+
+void flow_pipeline_free(struct flow_pipeline *p)
+{
+	if (!p)
+		return;
+	flow_table_free(p->table);
+	free(p);
+}
+
+int flow_pipeline_add_sink(struct flow_pipeline *p, const struct flow_sink *sink)
+{
+	if (p->nsinks == FLOW_PIPELINE_MAX_SINKS)
+		return -E2BIG;
+	p->sinks[p->nsinks++] = *sink;
+	return 0;
+}
+
+/* -w: a record the pipeline took; after a failed write nothing more is written. */
+static void record(struct flow_pipeline *p, const void *rec, size_t size)
+{
+	if (p->rec && !p->rec_err)
+		p->rec_err = record_writer_ring(p->rec, rec, size);
+}
+
+void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
+{
+	const struct tft_flow *f = NULL;
+	enum tft_flow_change change;
+
+	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
+	if (p->names && names_is_own_tcp(p->names, ev))
+		return;
+	record(p, ev, sizeof(*ev));
+	change = flow_table_apply(p->table, ev, &f);
+	if (change == TFT_CHANGE_NONE)
+		return;
+	if (change == TFT_CHANGE_NEW && p->names) {
+		/* Misses start reverse lookups now, so names are there when shown. */
+		names_get(p->names, f->key.family, f->key.saddr, true);
+		names_get(p->names, f->key.family, f->key.daddr, true);
+	}
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].changed)
+			p->sinks[i].changed(p->sinks[i].ctx, f, change, ev->ts_ns);
+}
+
+void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev)
+{
+	if (!p->names || names_is_own_dns(p->names, ev))
+		return;
+	record(p, ev, sizeof(*ev));
+	names_on_dns(p->names, ev);
+}
+
+void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CNT_MAX],
+			    uint64_t at_ns)
+{
+	uint64_t lost_before = p->counters[TFT_CNT_RB_FULL];
+
+	if (!memcmp(total, p->counters, sizeof(p->counters)))
+		return;
+	memcpy(p->counters, total, sizeof(p->counters));
+	if (p->rec && !p->rec_err) {
+		struct record_counters c = {.at_ns = at_ns};
+
+		memcpy(c.total, total, sizeof(c.total));
+		p->rec_err = record_writer_counters(p->rec, &c);
+	}
+	if (total[TFT_CNT_RB_FULL] > lost_before) {
+		for (size_t i = 0; i < p->nsinks; i++)
+			if (p->sinks[i].lost)
+				p->sinks[i].lost(p->sinks[i].ctx, total[TFT_CNT_RB_FULL], at_ns);
+	}
+}
+
+int flow_pipeline_flush(struct flow_pipeline *p)
+{
+	if (p->rec && !p->rec_err)
+		p->rec_err = record_writer_flush(p->rec);
+	return p->rec_err;
+}
+
+struct flow_table *flow_pipeline_table(struct flow_pipeline *p)
+{
+	return p->table;
+}
+
+void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->flows = *flow_table_stats(p->table);
+	out->unanswered = flow_table_unanswered(p->table);
+	out->held = flow_table_count(p->table);
+	out->capacity = flow_table_capacity(p->table);
+	memcpy(out->counters, p->counters, sizeof(out->counters));
+	if (p->names) {
+		out->names_on = true;
+		names_stats(p->names, &out->names);
+	}
+}

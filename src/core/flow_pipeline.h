@@ -1,0 +1,85 @@
+/*
+ * The path from ring records to flows, the same for a live capture and a
+ * replay: tcpflowtop's own lookups left out, the record file (-w) written,
+ * DNS answers to the names, TCP records to the flow table, reverse lookups
+ * started for new flows, and every sink told about each change and about
+ * each flow that leaves the table, so none misses a flow's last state.
+ */
+#ifndef TFT_FLOW_PIPELINE_H
+#define TFT_FLOW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow_table.h"
+#include "names.h"
+#include "record_file.h"
+#include "tft_events.h"
+
+/* Why a flow left the table. */
+enum flow_leave {
+	FLOW_LEAVE_EVICTED = 1, /* the table was full: the oldest made room */
+};
+
+/*
+ * A consumer of flows: the screen, a stream format, an exporter. Every
+ * callback may be NULL; flows are borrowed for the call.
+ */
+struct flow_sink {
+	/* A flow was created (TFT_CHANGE_NEW) or changed; at_ns: when (CLOCK_MONOTONIC). */
+	void (*changed)(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
+			uint64_t at_ns);
+	/* A flow leaves the table, in the state the last `changed` showed. */
+	void (*left)(void *ctx, const struct tft_flow *f, enum flow_leave why);
+	/* The programs' lost-events total grew to lost, seen at at_ns. */
+	void (*lost)(void *ctx, uint64_t lost, uint64_t at_ns);
+	void *ctx; /* borrowed */
+};
+
+/* Everything counted, in one place: the header, the exit summary and exporters read it. */
+struct flow_stats {
+	struct flow_table_stats flows;
+	uint64_t unanswered; /* flows never answered: seen - accepted - refused */
+	size_t held;	     /* flows in the table now */
+	size_t capacity;
+	uint64_t counters[TFT_CNT_MAX]; /* the programs' (or the recording's) counters */
+	bool names_on;			/* --no-dns unset: names below mean something */
+	struct names_stats names;
+};
+
+#define FLOW_PIPELINE_MAX_SINKS 8
+
+struct flow_pipeline_opts {
+	size_t capacity;	   /* flows kept in the table */
+	struct names *names;	   /* borrowed; NULL: no names */
+	struct record_writer *rec; /* borrowed; NULL: no -w */
+};
+
+struct flow_pipeline;
+
+/* NULL with errno on failure. */
+struct flow_pipeline *flow_pipeline_new(const struct flow_pipeline_opts *opts);
+void flow_pipeline_free(struct flow_pipeline *p);
+
+/* Adds a sink (copied); sinks hear events in the order added. 0 or -E2BIG. */
+int flow_pipeline_add_sink(struct flow_pipeline *p, const struct flow_sink *sink);
+
+/* Ring records, from the capture or a replay. */
+void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev);
+void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev);
+/* The programs' counter totals as read at at_ns: recorded when they moved, losses told. */
+void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CNT_MAX],
+			    uint64_t at_ns);
+
+/*
+ * Writes out what the record file buffered. Returns 0, or -errno of the
+ * first failed record write (sticky: recording stopped at that point).
+ */
+int flow_pipeline_flush(struct flow_pipeline *p);
+
+/* The table the screen reads and clears (borrowed, as long as p lives). */
+struct flow_table *flow_pipeline_table(struct flow_pipeline *p);
+void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out);
+
+#endif /* TFT_FLOW_PIPELINE_H */
