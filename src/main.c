@@ -24,6 +24,7 @@
 #include "flow_pipeline.h"
 #include "line_queue.h"
 #include "output_stream.h"
+#include "parse_num.h"
 #include "privs.h"
 #include "names.h"
 #include "record_file.h"
@@ -169,23 +170,6 @@ static struct env env = {
     .sort_desc = true,
 };
 
-/* Strict unsigned parse: digits only, in [min, max]. */
-static int parse_ull(const char *s, unsigned long long min, unsigned long long max,
-		     unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /*
  * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
  * most TFT_MAX_DNS_PORTS in all since the BPF programs compare each one.
@@ -193,7 +177,7 @@ static int parse_ull(const char *s, unsigned long long min, unsigned long long m
 static int parse_dns_ports(const char *list, char *err, size_t errlen)
 {
 	const char *p = list;
-	unsigned long long v;
+	uint64_t v;
 	char tok[16];
 	size_t n, i;
 
@@ -207,7 +191,7 @@ static int parse_dns_ports(const char *list, char *err, size_t errlen)
 		}
 		memcpy(tok, p, n);
 		tok[n] = '\0';
-		if (parse_ull(tok, 1, 65535, &v)) {
+		if (parse_u64(tok, 1, 65535, &v)) {
 			snprintf(err, errlen, "bad DNS port \"%s\" (1 to 65535)", tok);
 			return -EINVAL;
 		}
@@ -230,9 +214,8 @@ static int parse_dns_ports(const char *list, char *err, size_t errlen)
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	unsigned long long v = 0;
+	uint64_t v = 0;
 	char err[256];
-	char *end;
 
 	switch (key) {
 	case 'b':
@@ -244,14 +227,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   arg);
 		break;
 	case 'D':
-		errno = 0;
-		env.duration = strtod(arg, &end);
-		if (errno || end == arg || *end || !(env.duration > 0) || env.duration > 1e7)
+		if (parse_seconds(arg, 0, 1e7, &env.duration) || !(env.duration > 0))
 			argp_error(state, "bad duration \"%s\" (expected seconds > 0)", arg);
 		break;
 	case 'c':
-		if (parse_ull(arg, 1, ULLONG_MAX, &env.count))
+		if (parse_u64(arg, 1, UINT64_MAX, &v))
 			argp_error(state, "bad count \"%s\" (expected a whole number > 0)", arg);
+		env.count = v;
 		break;
 	case '4':
 	case '6':
@@ -273,7 +255,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.cgroup = arg;
 		break;
 	case OPT_RING_SIZE:
-		if (parse_ull(arg, 0, SIZE_MAX, &v) || !capture_ring_size_valid((size_t)v))
+		if (parse_u64(arg, 0, SIZE_MAX, &v) || !capture_ring_size_valid((size_t)v))
 			argp_error(
 			    state,
 			    "bad ring size \"%s\" (a power of two, 4096 to 1073741824 bytes)", arg);
@@ -281,7 +263,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.capture_opt = true;
 		break;
 	case OPT_CAPACITY:
-		if (parse_ull(arg, 1, 100000000, &v))
+		if (parse_u64(arg, 1, 100000000, &v))
 			argp_error(state, "bad capacity \"%s\" (1 to 100000000 flows)", arg);
 		env.capacity = (size_t)v;
 		break;
@@ -307,15 +289,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.has_dns_server = true;
 		break;
 	case OPT_RESOLVE_WAIT:
-		if (parse_ull(arg, 0, MAX_RESOLVE_WAIT_MS, &v))
+		if (parse_u64(arg, 0, MAX_RESOLVE_WAIT_MS, &v))
 			argp_error(state, "bad resolve wait \"%s\" (0 to %d milliseconds)", arg,
 				   MAX_RESOLVE_WAIT_MS);
 		env.resolve_wait_ms = (unsigned)v;
 		break;
 	case 'd':
-		errno = 0;
-		env.delay = strtod(arg, &end);
-		if (errno || end == arg || *end || !(env.delay >= 0.05) || env.delay > 3600)
+		if (parse_seconds(arg, 0.05, 3600, &env.delay))
 			argp_error(state, "bad delay \"%s\" (expected seconds, 0.05 to 3600)", arg);
 		break;
 	case 'o':

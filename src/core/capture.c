@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "err_msg.h"
 #include "tcpflow.skel.h"
 
 struct capture {
@@ -72,17 +73,6 @@ static const char *perm_hint(int err)
 	return "";
 }
 
-static void set_err(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
 			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen)
 {
@@ -94,14 +84,14 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	libbpf_set_print(libbpf_print);
 
 	if (!capture_ring_size_valid(ring)) {
-		set_err(err, errlen, "ring size %zu is not a power of two of at least %u bytes",
+		err_msg(err, errlen, "ring size %zu is not a power of two of at least %u bytes",
 			ring, TFT_RING_MIN);
 		errno = EINVAL;
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		set_err(err, errlen, "out of memory");
+		err_msg(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->on_tcp = on_tcp;
@@ -110,26 +100,26 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (probe == 0) {
 		e = EOPNOTSUPP;
-		set_err(err, errlen,
+		err_msg(err, errlen,
 			"this kernel has no BPF ring buffer (Linux 5.8 or later needed)");
 		goto fail;
 	}
 	if (probe < 0 && (-probe == EPERM || -probe == EACCES)) {
 		e = -probe;
-		set_err(err, errlen, "BPF is not permitted: %s%s", strerror(e), perm_hint(e));
+		err_msg(err, errlen, "BPF is not permitted: %s%s", strerror(e), perm_hint(e));
 		goto fail;
 	}
 
 	if (opts->n_dns_ports > TFT_MAX_DNS_PORTS) {
 		e = EINVAL;
-		set_err(err, errlen, "at most %d DNS ports", TFT_MAX_DNS_PORTS);
+		err_msg(err, errlen, "at most %d DNS ports", TFT_MAX_DNS_PORTS);
 		goto fail;
 	}
 
 	c->skel = tcpflow_bpf__open();
 	if (!c->skel) {
 		e = errno;
-		set_err(err, errlen, "opening the BPF object failed: %s", strerror(e));
+		err_msg(err, errlen, "opening the BPF object failed: %s", strerror(e));
 		goto fail;
 	}
 	/* Wake the reader early once a quarter of the ring (at most 64 KiB) is pending. */
@@ -141,12 +131,12 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->skel->rodata->dns_port_count = (__u32)opts->n_dns_ports;
 	e = -bpf_map__set_max_entries(c->skel->maps.events, (__u32)ring);
 	if (e) {
-		set_err(err, errlen, "sizing the ring buffer failed: %s", strerror(e));
+		err_msg(err, errlen, "sizing the ring buffer failed: %s", strerror(e));
 		goto fail;
 	}
 	e = -tcpflow_bpf__load(c->skel);
 	if (e) {
-		set_err(err, errlen, "loading the BPF programs failed: %s%s", strerror(e),
+		err_msg(err, errlen, "loading the BPF programs failed: %s%s", strerror(e),
 			perm_hint(e));
 		goto fail;
 	}
@@ -154,7 +144,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	cgfd = open(opts->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0) {
 		e = errno;
-		set_err(err, errlen, "cannot open cgroup %s: %s", opts->cgroup_path, strerror(e));
+		err_msg(err, errlen, "cannot open cgroup %s: %s", opts->cgroup_path, strerror(e));
 		goto fail;
 	}
 	c->skel->links.tft_ingress = bpf_program__attach_cgroup(c->skel->progs.tft_ingress, cgfd);
@@ -173,13 +163,13 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
 	if (!c->rb) {
 		e = errno;
-		set_err(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
+		err_msg(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
 		goto fail;
 	}
 	return c;
 
 fail_attach:
-	set_err(err, errlen, "attach to cgroup %s failed: %s%s", opts->cgroup_path, strerror(e),
+	err_msg(err, errlen, "attach to cgroup %s failed: %s%s", opts->cgroup_path, strerror(e),
 		perm_hint(e));
 fail:
 	if (cgfd >= 0)

@@ -17,6 +17,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "err_msg.h"
+#include "parse_num.h"
 #include "privs.h"
 
 #ifndef CAP_BPF
@@ -42,30 +44,14 @@ bool privs_can_load_bpf(void)
 	return ok;
 }
 
-static void set_err(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* Digits only, no sign, fits an id_t below (id_t)-1 (which means "no change"). */
 static int parse_id(const char *s, unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9')
+	if (!s || parse_u64(s, 0, UINT_MAX - 1, &v))
 		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= UINT_MAX)
-		return -EINVAL;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 
@@ -93,13 +79,13 @@ int privs_choose_target(const char *user, struct privs_target *t, char *err, siz
 	if (user) {
 		e = by_name(user, t);
 		if (e)
-			set_err(err, errlen, "--user %s: %s", user,
+			err_msg(err, errlen, "--user %s: %s", user,
 				e == -ENOENT ? "no such user" : strerror(-e));
 		return e;
 	}
 	if (su) {
 		if (parse_id(su, &uid) || parse_id(sg, &gid)) {
-			set_err(err, errlen,
+			err_msg(err, errlen,
 				"SUDO_UID/SUDO_GID are not numeric ids (unset them or pass --user "
 				"NAME)");
 			return -EINVAL;
@@ -114,7 +100,7 @@ int privs_choose_target(const char *user, struct privs_target *t, char *err, siz
 	}
 	e = by_name("nobody", t);
 	if (e)
-		set_err(err, errlen, "user \"nobody\" to drop privileges to: %s (pass --user NAME)",
+		err_msg(err, errlen, "user \"nobody\" to drop privileges to: %s (pass --user NAME)",
 			e == -ENOENT ? "no such user" : strerror(-e));
 	return e;
 }
@@ -131,7 +117,7 @@ int privs_drop(const struct privs_target *t, char *err, size_t errlen)
 		for (c = 0; c < 64 && CAP_IS_SUPPORTED(c); c++) {
 			if (cap_drop_bound(c) < 0) {
 				e = -errno;
-				set_err(err, errlen,
+				err_msg(err, errlen,
 					"dropping capability %d from the bounding set: %s", (int)c,
 					strerror(-e));
 				return e;
@@ -139,43 +125,43 @@ int privs_drop(const struct privs_target *t, char *err, size_t errlen)
 		}
 		if (setgroups(0, NULL) < 0) {
 			e = -errno;
-			set_err(err, errlen, "clearing supplementary groups: %s", strerror(-e));
+			err_msg(err, errlen, "clearing supplementary groups: %s", strerror(-e));
 			return e;
 		}
 		if (setresgid(t->gid, t->gid, t->gid) < 0) {
 			e = -errno;
-			set_err(err, errlen, "setting gid %u: %s", (unsigned)t->gid, strerror(-e));
+			err_msg(err, errlen, "setting gid %u: %s", (unsigned)t->gid, strerror(-e));
 			return e;
 		}
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
 		    setresuid(t->uid, t->uid, t->uid) < 0) {
 			e = -errno;
-			set_err(err, errlen, "setting uid %u: %s", (unsigned)t->uid, strerror(-e));
+			err_msg(err, errlen, "setting uid %u: %s", (unsigned)t->uid, strerror(-e));
 			return e;
 		}
 	}
 	/* Not root (e.g. file capabilities): the uid stays, the caps still go. */
 	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0) {
 		e = -errno;
-		set_err(err, errlen, "clearing ambient capabilities: %s", strerror(-e));
+		err_msg(err, errlen, "clearing ambient capabilities: %s", strerror(-e));
 		return e;
 	}
 	caps = cap_init(); /* all clear */
 	if (!caps || cap_clear(caps) < 0 || cap_set_proc(caps) < 0) {
 		e = -errno;
 		cap_free(caps);
-		set_err(err, errlen, "clearing capabilities: %s", strerror(-e));
+		err_msg(err, errlen, "clearing capabilities: %s", strerror(-e));
 		return e;
 	}
 	cap_free(caps);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		e = -errno;
-		set_err(err, errlen, "setting no_new_privs: %s", strerror(-e));
+		err_msg(err, errlen, "setting no_new_privs: %s", strerror(-e));
 		return e;
 	}
 	/* Paranoia: uid 0 must be out of reach now. */
 	if (t->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		set_err(err, errlen, "regained uid 0 after dropping it");
+		err_msg(err, errlen, "regained uid 0 after dropping it");
 		return -EPERM;
 	}
 	return 0;

@@ -32,6 +32,8 @@
 
 #include <ares.h>
 
+#include "err_msg.h"
+#include "parse_num.h"
 #include "resolver.h"
 
 #ifndef SO_COOKIE
@@ -408,12 +410,6 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
 
 /* --- API ----------------------------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *what, const char *why)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", what, why);
-}
-
 struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opts *opts,
 			      resolver_name_cb cb, void *ctx, char *err, size_t errlen)
 {
@@ -424,14 +420,14 @@ struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opt
 
 	st = ares_library_init(ARES_LIB_INIT_ALL);
 	if (st != ARES_SUCCESS) {
-		set_err(err, errlen, "c-ares initialisation failed", ares_strerror(st));
+		err_msg(err, errlen, "c-ares initialisation failed: %s", ares_strerror(st));
 		errno = ENOMEM;
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		ares_library_cleanup();
-		set_err(err, errlen, "resolver", strerror(ENOMEM));
+		err_msg(err, errlen, "resolver: %s", strerror(ENOMEM));
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -448,7 +444,7 @@ struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opt
 		;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
 	if (!r->pool || !r->buckets) {
-		set_err(err, errlen, "resolver", strerror(ENOMEM));
+		err_msg(err, errlen, "resolver: %s", strerror(ENOMEM));
 		goto fail;
 	}
 	for (i = n; i-- > 0;) {
@@ -475,10 +471,10 @@ struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opt
 	if (st != ARES_SUCCESS) {
 		r->ch = NULL;
 		e = st == ARES_ENOMEM ? ENOMEM : EINVAL;
-		set_err(
-		    err, errlen,
-		    "c-ares channel setup failed (check /etc/resolv.conf, or pass --dns-server)",
-		    ares_strerror(st));
+		err_msg(err, errlen,
+			"c-ares channel setup failed (check /etc/resolv.conf, or pass "
+			"--dns-server): %s",
+			ares_strerror(st));
 		goto fail;
 	}
 	if (opts && opts->server) {
@@ -492,7 +488,8 @@ struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opt
 		st = ares_set_servers_ports(r->ch, &node);
 		if (st != ARES_SUCCESS) {
 			e = EINVAL;
-			set_err(err, errlen, "setting the DNS server failed", ares_strerror(st));
+			err_msg(err, errlen, "setting the DNS server failed: %s",
+				ares_strerror(st));
 			goto fail;
 		}
 	}
@@ -501,13 +498,13 @@ struct resolver *resolver_new(struct event_loop *loop, const struct resolver_opt
 	if (r->timer_fd < 0) {
 		e = -r->timer_fd;
 		r->timer_fd = -1;
-		set_err(err, errlen, "resolver timer", strerror(e));
+		err_msg(err, errlen, "resolver timer: %s", strerror(e));
 		goto fail;
 	}
 	st = event_loop_add(loop, r->timer_fd, EPOLLIN, on_timer, r);
 	if (st < 0) {
 		e = -st;
-		set_err(err, errlen, "resolver timer", strerror(e));
+		err_msg(err, errlen, "resolver timer: %s", strerror(e));
 		goto fail;
 	}
 	return r;
@@ -581,14 +578,9 @@ const struct resolver_stats *resolver_stats(const struct resolver *r)
 
 static int parse_port(const char *s, uint16_t *port)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
+	if (parse_u64(s, 1, 65535, &v))
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;
