@@ -4,16 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow_fields.h"
+
+/* One name in the arena. */
+struct memo_name {
+	uint32_t off, len;
+	uint8_t source;
+};
+
 struct memo_entry {
 	uint8_t family;
 	uint8_t addr[16];
-	uint32_t text; /* offset of the NUL-terminated names text in the arena */
+	uint8_t n;	/* names */
+	uint32_t names; /* index of the first in the names array */
+	uint32_t text;	/* offset of the NUL-terminated escaped text in the arena */
+	struct names_memo_marks marks;
 };
 
 struct names_memo {
 	const struct names_provider *inner;
 	struct memo_entry *entries;
 	size_t n, entries_cap;
+	struct memo_name *names; /* every entry's names, in order */
+	size_t names_n, names_cap;
 	uint32_t *slots;  /* open addressing: entry index + 1, 0 is empty */
 	size_t slots_cap; /* a power of two, at least twice n */
 	char *arena;
@@ -30,6 +43,7 @@ void names_memo_free(struct names_memo *m)
 	if (!m)
 		return;
 	free(m->entries);
+	free(m->names);
 	free(m->slots);
 	free(m->arena);
 	free(m);
@@ -39,6 +53,7 @@ void names_memo_reset(struct names_memo *m, const struct names_provider *inner)
 {
 	m->inner = inner;
 	m->n = 0;
+	m->names_n = 0;
 	m->arena_len = 0;
 	if (m->slots)
 		memset(m->slots, 0, m->slots_cap * sizeof(*m->slots));
@@ -74,13 +89,11 @@ static int grow_slots(struct names_memo *m)
 	return 0;
 }
 
-/* Appends the inner provider's text for addr to the arena; its offset, or -1. */
-static long ask_inner(struct names_memo *m, uint8_t family, const uint8_t *addr)
+/* Copies len bytes and a NUL into the arena; the offset, or -1. */
+static long arena_put(struct names_memo *m, const char *s, size_t len)
 {
-	char buf[NAMES_MEMO_TEXT_MAX];
-	size_t len, at = m->arena_len;
+	size_t at = m->arena_len;
 
-	len = strlen(names_provider_lookup(m->inner, family, addr, buf, sizeof(buf)));
 	if (m->arena_len + len + 1 > m->arena_cap) {
 		size_t cap = m->arena_cap ? 2 * m->arena_cap : 4096;
 		char *arena;
@@ -92,16 +105,59 @@ static long ask_inner(struct names_memo *m, uint8_t family, const uint8_t *addr)
 		m->arena = arena;
 		m->arena_cap = cap;
 	}
-	memcpy(m->arena + at, buf, len + 1);
+	memcpy(m->arena + at, s, len);
+	m->arena[at + len] = '\0';
 	m->arena_len += len + 1;
 	return (long)at;
+}
+
+/* Asks inner for addr's names and keeps them, and their text, in e. 0 or -1. */
+static int ask_inner(struct names_memo *m, struct memo_entry *e, uint8_t family,
+		     const uint8_t *addr)
+{
+	static char text[NAMES_MEMO_TEXT_MAX];
+	struct names_list l;
+	size_t i;
+	long off;
+
+	names_provider_lookup(m->inner, family, addr, &l);
+	if (m->names_n + l.n > m->names_cap) {
+		size_t cap = m->names_cap ? 2 * m->names_cap : 256;
+		struct memo_name *names;
+
+		while (cap < m->names_n + l.n)
+			cap *= 2;
+		names = realloc(m->names, cap * sizeof(*names));
+		if (!names)
+			return -1;
+		m->names = names;
+		m->names_cap = cap;
+	}
+	flow_names_text(&l, ",", 0, text, sizeof(text));
+	off = arena_put(m, text, strlen(text));
+	if (off < 0)
+		return -1;
+	e->text = (uint32_t)off;
+	e->names = (uint32_t)m->names_n;
+	e->n = (uint8_t)l.n;
+	for (i = 0; i < l.n; i++) {
+		struct memo_name *nm = &m->names[m->names_n + i];
+
+		off = arena_put(m, l.e[i].name, l.e[i].len);
+		if (off < 0)
+			return -1;
+		nm->off = (uint32_t)off;
+		nm->len = (uint32_t)l.e[i].len;
+		nm->source = (uint8_t)l.e[i].source;
+	}
+	m->names_n += l.n;
+	return 0;
 }
 
 long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
 {
 	struct memo_entry *e;
 	size_t s;
-	long text;
 
 	if (2 * (m->n + 1) > m->slots_cap && grow_slots(m))
 		return -1;
@@ -120,13 +176,12 @@ long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
 		m->entries = entries;
 		m->entries_cap = cap;
 	}
-	text = ask_inner(m, family, addr);
-	if (text < 0)
-		return -1;
 	e = &m->entries[m->n];
+	memset(e, 0, sizeof(*e));
+	if (ask_inner(m, e, family, addr))
+		return -1;
 	e->family = family;
 	memcpy(e->addr, addr, 16);
-	e->text = (uint32_t)text;
 	m->slots[s] = (uint32_t)++m->n;
 	return (long)(m->n - 1);
 }
@@ -141,20 +196,44 @@ const char *names_memo_text(const struct names_memo *m, size_t index)
 	return index < m->n ? m->arena + m->entries[index].text : "";
 }
 
-static size_t memo_names_for(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+const struct names_list *names_memo_list(const struct names_memo *m, size_t index,
+					 struct names_list *out)
+{
+	size_t i;
+
+	out->n = 0;
+	if (index >= m->n)
+		return out;
+	for (i = 0; i < m->entries[index].n; i++) {
+		const struct memo_name *nm = &m->names[m->entries[index].names + i];
+
+		out->e[i].name = m->arena + nm->off;
+		out->e[i].len = nm->len;
+		out->e[i].source = (enum dns_name_source)nm->source;
+	}
+	out->n = m->entries[index].n;
+	return out;
+}
+
+const uint8_t *names_memo_addr(const struct names_memo *m, size_t index, uint8_t *family)
+{
+	*family = m->entries[index].family;
+	return m->entries[index].addr;
+}
+
+struct names_memo_marks *names_memo_marks(struct names_memo *m, size_t index)
+{
+	return index < m->n ? &m->entries[index].marks : NULL;
+}
+
+static size_t memo_names_for(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
 	struct names_memo *m = ctx;
 	long i = names_memo_index(m, family, addr);
-	size_t len;
 
 	if (i < 0)
-		return strlen(names_provider_lookup(m->inner, family, addr, buf, size));
-	len = strlen(names_memo_text(m, (size_t)i));
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, names_memo_text(m, (size_t)i), len);
-	buf[len] = '\0';
-	return len;
+		return names_provider_lookup(m->inner, family, addr, out)->n;
+	return names_memo_list(m, (size_t)i, out)->n;
 }
 
 struct names_provider names_memo_provider(struct names_memo *m)

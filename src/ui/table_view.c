@@ -3,7 +3,6 @@
  * reuse a slot between a rebuild and a draw, and flow_table_by_id answers
  * NULL for a flow that is gone.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,51 +18,19 @@
 #define ADDR_V4_WIDTH 15
 #define NAMES_SOFT_WIDTH 24
 
-/*
- * keep: narrow terminals drop the lowest first; addresses and the service
- * port last. Fixed widths leave a cell for the sort arrow after the title.
- */
-static const struct table_column_desc columns[TABLE_COL_COUNT] = {
-    [TABLE_COL_TIME] = {"time", "TIME", "when the first SYN was seen (local time)", 12, 12, 6,
-			false, true, false},
-    [TABLE_COL_DIR] = {"dir", "DIR", "in: a peer connected to this host; out: this host connected",
-		       4, 4, 8, false, false, false},
-    [TABLE_COL_SRC] = {"src", "SOURCE", "address of the end that sent the SYN", 12, 39, 11, false,
-		       false, false},
-    [TABLE_COL_SPORT] = {"sport", "SPORT", "source port", 6, 6, 5, true, false, false},
-    [TABLE_COL_DST] = {"dst", "DESTINATION", "address the SYN was sent to", 12, 39, 9, false, false,
-		       false},
-    [TABLE_COL_DPORT] = {"dport", "DPORT", "destination port (the service)", 6, 6, 10, true, false,
-			 false},
-    [TABLE_COL_SNAMES] = {"snames", "SOURCE NAMES", "domain names of the source address", 10, 48, 1,
-			  false, false, true},
-    [TABLE_COL_DNAMES] = {"dnames", "DEST NAMES", "domain names of the destination address", 10, 48,
-			  4, false, false, true},
-    [TABLE_COL_STATE] = {"state", "STATE", "pending, accepted (SYN-ACK) or refused (RST)", 8, 8, 7,
-			 false, false, false},
-    [TABLE_COL_RETX] = {"retx", "RETX", "SYN retransmissions", 5, 5, 2, true, true, false},
-    [TABLE_COL_HS] = {"hs", "HS_MS", "handshake time SYN to answer, in ms", 8, 8, 3, true, true,
-		      false},
-};
-
-const struct table_column_desc *table_column(enum table_col c)
+static const struct flow_field_desc *col(enum flow_field c)
 {
-	if ((unsigned)c >= TABLE_COL_COUNT)
-		return NULL;
-	return &columns[c];
+	return flow_field(c);
 }
 
-int table_column_parse(const char *name, enum table_col *out)
+int table_column_parse(const char *name, enum flow_field *out)
 {
-	int i;
+	enum flow_field c;
 
-	for (i = 0; i < TABLE_COL_COUNT; i++) {
-		if (!strcasecmp(name, columns[i].name) || !strcasecmp(name, columns[i].title)) {
-			*out = (enum table_col)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (flow_field_parse(name, &c) || !(col(c)->flags & FLOW_FIELD_ON_SCREEN))
+		return -EINVAL;
+	*out = c;
+	return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -78,16 +45,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char *err, size_t errlen)
+int table_columns_parse(const char *list, enum flow_field *cols, size_t *n, char *err,
+			size_t errlen)
 {
-	bool seen[TABLE_COL_COUNT] = {false};
+	bool seen[FLOW_FIELD_COUNT] = {false};
 	const char *p = list;
 	size_t k = 0;
-	char name[32];
+	char name[32], all[160];
 
 	while (*p) {
 		size_t len = strcspn(p, ", ");
-		enum table_col c;
+		enum flow_field c;
 
 		if (len == 0) {
 			p++;
@@ -95,13 +63,11 @@ int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char 
 		}
 		if (len >= sizeof(name) || (snprintf(name, sizeof(name), "%.*s", (int)len, p),
 					    table_column_parse(name, &c)))
-			return fail(
-			    err, errlen,
-			    "unknown column \"%.*s\" (columns: time,dir,src,sport,dst,dport,"
-			    "snames,dnames,state,retx,hs)",
-			    (int)(len > 32 ? 32 : len), p);
+			return fail(err, errlen, "unknown column \"%.*s\" (columns: %s)",
+				    (int)(len > 32 ? 32 : len), p,
+				    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", all, sizeof(all)));
 		if (seen[c])
-			return fail(err, errlen, "column \"%s\" given twice", columns[c].name);
+			return fail(err, errlen, "column \"%s\" given twice", col(c)->name);
 		seen[c] = true;
 		cols[k++] = c;
 		p += len;
@@ -112,22 +78,18 @@ int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char 
 	return 0;
 }
 
-size_t table_columns_default(enum table_col *cols)
+size_t table_columns_default(enum flow_field *cols)
 {
-	size_t i;
-
-	for (i = 0; i < TABLE_COL_COUNT; i++)
-		cols[i] = (enum table_col)i;
-	return TABLE_COL_COUNT;
+	return flow_fields_with(FLOW_FIELD_ON_SCREEN, cols);
 }
 
-static bool is_addr(enum table_col c)
+static bool is_addr(enum flow_field c)
 {
-	return c == TABLE_COL_SRC || c == TABLE_COL_DST;
+	return col(c)->kind == FLOW_KIND_ADDRESS;
 }
 
 /* Grows the columns that pass `want` towards target, a cell at a time, round robin. */
-static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col), int target)
+static int grow(struct table_layout *l, int spare, bool (*want)(enum flow_field), int target)
 {
 	bool grew = true;
 	size_t i;
@@ -135,9 +97,8 @@ static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col),
 	while (spare > 0 && grew) {
 		grew = false;
 		for (i = 0; i < l->n && spare > 0; i++) {
-			int cap = target < columns[l->col[i]].max_width
-				      ? target
-				      : columns[l->col[i]].max_width;
+			int cap =
+			    target < col(l->col[i])->max_width ? target : col(l->col[i])->max_width;
 
 			if (want(l->col[i]) && l->width[i] < cap) {
 				l->width[i]++;
@@ -149,12 +110,13 @@ static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col),
 	return spare;
 }
 
-static bool want_names(enum table_col c)
+static bool want_names(enum flow_field c)
 {
-	return columns[c].names;
+	return col(c)->names;
 }
 
-void table_layout_compute(const enum table_col *cols, size_t n, int width, struct table_layout *out)
+void table_layout_compute(const enum flow_field *cols, size_t n, int width,
+			  struct table_layout *out)
 {
 	bool keep[TABLE_COL_COUNT];
 	int total = 0, spare, x = 0;
@@ -163,7 +125,7 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
 		keep[i] = true;
-		total += columns[cols[i]].min_width + (i ? 1 : 0);
+		total += col(cols[i])->min_width + (i ? 1 : 0);
 	}
 	/* Drop the least important column until the rest fit; one always stays. */
 	while (total > width && shown > 1) {
@@ -171,11 +133,11 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 
 		for (i = 0; i < n; i++) {
 			if (keep[i] &&
-			    (victim == n || columns[cols[i]].keep < columns[cols[victim]].keep))
+			    (victim == n || col(cols[i])->keep < col(cols[victim])->keep))
 				victim = i;
 		}
 		keep[victim] = false;
-		total -= columns[cols[victim]].min_width + 1;
+		total -= col(cols[victim])->min_width + 1;
 		shown--;
 		out->dropped++;
 	}
@@ -183,7 +145,7 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 		if (!keep[i])
 			continue;
 		out->col[out->n] = cols[i];
-		out->width[out->n] = columns[cols[i]].min_width;
+		out->width[out->n] = col(cols[i])->min_width;
 		out->n++;
 	}
 	spare = width - total;
@@ -207,85 +169,12 @@ int table_layout_hit(const struct table_layout *l, int x)
 	}
 	return -1;
 }
-/* "a,b,c" (the provider's list) -> "a +2": the detail view shows them all. */
-static void first_and_count(char *buf, size_t size)
-{
-	char *comma = strchr(buf, ',');
-	size_t more = 0;
-	char *p;
-
-	if (!comma)
-		return;
-	for (p = comma; p; p = strchr(p + 1, ','))
-		more++;
-	snprintf(comma, size - (size_t)(comma - buf), " +%zu", more);
-}
-
-const char *table_cell_text(enum table_col c, const struct tft_flow *f,
+const char *table_cell_text(enum flow_field c, const struct tft_flow *f,
 			    const struct names_provider *names, char *buf, size_t size)
 {
-	const struct tft_flow_key *k = &f->key;
-	int af = k->family == 4 ? AF_INET : AF_INET6;
-	struct timespec ts;
-	struct tm tm;
-	uint64_t d;
+	struct flow_field_ctx ctx = {f, TFT_CHANGE_NONE, f->syn_ns, names};
 
-	if (!size)
-		return "";
-	buf[0] = '\0';
-	switch (c) {
-	case TABLE_COL_TIME:
-		ts = clock_mono_to_wall(f->syn_ns);
-		localtime_r(&ts.tv_sec, &tm);
-		snprintf(buf, size, "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 ts.tv_nsec / 1000000);
-		break;
-	case TABLE_COL_DIR:
-		snprintf(buf, size, "%s",
-			 k->dir == TFT_DIR_IN	 ? "in"
-			 : k->dir == TFT_DIR_OUT ? "out"
-						 : "?");
-		break;
-	case TABLE_COL_SRC:
-		if (!inet_ntop(af, k->saddr, buf, (socklen_t)size))
-			snprintf(buf, size, "?");
-		break;
-	case TABLE_COL_DST:
-		if (!inet_ntop(af, k->daddr, buf, (socklen_t)size))
-			snprintf(buf, size, "?");
-		break;
-	case TABLE_COL_SPORT:
-		snprintf(buf, size, "%u", k->sport);
-		break;
-	case TABLE_COL_DPORT:
-		snprintf(buf, size, "%u", k->dport);
-		break;
-	case TABLE_COL_SNAMES:
-	case TABLE_COL_DNAMES:
-		names_provider_lookup(names, k->family, c == TABLE_COL_SNAMES ? k->saddr : k->daddr,
-				      buf, size);
-		first_and_count(buf, size);
-		break;
-	case TABLE_COL_STATE:
-		snprintf(buf, size, "%s",
-			 f->state == TFT_STATE_ACCEPTED	 ? "accepted"
-			 : f->state == TFT_STATE_REFUSED ? "refused"
-							 : "pending");
-		break;
-	case TABLE_COL_RETX:
-		snprintf(buf, size, "%u", f->syn_retrans);
-		break;
-	case TABLE_COL_HS:
-		if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
-			break;
-		d = f->answer_ns - f->syn_ns;
-		snprintf(buf, size, "%llu.%03llu", (unsigned long long)(d / 1000000),
-			 (unsigned long long)(d / 1000 % 1000));
-		break;
-	default:
-		break;
-	}
-	return buf;
+	return flow_field_render(c, &ctx, FLOW_TARGET_SCREEN, buf, size);
 }
 
 void table_fit(const char *text, int width, bool right, bool utf8, char *out, size_t size)
@@ -345,70 +234,47 @@ static int cmp_addr(const struct tft_flow *a, const struct tft_flow *b, bool src
 	return memcmp(src ? a->key.saddr : a->key.daddr, src ? b->key.saddr : b->key.daddr, 16);
 }
 
-static int cmp_names(const struct tft_flow *a, const struct tft_flow *b, bool src,
-		     const struct names_provider *names)
+/* Rows without names sort after named ones in ascending order. */
+static int cmp_names_text(const char *na, const char *nb)
 {
-	char na[256], nb[256];
-
-	names_provider_lookup(names, a->key.family, src ? a->key.saddr : a->key.daddr, na,
-			      sizeof(na));
-	names_provider_lookup(names, b->key.family, src ? b->key.saddr : b->key.daddr, nb,
-			      sizeof(nb));
-	/* Rows without names sort after named ones in ascending order. */
 	if (!na[0] || !nb[0])
 		return CMP(!na[0], !nb[0]);
 	return strcasecmp(na, nb);
 }
 
-/* Pending flows have no handshake time: they sort as the slowest. */
-static uint64_t hs_key(const struct tft_flow *f)
+static int cmp_names(const struct tft_flow *a, const struct tft_flow *b, bool src,
+		     const struct names_provider *names)
 {
-	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
-		return UINT64_MAX;
-	return f->answer_ns - f->syn_ns;
+	static char na[NAMES_MEMO_TEXT_MAX], nb[NAMES_MEMO_TEXT_MAX];
+	struct names_list l;
+
+	names_provider_lookup(names, a->key.family, src ? a->key.saddr : a->key.daddr, &l);
+	flow_names_text(&l, ",", 0, na, sizeof(na));
+	names_provider_lookup(names, b->key.family, src ? b->key.saddr : b->key.daddr, &l);
+	flow_names_text(&l, ",", 0, nb, sizeof(nb));
+	return cmp_names_text(na, nb);
 }
 
-int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum table_col c, bool desc,
+static bool is_src(enum flow_field c)
+{
+	return c == FLOW_FIELD_SRC || c == FLOW_FIELD_SNAMES;
+}
+
+int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum flow_field c, bool desc,
 		  const struct names_provider *names)
 {
+	const struct flow_field_desc *d = col(c);
+	uint64_t ka, kb;
 	int r = 0;
 
-	switch (c) {
-	case TABLE_COL_TIME:
-		r = CMP(a->syn_ns, b->syn_ns);
-		break;
-	case TABLE_COL_DIR:
-		r = CMP(a->key.dir, b->key.dir);
-		break;
-	case TABLE_COL_SRC:
-		r = cmp_addr(a, b, true);
-		break;
-	case TABLE_COL_DST:
-		r = cmp_addr(a, b, false);
-		break;
-	case TABLE_COL_SPORT:
-		r = CMP(a->key.sport, b->key.sport);
-		break;
-	case TABLE_COL_DPORT:
-		r = CMP(a->key.dport, b->key.dport);
-		break;
-	case TABLE_COL_SNAMES:
-		r = cmp_names(a, b, true, names);
-		break;
-	case TABLE_COL_DNAMES:
-		r = cmp_names(a, b, false, names);
-		break;
-	case TABLE_COL_STATE:
-		r = CMP(a->state, b->state);
-		break;
-	case TABLE_COL_RETX:
-		r = CMP(a->syn_retrans, b->syn_retrans);
-		break;
-	case TABLE_COL_HS:
-		r = CMP(hs_key(a), hs_key(b));
-		break;
-	default:
-		break;
+	if (d && d->kind == FLOW_KIND_ADDRESS)
+		r = cmp_addr(a, b, is_src(c));
+	else if (d && d->kind == FLOW_KIND_NAMES)
+		r = cmp_names(a, b, is_src(c), names);
+	else if (d && d->number) {
+		d->number(a, &ka);
+		d->number(b, &kb);
+		r = CMP(ka, kb);
 	}
 	if (!r)
 		r = CMP(a->id, b->id);
@@ -455,7 +321,7 @@ void table_view_free(struct table_view *v)
 }
 
 struct sort_ctx {
-	enum table_col col;
+	enum flow_field col;
 	bool desc;
 	const struct names_provider *names;
 	struct names_memo *memo;
@@ -467,36 +333,6 @@ static int sort_cb(const void *pa, const void *pb, void *arg)
 
 	return table_compare(*(const struct tft_flow *const *)pa,
 			     *(const struct tft_flow *const *)pb, s->col, s->desc, s->names);
-}
-
-/* A numeric column's value as a sort key, or false for the others. */
-static bool numeric_key(const struct tft_flow *f, enum table_col c, uint64_t *key)
-{
-	switch (c) {
-	case TABLE_COL_TIME:
-		*key = f->syn_ns;
-		return true;
-	case TABLE_COL_DIR:
-		*key = f->key.dir;
-		return true;
-	case TABLE_COL_SPORT:
-		*key = f->key.sport;
-		return true;
-	case TABLE_COL_DPORT:
-		*key = f->key.dport;
-		return true;
-	case TABLE_COL_STATE:
-		*key = f->state;
-		return true;
-	case TABLE_COL_RETX:
-		*key = f->syn_retrans;
-		return true;
-	case TABLE_COL_HS:
-		*key = hs_key(f);
-		return true;
-	default:
-		return false;
-	}
 }
 
 static uint64_t load_be64(const uint8_t *p)
@@ -514,10 +350,7 @@ static int cmp_memo_text(const void *pa, const void *pb, void *arg)
 	const char *a = names_memo_text(arg, *(const size_t *)pa);
 	const char *b = names_memo_text(arg, *(const size_t *)pb);
 
-	/* As cmp_names: rows without names after named ones. */
-	if (!a[0] || !b[0])
-		return (!a[0]) - (!b[0]);
-	return strcasecmp(a, b);
+	return cmp_names_text(a, b);
 }
 
 /*
@@ -555,7 +388,8 @@ static uint64_t *names_ranks(const struct names_memo *m)
  */
 static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 {
-	bool src = s->col == TABLE_COL_SRC || s->col == TABLE_COL_SNAMES;
+	const struct flow_field_desc *d = col(s->col);
+	bool src = is_src(s->col);
 	uint64_t *rank;
 	size_t i;
 
@@ -565,26 +399,25 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 		long idx;
 
 		a[i].k[0] = a[i].k[1] = a[i].k[2] = 0;
-		switch (s->col) {
-		case TABLE_COL_SRC:
-		case TABLE_COL_DST:
+		switch (d->kind) {
+		case FLOW_KIND_ADDRESS:
 			a[i].k[0] = f->key.family;
 			a[i].k[1] = load_be64(addr);
 			a[i].k[2] = load_be64(addr + 8);
 			break;
-		case TABLE_COL_SNAMES:
-		case TABLE_COL_DNAMES:
+		case FLOW_KIND_NAMES:
 			idx = names_memo_index(s->memo, f->key.family, addr);
 			if (idx < 0)
 				return false;
 			a[i].k[2] = (uint64_t)idx; /* the rank replaces it below */
 			break;
 		default:
-			if (!numeric_key(f, s->col, &a[i].k[2]))
+			if (!d->number)
 				return false;
+			d->number(f, &a[i].k[2]);
 		}
 	}
-	if (s->col != TABLE_COL_SNAMES && s->col != TABLE_COL_DNAMES)
+	if (d->kind != FLOW_KIND_NAMES)
 		return true;
 	rank = names_ranks(s->memo);
 	if (!rank)
@@ -685,7 +518,7 @@ static bool presorted(const struct tft_flow **rows, size_t n, const struct sort_
 	bool ascending = true, descending = true;
 	size_t i;
 
-	if (s->col == TABLE_COL_SNAMES || s->col == TABLE_COL_DNAMES)
+	if (col(s->col)->kind == FLOW_KIND_NAMES)
 		return false;
 	for (i = 1; i < n && (ascending || descending); i++) {
 		int c = sort_cb(&rows[i - 1], &rows[i], (void *)s);
@@ -714,7 +547,7 @@ static void sort_rows(struct table_view *v, const struct tft_flow **rows, size_t
 }
 
 int table_view_rebuild(struct table_view *v, const struct flow_table *t, const struct filter *f,
-		       const struct names_provider *names, enum table_col sort, bool desc,
+		       const struct names_provider *names, enum flow_field sort, bool desc,
 		       uint64_t max_id)
 {
 	size_t count = flow_table_count(t), i, n = 0;
@@ -733,7 +566,7 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 
 		if (fl->id > max_id)
 			continue;
-		if (f && !filter_match_names(f, fl, &memo_names))
+		if (f && !filter_match_memo(f, fl, v->memo))
 			continue;
 		rows[n++] = fl;
 	}

@@ -83,26 +83,21 @@ static const struct dns_names *cache_get(uint8_t family, const uint8_t *addr)
 
 /* --- adapters: the only part that follows API changes --------------------------------- */
 
-static const struct dns_names *stream_names(void *ctx, uint8_t family, const uint8_t *addr)
+/* As main.c's provider. */
+static size_t cache_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
 	(void)ctx;
-	return cache_get(family, addr);
+	return names_list_from_dns(cache_get(family, addr), out);
 }
 
-/* As main.c's screen provider. */
-static size_t screen_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
-{
-	(void)ctx;
-	return strlen(output_names_text(cache_get(family, addr), ",", 0, buf, size));
-}
-
-static const struct names_provider provider = {screen_names, NULL, "test"};
+static const struct names_provider provider = {cache_names, NULL, "test"};
 
 static struct output_stream *stream_open(int fd, enum output_format fmt)
 {
-	struct output_stream *o = output_stream_new(fd, fmt);
+	struct output_stream_opts opts = {fmt, NULL, 0};
+	struct output_stream *o = output_stream_new(fd, &opts);
 
-	output_stream_set_names(o, stream_names, NULL);
+	output_stream_set_names(o, &provider);
 	return o;
 }
 
@@ -228,13 +223,13 @@ static void render_cells(void)
 	for (i = 0; i < flow_table_count(table); i++) {
 		const struct tft_flow *f = flow_table_at(table, i);
 
-		for (c = 0; c < TABLE_COL_COUNT; c++) {
+		for (c = 0; c < FLOW_FIELD_SCREEN_COUNT; c++) {
 			char text[512], fit[2048];
 
-			table_cell_text((enum table_col)c, f, &provider, text, sizeof(text));
-			say("%zu %s [%s]\n", i, table_column((enum table_col)c)->name, text);
+			table_cell_text((enum flow_field)c, f, &provider, text, sizeof(text));
+			say("%zu %s [%s]\n", i, flow_field((enum flow_field)c)->name, text);
 			for (w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
-				table_fit(text, widths[w], table_column((enum table_col)c)->right,
+				table_fit(text, widths[w], flow_field((enum flow_field)c)->right,
 					  w % 2, fit, sizeof(fit));
 				say("  %d%s |%s|\n", widths[w], w % 2 ? "u" : "a", fit);
 			}
@@ -244,7 +239,7 @@ static void render_cells(void)
 
 static void render_columns(void)
 {
-	enum table_col cols[TABLE_COL_COUNT];
+	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t n = table_columns_default(cols), i;
 	int widths[] = {5, 40, 80, 100, 120, 160, 250, 400};
 	struct table_layout l;
@@ -252,8 +247,8 @@ static void render_columns(void)
 	size_t w;
 
 	say("=== columns\n");
-	for (i = 0; i < TABLE_COL_COUNT; i++) {
-		const struct table_column_desc *d = table_column((enum table_col)i);
+	for (i = 0; i < FLOW_FIELD_SCREEN_COUNT; i++) {
+		const struct flow_field_desc *d = flow_field((enum flow_field)i);
 
 		say("%s|%s|%s|%d|%d|%d|%d|%d|%d\n", d->name, d->title, d->help, d->min_width,
 		    d->max_width, d->keep, d->right, d->desc_first, d->names);
@@ -262,7 +257,7 @@ static void render_columns(void)
 		table_layout_compute(cols, n, widths[w], &l);
 		say("layout %d dropped %zu:", widths[w], l.dropped);
 		for (i = 0; i < l.n; i++)
-			say(" %s@%d+%d", table_column(l.col[i])->name, l.x[i], l.width[i]);
+			say(" %s@%d+%d", flow_field(l.col[i])->name, l.x[i], l.width[i]);
 		say("\n");
 	}
 	say("parse bogus: %d ", table_columns_parse("time,bogus", cols, &n, err, sizeof(err)));
@@ -274,7 +269,7 @@ static void render_columns(void)
 	say("parse ok: %d", table_columns_parse("DEST NAMES", cols, &n, err, sizeof(err)));
 	say(" %d\n", table_columns_parse("hs dport,src", cols, &n, err, sizeof(err)));
 	for (i = 0; i < n; i++)
-		say(" %s", table_column(cols[i])->name);
+		say(" %s", flow_field(cols[i])->name);
 	say("\n");
 }
 
@@ -285,11 +280,11 @@ static void render_sorts(void)
 	int c, d;
 
 	say("=== sorts\n");
-	for (c = 0; c < TABLE_COL_COUNT; c++) {
+	for (c = 0; c < FLOW_FIELD_SCREEN_COUNT; c++) {
 		for (d = 0; d < 2; d++) {
-			table_view_rebuild(v, table, NULL, &provider, (enum table_col)c, d,
+			table_view_rebuild(v, table, NULL, &provider, (enum flow_field)c, d,
 					   UINT64_MAX);
-			say("%s %s:", table_column((enum table_col)c)->name, d ? "desc" : "asc");
+			say("%s %s:", flow_field((enum flow_field)c)->name, d ? "desc" : "asc");
 			for (i = 0; i < table_view_count(v); i++)
 				say(" %llu", (unsigned long long)table_view_id_at(v, i));
 			say("\n");
@@ -316,7 +311,7 @@ static void render_filters(void)
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		memset(&f, 0, sizeof(f));
 		say("[%s] %d:", lines[i], filter_parse_terms(&f, lines[i], err, sizeof(err)));
-		table_view_rebuild(v, table, &f, &provider, TABLE_COL_TIME, false, UINT64_MAX);
+		table_view_rebuild(v, table, &f, &provider, FLOW_FIELD_TIME, false, UINT64_MAX);
 		for (k = 0; k < table_view_count(v); k++)
 			say(" %llu", (unsigned long long)table_view_id_at(v, k));
 		say(" | no names:");
