@@ -96,13 +96,24 @@ static double frame_ms(struct table_view *view, const struct flow_table *t,
 		       const struct filter *flt, const struct names_provider *names,
 		       enum flow_field col, bool desc)
 {
-	double t0;
+	/* FLOWSCALE_REPEAT=N: N timed frames (for a profiler); the median is reported. */
+	const char *rep = getenv("FLOWSCALE_REPEAT");
+	int reps = rep ? atoi(rep) : 1, i, j;
+	double ms[64], t0, x;
 
+	if (reps < 1)
+		reps = 1;
+	if (reps > 64)
+		reps = 64;
 	table_view_rebuild(view, t, flt, names, col, desc, UINT64_MAX);
-	t0 = now();
-
-	table_view_rebuild(view, t, flt, names, col, desc, UINT64_MAX);
-	return (now() - t0) * 1000;
+	for (i = 0; i < reps; i++) {
+		t0 = now();
+		table_view_rebuild(view, t, flt, names, col, desc, UINT64_MAX);
+		ms[i] = (now() - t0) * 1000;
+		for (j = i; j > 0 && ms[j - 1] > ms[j]; j--)
+			x = ms[j], ms[j] = ms[j - 1], ms[j - 1] = x;
+	}
+	return ms[reps / 2];
 }
 
 int main(int argc, char **argv)

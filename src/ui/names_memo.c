@@ -21,14 +21,21 @@ struct memo_entry {
 	struct names_memo_marks marks;
 };
 
+/* The address in two words, so a probe compares without memcmp or a trip to the entry. */
+struct memo_slot {
+	uint64_t a, b;
+	uint32_t index; /* entry index + 1, 0 is empty */
+	uint8_t family;
+};
+
 struct names_memo {
 	const struct names_provider *inner;
 	struct memo_entry *entries;
 	size_t n, entries_cap;
 	struct memo_name *names; /* every entry's names, in order */
 	size_t names_n, names_cap;
-	uint32_t *slots;  /* open addressing: entry index + 1, 0 is empty */
-	size_t slots_cap; /* a power of two, at least twice n */
+	struct memo_slot *slots; /* open addressing, keyed in place: one cache line a probe */
+	size_t slots_cap;	 /* a power of two, at least twice n */
 	char *arena;
 	size_t arena_len, arena_cap;
 };
@@ -59,12 +66,8 @@ void names_memo_reset(struct names_memo *m, const struct names_provider *inner)
 		memset(m->slots, 0, m->slots_cap * sizeof(*m->slots));
 }
 
-static size_t slot_of(uint8_t family, const uint8_t *addr, size_t cap)
+static size_t slot_of(uint8_t family, uint64_t a, uint64_t b, size_t cap)
 {
-	uint64_t a, b;
-
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
 	a = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ family) * 0xff51afd7ed558ccdull;
 	return (size_t)(a ^ (a >> 29)) & (cap - 1);
 }
@@ -72,16 +75,21 @@ static size_t slot_of(uint8_t family, const uint8_t *addr, size_t cap)
 static int grow_slots(struct names_memo *m)
 {
 	size_t cap = m->slots_cap ? 2 * m->slots_cap : 256, i;
-	uint32_t *slots = calloc(cap, sizeof(*slots));
+	struct memo_slot *slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -1;
 	for (i = 0; i < m->n; i++) {
-		size_t s = slot_of(m->entries[i].family, m->entries[i].addr, cap);
+		const struct memo_entry *e = &m->entries[i];
+		uint64_t a, b;
+		size_t s;
 
-		while (slots[s])
+		memcpy(&a, e->addr, 8);
+		memcpy(&b, e->addr + 8, 8);
+		s = slot_of(e->family, a, b, cap);
+		while (slots[s].index)
 			s = (s + 1) & (cap - 1);
-		slots[s] = (uint32_t)i + 1;
+		slots[s] = (struct memo_slot){a, b, (uint32_t)i + 1, e->family};
 	}
 	free(m->slots);
 	m->slots = slots;
@@ -157,15 +165,19 @@ static int ask_inner(struct names_memo *m, struct memo_entry *e, uint8_t family,
 long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
 {
 	struct memo_entry *e;
+	uint64_t a, b;
 	size_t s;
 
 	if (2 * (m->n + 1) > m->slots_cap && grow_slots(m))
 		return -1;
-	for (s = slot_of(family, addr, m->slots_cap); m->slots[s];
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	for (s = slot_of(family, a, b, m->slots_cap); m->slots[s].index;
 	     s = (s + 1) & (m->slots_cap - 1)) {
-		e = &m->entries[m->slots[s] - 1];
-		if (e->family == family && !memcmp(e->addr, addr, 16))
-			return (long)(m->slots[s] - 1);
+		const struct memo_slot *sl = &m->slots[s];
+
+		if (sl->a == a && sl->b == b && sl->family == family)
+			return (long)(sl->index - 1);
 	}
 	if (m->n == m->entries_cap) {
 		size_t cap = m->entries_cap ? 2 * m->entries_cap : 128;
@@ -182,7 +194,7 @@ long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
 		return -1;
 	e->family = family;
 	memcpy(e->addr, addr, 16);
-	m->slots[s] = (uint32_t)++m->n;
+	m->slots[s] = (struct memo_slot){a, b, (uint32_t)++m->n, family};
 	return (long)(m->n - 1);
 }
 
