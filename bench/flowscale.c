@@ -96,11 +96,17 @@ static double frame_ms(struct table_view *view, const struct flow_table *t,
 		       const struct filter *flt, const struct names_provider *names,
 		       enum flow_field col, bool desc)
 {
-	/* FLOWSCALE_REPEAT=N: N timed frames (for a profiler); the median is reported. */
-	const char *rep = getenv("FLOWSCALE_REPEAT");
+	/*
+	 * FLOWSCALE_REPEAT=N: N timed frames, the median reported;
+	 * FLOWSCALE_MIN=1: the fastest instead (on a shared machine);
+	 * FLOWSCALE_ONLY=COL: only frames sorted by COL (for a profiler).
+	 */
+	const char *rep = getenv("FLOWSCALE_REPEAT"), *only = getenv("FLOWSCALE_ONLY");
 	int reps = rep ? atoi(rep) : 1, i, j;
 	double ms[64], t0, x;
 
+	if (only && strcmp(only, flow_field(col)->name) && !(flt->nterms && !strcmp(only, "word")))
+		return 0;
 	if (reps < 1)
 		reps = 1;
 	if (reps > 64)
@@ -113,7 +119,7 @@ static double frame_ms(struct table_view *view, const struct flow_table *t,
 		for (j = i; j > 0 && ms[j - 1] > ms[j]; j--)
 			x = ms[j], ms[j] = ms[j - 1], ms[j - 1] = x;
 	}
-	return ms[reps / 2];
+	return getenv("FLOWSCALE_MIN") ? ms[0] : ms[reps / 2];
 }
 
 int main(int argc, char **argv)

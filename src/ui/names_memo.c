@@ -31,6 +31,7 @@ struct memo_slot {
 struct names_memo {
 	const struct names_provider *inner;
 	struct memo_entry *entries;
+	struct names_memo_marks *marks; /* apart and small: a filter reads them every row */
 	size_t n, entries_cap;
 	struct memo_name *names; /* every entry's names, in order */
 	size_t names_n, names_cap;
@@ -38,6 +39,12 @@ struct names_memo {
 	size_t slots_cap;	 /* a power of two, at least twice n */
 	char *arena;
 	size_t arena_len, arena_cap;
+	/*
+	 * The two addresses asked last: a filter asks for a row's source then
+	 * its destination, and most rows share one end (this host).
+	 */
+	struct memo_slot recent[2];
+	unsigned recent_next; /* which of them a miss replaces */
 };
 
 struct names_memo *names_memo_new(void)
@@ -50,6 +57,7 @@ void names_memo_free(struct names_memo *m)
 	if (!m)
 		return;
 	free(m->entries);
+	free(m->marks);
 	free(m->names);
 	free(m->slots);
 	free(m->arena);
@@ -62,6 +70,7 @@ void names_memo_reset(struct names_memo *m, const struct names_provider *inner)
 	m->n = 0;
 	m->names_n = 0;
 	m->arena_len = 0;
+	memset(m->recent, 0, sizeof(m->recent));
 	if (m->slots)
 		memset(m->slots, 0, m->slots_cap * sizeof(*m->slots));
 }
@@ -168,34 +177,62 @@ long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
 	uint64_t a, b;
 	size_t s;
 
-	if (2 * (m->n + 1) > m->slots_cap && grow_slots(m))
-		return -1;
 	memcpy(&a, addr, 8);
 	memcpy(&b, addr + 8, 8);
+	for (s = 0; s < 2; s++) {
+		const struct memo_slot *r = &m->recent[s];
+
+		if (r->index && r->a == a && r->b == b && r->family == family) {
+			m->recent_next = (unsigned)s ^ 1; /* keep this one, replace the other */
+			return (long)(r->index - 1);
+		}
+	}
+	if (2 * (m->n + 1) > m->slots_cap && grow_slots(m))
+		return -1;
 	for (s = slot_of(family, a, b, m->slots_cap); m->slots[s].index;
 	     s = (s + 1) & (m->slots_cap - 1)) {
 		const struct memo_slot *sl = &m->slots[s];
 
-		if (sl->a == a && sl->b == b && sl->family == family)
+		if (sl->a == a && sl->b == b && sl->family == family) {
+			m->recent[m->recent_next] = *sl;
+			m->recent_next ^= 1;
 			return (long)(sl->index - 1);
+		}
 	}
 	if (m->n == m->entries_cap) {
 		size_t cap = m->entries_cap ? 2 * m->entries_cap : 128;
 		struct memo_entry *entries = realloc(m->entries, cap * sizeof(*entries));
+		struct names_memo_marks *marks;
 
 		if (!entries)
 			return -1;
 		m->entries = entries;
+		marks = realloc(m->marks, cap * sizeof(*marks));
+		if (!marks)
+			return -1;
+		m->marks = marks;
 		m->entries_cap = cap;
 	}
 	e = &m->entries[m->n];
 	memset(e, 0, sizeof(*e));
+	memset(&m->marks[m->n], 0, sizeof(m->marks[0]));
 	if (ask_inner(m, e, family, addr))
 		return -1;
 	e->family = family;
 	memcpy(e->addr, addr, 16);
 	m->slots[s] = (struct memo_slot){a, b, (uint32_t)++m->n, family};
 	return (long)(m->n - 1);
+}
+
+void names_memo_prefetch(const struct names_memo *m, uint8_t family, const uint8_t *addr)
+{
+	uint64_t a, b;
+
+	if (!m->slots_cap)
+		return;
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	__builtin_prefetch(&m->slots[slot_of(family, a, b, m->slots_cap)]);
 }
 
 size_t names_memo_count(const struct names_memo *m)
@@ -235,7 +272,7 @@ const uint8_t *names_memo_addr(const struct names_memo *m, size_t index, uint8_t
 
 struct names_memo_marks *names_memo_marks(struct names_memo *m, size_t index)
 {
-	return index < m->n ? &m->entries[index].marks : NULL;
+	return index < m->n ? &m->marks[index] : NULL;
 }
 
 static size_t memo_names_for(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)

@@ -36,6 +36,12 @@ void names_memo_reset(struct names_memo *m, const struct names_provider *inner);
  * first-asked order. -1 when memory is short.
  */
 long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr);
+/*
+ * A hint that addr will be asked for soon: a loop over rows calls it a few
+ * rows ahead, so the lookup finds its slot in cache (the flows streaming
+ * through evict it otherwise). Changes nothing.
+ */
+void names_memo_prefetch(const struct names_memo *m, uint8_t family, const uint8_t *addr);
 size_t names_memo_count(const struct names_memo *m);
 /*
  * The names of an entry as the screen writes them out in full: escaped,

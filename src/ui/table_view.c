@@ -15,6 +15,9 @@
 #include "names_memo.h"
 #include "table_view.h"
 
+/* Rows ahead a loop asks the memo to fetch an address's slot. */
+#define PREFETCH_AHEAD 8
+
 #define ADDR_V4_WIDTH 15
 #define NAMES_SOFT_WIDTH 24
 
@@ -301,6 +304,7 @@ struct table_view {
 	const struct tft_flow **order; /* the narrow sort's rows in input order */
 	uint64_t *in_ids;	       /* and their ids */
 	size_t packed_cap;	       /* rows each of those holds */
+	uint32_t *buckets;	       /* the counting sort's positions */
 	const struct tft_flow **rows;  /* a rebuild's matching rows (flows borrowed) */
 	size_t rows_cap;
 };
@@ -326,6 +330,7 @@ void table_view_free(struct table_view *v)
 	free(v->order);
 	free(v->in_ids);
 	free(v->rows);
+	free(v->buckets);
 	free(v->ids);
 	free(v);
 }
@@ -572,6 +577,37 @@ static bool narrow_room(struct table_view *v, size_t n)
 	return true;
 }
 
+/* Keys spanning at most this many bits are placed by one counting pass. */
+#define NARROW_COUNT_BITS 16
+
+/*
+ * A counting sort of the keys in p (bits wide from bit lo, see
+ * sort_narrow): one pass counts, one pass writes each row's id straight
+ * to its place. Stable. False when memory is short.
+ */
+static bool count_sort(struct table_view *v, const uint64_t *p, size_t n, int lo, int bits,
+		       uint64_t *ids)
+{
+	size_t buckets = (size_t)1 << bits, i;
+	uint32_t *pos, sum = 0, c;
+
+	if (!v->buckets &&
+	    !(v->buckets = malloc(((size_t)1 << NARROW_COUNT_BITS) * sizeof(*v->buckets))))
+		return false;
+	pos = v->buckets;
+	memset(pos, 0, buckets * sizeof(*pos));
+	for (i = 0; i < n; i++)
+		pos[(p[i] >> lo) & (buckets - 1)]++;
+	for (i = 0; i < buckets; i++) {
+		c = pos[i];
+		pos[i] = sum;
+		sum += c;
+	}
+	for (i = 0; i < n; i++)
+		ids[pos[(p[i] >> lo) & (buckets - 1)]++] = v->in_ids[i];
+	return true;
+}
+
 /*
  * The common case, without the wide keys: a number, an IPv4 address (in a
  * table of IPv4 flows only) or a names rank whose values differ within 32
@@ -596,45 +632,50 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 		return false;
 	p = v->packed;
 	q = p + n;
-	/* Ids are read here, in table order, so the sorted ids gather from cache, not flows. */
+	/*
+	 * One pass over the flows (megabytes, never all in cache) reads each
+	 * row's id and key: names as the memo's index, ranked below.
+	 */
 	for (i = 0; i < n; i++) {
-		v->order[i] = rows[s->desc ? n - 1 - i : i];
-		v->in_ids[i] = v->order[i]->id;
-	}
-	if (d->kind == FLOW_KIND_NAMES) {
-		bool src = is_src(s->col);
+		const struct tft_flow *f = rows[s->desc ? n - 1 - i : i];
+		const uint8_t *a = is_src(s->col) ? f->key.saddr : f->key.daddr;
+		long idx;
 
-		for (i = 0; i < n; i++) {
-			const struct tft_flow *f = v->order[i];
-			long idx = names_memo_index(s->memo, f->key.family,
-						    src ? f->key.saddr : f->key.daddr);
+		v->order[i] = f;
+		v->in_ids[i] = f->id;
+		switch (d->kind) {
+		case FLOW_KIND_NAMES:
+			if (i + PREFETCH_AHEAD < n) {
+				const struct tft_flow *ahead =
+				    rows[s->desc ? n - 1 - i - PREFETCH_AHEAD : i + PREFETCH_AHEAD];
 
+				names_memo_prefetch(s->memo, ahead->key.family,
+						    is_src(s->col) ? ahead->key.saddr
+								   : ahead->key.daddr);
+			}
+			idx = names_memo_index(s->memo, f->key.family, a);
 			if (idx < 0)
 				return false;
 			p[i] = (uint64_t)idx;
+			break;
+		case FLOW_KIND_ADDRESS:
+			if (f->key.family != 4)
+				return false; /* IPv6 needs the wide keys */
+			p[i] = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 |
+			       a[3];
+			break;
+		default:
+			d->number(f, &p[i]);
 		}
+	}
+	if (d->kind == FLOW_KIND_NAMES) {
 		rank = names_ranks(s->memo);
 		if (!rank)
 			return false;
 	}
 	for (i = 0; i < n; i++) {
-		uint64_t key;
+		uint64_t key = rank ? rank[p[i]] : p[i];
 
-		if (rank) {
-			key = rank[p[i]];
-		} else if (d->kind == FLOW_KIND_ADDRESS) {
-			const struct tft_flow *f = v->order[i];
-			const uint8_t *a = is_src(s->col) ? f->key.saddr : f->key.daddr;
-
-			if (f->key.family != 4) {
-				free(rank);
-				return false; /* IPv6 needs the wide keys */
-			}
-			key = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 |
-			      a[3];
-		} else {
-			d->number(v->order[i], &key);
-		}
 		key ^= flip;
 		p[i] = key;
 		or |= key;
@@ -648,6 +689,8 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 	hi = 63 - __builtin_clzll(diff);
 	if (hi - lo >= 32)
 		return false;
+	if (hi - lo < NARROW_COUNT_BITS)
+		return count_sort(v, p, n, lo, hi - lo + 1, ids);
 	memset(count, 0, sizeof(count));
 	for (i = 0; i < n; i++) {
 		uint64_t x = ((p[i] >> lo) & 0xffffffffu) << 32 | i;
@@ -705,6 +748,7 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 	struct names_provider memo_names;
 	struct sort_ctx s = {sort, desc, &memo_names, v->memo};
 	const struct tft_flow **rows;
+	bool words = f && f->nterms; /* the filter may ask the memo every row */
 
 	/* Kept between rebuilds: a fresh 800 KB a frame costs its page faults every frame. */
 	if (count > v->rows_cap) {
@@ -721,6 +765,12 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 	for (i = 0; i < count; i++) {
 		const struct tft_flow *fl = flow_table_at(t, i);
 
+		if (words && i + PREFETCH_AHEAD < count) {
+			const struct tft_flow *ahead = flow_table_at(t, i + PREFETCH_AHEAD);
+
+			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.saddr);
+			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.daddr);
+		}
 		if (fl->id > max_id)
 			continue;
 		if (f && !filter_match_memo(f, fl, v->memo))
