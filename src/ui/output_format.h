@@ -58,8 +58,11 @@ static inline void format_puts(struct format_buf *b, const char *s)
 static inline size_t format_field(struct format_buf *b, enum flow_field id,
 				  const struct flow_field_ctx *c, enum flow_field_target target)
 {
-	size_t n = strlen(flow_field_render(id, c, target, b->buf + b->len, b->size - b->len));
+	char *at = b->buf + b->len;
+	size_t n;
 
+	at[0] = '\0';
+	n = flow_field(id)->render(c, target, at, b->size - b->len);
 	b->len += n;
 	return n;
 }
