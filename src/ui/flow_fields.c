@@ -201,7 +201,8 @@ const char *flow_names_text(const struct names_list *l, const char *sep, size_t 
 			bool ok;
 
 			/* a full buffer ends the name; the cap below marks the cut */
-			if (one[k] == ' ' || strchr(sep, one[k])) {
+			if (one[k] == ' ' || one[k] == sep[0] ||
+			    (sep[0] && sep[1] && strchr(sep, one[k]))) {
 				snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)one[k]);
 				ok = append(buf, size, &len, hex, 4);
 			} else {

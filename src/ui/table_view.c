@@ -360,12 +360,16 @@ static uint64_t load_be64(const uint8_t *p)
 	return v;
 }
 
-static int cmp_memo_text(const void *pa, const void *pb, void *arg)
-{
-	const char *a = names_memo_text(arg, *(const size_t *)pa);
-	const char *b = names_memo_text(arg, *(const size_t *)pb);
+/* A distinct names text and its memo index, as names_ranks sorts them. */
+struct ranked_text {
+	const char *text;
+	size_t index;
+};
 
-	return cmp_names_text(a, b);
+static int cmp_ranked_text(const void *pa, const void *pb)
+{
+	return cmp_names_text(((const struct ranked_text *)pa)->text,
+			      ((const struct ranked_text *)pb)->text);
 }
 
 /*
@@ -377,7 +381,7 @@ static int cmp_memo_text(const void *pa, const void *pb, void *arg)
 static uint64_t *names_ranks(const struct names_memo *m)
 {
 	size_t u = names_memo_count(m), i;
-	size_t *order = malloc((u ? u : 1) * sizeof(*order));
+	struct ranked_text *order = malloc((u ? u : 1) * sizeof(*order));
 	uint64_t *rank = malloc((u ? u : 1) * sizeof(*rank)), r = 0;
 
 	if (!order || !rank) {
@@ -386,12 +390,12 @@ static uint64_t *names_ranks(const struct names_memo *m)
 		return NULL;
 	}
 	for (i = 0; i < u; i++)
-		order[i] = i;
-	qsort_r(order, u, sizeof(*order), cmp_memo_text, (void *)m);
+		order[i] = (struct ranked_text){names_memo_text(m, i), i};
+	qsort(order, u, sizeof(*order), cmp_ranked_text);
 	for (i = 0; i < u; i++) {
-		if (i && cmp_memo_text(&order[i - 1], &order[i], (void *)m))
+		if (i && cmp_ranked_text(&order[i - 1], &order[i]))
 			r++;
-		rank[order[i]] = r; /* no names sorts last, so it ranks last */
+		rank[order[i].index] = r; /* no names sorts last, so it ranks last */
 	}
 	free(order);
 	return rank;
