@@ -21,8 +21,8 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "filter.h"
+#include "flow_fields.h"
 #include "flow_pipeline.h"
-#include "line_queue.h"
 #include "output_stream.h"
 #include "parse_num.h"
 #include "privs.h"
@@ -40,8 +40,6 @@
 /* Drain period: the programs do not wake us per event, so this bounds latency. */
 #define DRAIN_INTERVAL_MS 50
 #define DEFAULT_CAPACITY 100000
-/* Lines held for names at most; a storm beyond it prints the oldest early. */
-#define HELD_LINES_MAX 65536
 
 const char *argp_program_version = "tcpflowtop " TFT_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -148,9 +146,9 @@ struct env {
 	unsigned resolve_wait_ms; /* streaming: hold a line this long for its names */
 	/* The screen's options; the filter above is shared with it. */
 	double delay;
-	enum table_col cols[TABLE_COL_COUNT];
+	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t ncols; /* 0: default columns */
-	enum table_col sort;
+	enum flow_field sort;
 	bool sort_desc;
 	const char *export_dir;
 	bool no_color;
@@ -166,7 +164,7 @@ static struct env env = {
     .dns_ports = {DNS_PORT},
     .n_dns_ports = 1,
     .delay = 1.0,
-    .sort = TABLE_COL_TIME,
+    .sort = FLOW_FIELD_TIME,
     .sort_desc = true,
 };
 
@@ -311,7 +309,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (table_column_parse(name, &env.sort))
 			argp_error(state, "unknown sort column \"%s\" (e.g. time, dport, -hs)",
 				   arg);
-		env.sort_desc = dir ? dir < 0 : table_column(env.sort)->desc_first;
+		env.sort_desc = dir ? dir < 0 : flow_field(env.sort)->desc_first;
 		break;
 	}
 	case OPT_FILTER:
@@ -355,7 +353,24 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Everything the loop's callbacks share. */
+/* --help's closing text gains the field names, from the field table. */
+static char *help_filter(int key, const char *text, void *input)
+{
+	char screen[320], streams[320], *out;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_POST_DOC || !text)
+		return (char *)text;
+	flow_fields_names(FLOW_FIELD_ON_SCREEN, ", ", screen, sizeof(screen));
+	flow_fields_names(FLOW_FIELD_ON_CSV, ", ", streams, sizeof(streams));
+	if (asprintf(&out,
+		     "%s\n\nColumns (-o, --sort, and FIELD:VALUE filter terms): %s\n"
+		     "Stream columns: %s",
+		     text, screen, streams) < 0)
+		return (char *)text;
+	return out;
+}
+
 /* Everything the loop's callbacks share. */
 struct app {
 	struct event_loop *loop;
@@ -366,12 +381,10 @@ struct app {
 	struct names *names;		/* NULL with --no-dns */
 	struct output_stream *out;	/* batch mode */
 	struct tui *tui;		/* screen mode */
-	struct line_queue *held;	/* batch lines waiting for names (--resolve-wait) */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
 	int replay_fd;
-	unsigned long long printed;
 	int exit_code;
 	bool stopping;
 	bool rec_failed; /* a write to the record file failed, and was reported */
@@ -412,77 +425,29 @@ static void on_names_changed(uint8_t family, const uint8_t addr[16], void *ctx)
 		tui_flows_changed(app->tui);
 }
 
-/* Names for the screen and its export: escaped text, PTR names marked '~'. */
-static size_t screen_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
-{
-	struct app *app = ctx;
-	const struct dns_names *n = app->names ? names_get(app->names, family, addr, false) : NULL;
-
-	return strlen(output_names_text(n, ",", 0, buf, size));
-}
-
-/* Names for the stream: never asks the resolver (new flows already did). */
-static const struct dns_names *stream_names(void *ctx, uint8_t family, const uint8_t *addr)
+/* Names for the screen, its export and the stream: never asks the resolver (new flows did). */
+static size_t app_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
 	struct app *app = ctx;
 
-	return app->names ? names_get(app->names, family, addr, false) : NULL;
+	return names_list_from_dns(app->names ? names_get(app->names, family, addr, false) : NULL,
+				   out);
 }
 
-static bool names_ready(struct app *app, const struct tft_flow *f)
+/* --resolve-wait: the stream holds a line until both ends' names are settled. */
+static bool app_names_settled(void *ctx, uint8_t family, const uint8_t *addr)
 {
-	return names_settled(app->names, f->key.family, f->key.saddr) &&
-	       names_settled(app->names, f->key.family, f->key.daddr);
+	struct app *app = ctx;
+
+	return names_settled(app->names, family, addr);
 }
 
-/*
- * --resolve-wait: prints held lines, oldest first, once both ends' names are
- * settled or the wait is over; at least `force` of them regardless. Order is
- * kept: a line waits behind an older one.
- */
-static void release_held(struct app *app, size_t force)
-{
-	const struct held_line *h;
-	uint64_t now = clock_mono_ns();
-
-	while ((h = line_queue_head(app->held))) {
-		if (!force && now < h->deadline_ns && !names_ready(app, &h->flow))
-			break;
-		output_stream_flow(app->out, &h->flow, h->change, h->at_ns);
-		line_queue_pop(app->held);
-		if (force)
-			force--;
-	}
-}
-
-/* The stream as a sink: filter, --count, --resolve-wait, then a record. */
+/* The stream as a sink: it applies the filter, --count and --resolve-wait itself. */
 static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
 			   uint64_t at_ns)
 {
 	struct app *app = ctx;
 
-	if (!filter_match(&env.filter, f))
-		return;
-	/* After --count new flows, updates of those flows still print until exit. */
-	if (change == TFT_CHANGE_NEW) {
-		if (env.count && app->printed >= env.count)
-			return;
-		app->printed++;
-	}
-	if (app->held) {
-		struct held_line h = {
-		    .flow = *f,
-		    .change = change,
-		    .at_ns = at_ns,
-		    .deadline_ns = clock_mono_ns() + (uint64_t)env.resolve_wait_ms * 1000000ULL,
-		};
-
-		if (!line_queue_push(app->held, &h)) {
-			release_held(app, 1); /* full: the oldest goes out now, names or not */
-			line_queue_push(app->held, &h);
-		}
-		return;
-	}
 	output_stream_flow(app->out, f, change, at_ns);
 }
 
@@ -533,8 +498,7 @@ static void drain(struct app *app, bool final)
 	}
 	if (app->tui)
 		return;
-	if (app->held)
-		release_held(app, final ? SIZE_MAX : 0);
+	output_stream_tick(app->out, clock_mono_ns(), final);
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
 		stop(app, 0); /* the reader is gone, e.g. "| head" */
@@ -542,7 +506,7 @@ static void drain(struct app *app, bool final)
 		fprintf(stderr, "tcpflowtop: writing the output failed: %s\n", strerror(-err));
 		stop(app, 1);
 	}
-	if (env.count && app->printed >= env.count)
+	if (output_stream_done(app->out))
 		stop(app, 0);
 }
 
@@ -837,7 +801,7 @@ static int open_screen(struct app *app, const char *cgroup)
 	    .sort = env.sort,
 	    .sort_desc = env.sort_desc,
 	    .filter = env.filter,
-	    .names = {screen_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup"},
+	    .names = {app_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup"},
 	};
 	struct flow_sink sink;
 	char err[512];
@@ -857,13 +821,13 @@ static int open_stream(struct app *app)
 	struct flow_sink sink = {.changed = stream_changed, .lost = stream_lost, .ctx = app};
 
 	if (app->names) {
-		output_stream_set_names(app->out, stream_names, app);
-		if (env.resolve_wait_ms) {
-			app->held = line_queue_new(HELD_LINES_MAX);
-			if (!app->held) {
-				fprintf(stderr, "tcpflowtop: out of memory\n");
-				return -1;
-			}
+		struct names_provider np = {app_names, app, NULL};
+
+		output_stream_set_names(app->out, &np); /* copied */
+		if (env.resolve_wait_ms &&
+		    output_stream_set_hold(app->out, env.resolve_wait_ms, app_names_settled, app)) {
+			fprintf(stderr, "tcpflowtop: out of memory\n");
+			return -1;
 		}
 	}
 	return flow_pipeline_add_sink(app->pipeline, &sink);
@@ -903,7 +867,7 @@ static int start_replay(struct app *app)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, NULL, NULL};
+	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, help_filter, NULL};
 	struct app app = {.drain_fd = -1, .stop_fd = -1, .signal_fd = -1, .replay_fd = -1};
 	struct flow_pipeline_opts popts;
 	struct record_file_info info;
@@ -947,8 +911,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	app.loop = event_loop_new();
-	if (env.batch)
-		app.out = output_stream_new(STDOUT_FILENO, env.format);
+	if (env.batch) {
+		struct output_stream_opts sopts = {env.format, &env.filter, env.count};
+
+		app.out = output_stream_new(STDOUT_FILENO, &sopts);
+	}
 	if (!app.loop || (env.batch && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		goto cleanup;
@@ -1024,7 +991,6 @@ cleanup:
 		close(app.drain_fd);
 	if (app.signal_fd >= 0)
 		close(app.signal_fd);
-	line_queue_free(app.held);
 	output_stream_free(app.out);
 	flow_pipeline_free(app.pipeline);
 	event_loop_free(app.loop);

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -11,7 +10,7 @@
 #include "clock.h"
 #include "export_csv.h"
 #include "name_escape.h"
-#include "output_stream.h"
+#include "flow_fields.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -27,37 +26,31 @@ int export_csv_field(FILE *out, const char *text)
 	return fputs(cell, out) == EOF ? -EIO : 0;
 }
 
-/* The names list uses ',' between names (a name's own commas are escaped): a space in CSV, as the
- * stream. */
-static void space_separated(char *names)
+/* The stream's CSV columns without `event`, from the field table: the same scripts read both. */
+static int write_header(FILE *out)
 {
-	for (; *names; names++)
-		if (*names == ',')
-			*names = ' ';
+	enum flow_field ids[FLOW_FIELD_COUNT];
+	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
+
+	for (i = 0; i < n; i++)
+		if ((i && fputc(',', out) == EOF) || fputs(flow_field(ids[i])->key, out) == EOF)
+			return -EIO;
+	return fputs("\r\n", out) == EOF ? -EIO : 0;
 }
 
-/* The stream's CSV columns, without `event`: the same scripts read both. */
 static int write_row(FILE *out, const struct tft_flow *f, const struct names_provider *names)
 {
-	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], hs[32], sn[512], dn[512];
-	const struct tft_flow_key *k = &f->key;
+	struct flow_field_ctx c = {f, TFT_CHANGE_NONE, f->syn_ns, names};
+	enum flow_field ids[FLOW_FIELD_COUNT];
+	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
+	char cell[1024];
 
-	output_time_iso(f->syn_ns, t, sizeof(t));
-	output_addr(k->family, k->saddr, src, sizeof(src));
-	output_addr(k->family, k->daddr, dst, sizeof(dst));
-	output_handshake_ms(f, hs, sizeof(hs));
-	names_provider_lookup(names, k->family, k->saddr, sn, sizeof(sn));
-	names_provider_lookup(names, k->family, k->daddr, dn, sizeof(dn));
-	space_separated(sn);
-	space_separated(dn);
-	if (fprintf(out, "%s,%llu,%s,%u,%s,%u,%s,%u,%s,%u,%s,", t, (unsigned long long)f->id,
-		    output_direction_name(k->dir), k->family, src, k->sport, dst, k->dport,
-		    output_state_name(f->state), f->syn_retrans, hs) < 0)
-		return -EIO;
-	if (export_csv_field(out, sn) || fputc(',', out) == EOF || export_csv_field(out, dn) ||
-	    fputs("\r\n", out) == EOF)
-		return -EIO;
-	return 0;
+	for (i = 0; i < n; i++) {
+		flow_field_render(ids[i], &c, FLOW_TARGET_EXPORT, cell, sizeof(cell));
+		if ((i && fputc(',', out) == EOF) || export_csv_field(out, cell))
+			return -EIO;
+	}
+	return fputs("\r\n", out) == EOF ? -EIO : 0;
 }
 
 int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
@@ -92,9 +85,7 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		goto out_unlink;
 	}
 	fd = -1; /* owned by out now */
-	if (fputs("time,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
-		  "syn_retrans,handshake_ms,src_names,dst_names\r\n",
-		  out) == EOF) {
+	if (write_header(out)) {
 		err = -EIO;
 		goto out_unlink;
 	}

@@ -128,17 +128,137 @@ struct keyword {
 	uint8_t value;
 };
 
+/* Besides the direction and state words of the field table. */
 static const struct keyword keywords[] = {
-    {"in", FILTER_TERM_DIR, TFT_DIR_IN},
     {"incoming", FILTER_TERM_DIR, TFT_DIR_IN},
-    {"out", FILTER_TERM_DIR, TFT_DIR_OUT},
     {"outgoing", FILTER_TERM_DIR, TFT_DIR_OUT},
     {"ipv4", FILTER_TERM_FAMILY, 4},
     {"ipv6", FILTER_TERM_FAMILY, 6},
-    {"accepted", FILTER_TERM_STATE, TFT_STATE_ACCEPTED},
-    {"refused", FILTER_TERM_STATE, TFT_STATE_REFUSED},
-    {"pending", FILTER_TERM_STATE, TFT_STATE_PENDING},
 };
+
+/* A bare direction or state word ("in", "refused"): sets t and returns true. */
+static bool keyword_term(const char *w, struct filter_term *t)
+{
+	static const struct {
+		enum flow_field field;
+		uint8_t kind;
+	} enums[] = {{FLOW_FIELD_DIR, FILTER_TERM_DIR}, {FLOW_FIELD_STATE, FILTER_TERM_STATE}};
+	const struct flow_field_value *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		if (!strcasecmp(w, keywords[i].name)) {
+			t->kind = keywords[i].kind;
+			t->value = keywords[i].value;
+			return true;
+		}
+	}
+	for (i = 0; i < sizeof(enums) / sizeof(enums[0]); i++) {
+		for (v = flow_field(enums[i].field)->values; v->name; v++) {
+			if (!strcasecmp(w, v->name)) {
+				t->kind = enums[i].kind;
+				t->value = (uint8_t)v->value;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* A piece of text to look for: lower case, no control bytes. 0 or -EINVAL. */
+static int parse_piece(const char *w, bool too_long, char *out, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (too_long || strlen(w) >= TFT_FILTER_WORD_MAX)
+		return fail(err, errlen, "word \"%.20s...\" too long (at most %d characters)", w,
+			    TFT_FILTER_WORD_MAX - 1);
+	for (i = 0; w[i]; i++) {
+		if ((unsigned char)w[i] < 0x20 || (unsigned char)w[i] == 0x7f)
+			return fail(err, errlen, "control character in filter");
+		out[i] = (char)tolower((unsigned char)w[i]);
+	}
+	out[i] = '\0';
+	return 0;
+}
+
+/* A decimal number at *p, advancing past it. */
+static bool parse_u64(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (x > (UINT64_MAX - 9) / 10)
+			return false;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*v = x;
+	return true;
+}
+
+/*
+ * FIELD:VALUE, when w has a field name before its first ':'. Returns 1 and
+ * fills t, 0 when w is no field term (a word, e.g. "fe80::1"), or -EINVAL.
+ */
+static int field_term(const char *w, bool too_long, struct filter_term *t, char *err, size_t errlen)
+{
+	const char *colon = strchr(w, ':'), *v, *p;
+	const struct flow_field_desc *d;
+	const struct flow_field_value *ev;
+	enum flow_field id;
+	char names[128];
+	size_t n;
+
+	if (!colon || colon == w || flow_field_parse_n(w, (size_t)(colon - w), &id))
+		return 0;
+	d = flow_field(id);
+	v = colon + 1;
+	if (!(d->flags & (FLOW_FIELD_ON_SCREEN | FLOW_FIELD_ON_EXPORT)))
+		return fail(err, errlen, "\"%s\" is not a field to filter on (try %s)", d->name,
+			    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", names, sizeof(names)));
+	if (!*v)
+		return fail(err, errlen, "\"%s:\" needs a value, e.g. dport:443 or state:refused",
+			    d->name);
+	t->kind = FILTER_TERM_FIELD;
+	t->field = (uint8_t)id;
+	switch (d->kind) {
+	case FLOW_KIND_NUMBER:
+		p = v;
+		if (!parse_u64(&p, &t->lo))
+			goto bad_number;
+		t->hi = t->lo;
+		if (*p == '-') {
+			p++;
+			if (!parse_u64(&p, &t->hi) || t->hi < t->lo)
+				goto bad_number;
+		}
+		if (*p)
+			goto bad_number;
+		return 1;
+	case FLOW_KIND_ENUM:
+		for (ev = d->values; ev->name; ev++) {
+			if (!strcasecmp(v, ev->name)) {
+				t->lo = t->hi = ev->value;
+				return 1;
+			}
+		}
+		n = 0;
+		names[0] = '\0';
+		for (ev = d->values; ev->name && n < sizeof(names); ev++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+					      ev->name);
+		return fail(err, errlen, "bad value \"%s\" for %s (one of %s)", v, d->name, names);
+	default:
+		return parse_piece(v, too_long, t->word, err, errlen) ? -EINVAL : 1;
+	}
+bad_number:
+	return fail(err, errlen, "bad value \"%s\" for %s (a number or LOW-HIGH%s)", v, d->name,
+		    id == FLOW_FIELD_HS ? ", in whole ms" : "");
+}
 
 /* Splits off the next whitespace-separated word of *p into buf; false at the end. */
 static bool next_word(const char **p, char *buf, size_t size, bool *too_long)
@@ -168,7 +288,7 @@ int filter_parse_terms(struct filter *f, const char *text, char *err, size_t err
 	struct filter_term terms[TFT_FILTER_MAX_TERMS];
 	char word[TFT_FILTER_TEXT_MAX], perr[160];
 	const char *p = text;
-	size_t n = 0, i;
+	size_t n = 0;
 	bool too_long;
 
 	if (strlen(text) >= TFT_FILTER_TEXT_MAX)
@@ -213,25 +333,16 @@ int filter_parse_terms(struct filter *f, const char *text, char *err, size_t err
 			n++;
 			continue;
 		}
-		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
-			if (!strcasecmp(w, keywords[i].name)) {
-				t->kind = keywords[i].kind;
-				t->value = keywords[i].value;
-				break;
+		if (!keyword_term(w, t)) {
+			int r = field_term(w, too_long, t, err, errlen);
+
+			if (r < 0)
+				return r;
+			if (!r) {
+				if (parse_piece(w, too_long, t->word, err, errlen))
+					return -EINVAL;
+				t->kind = FILTER_TERM_WORD;
 			}
-		}
-		if (!t->kind) {
-			if (too_long || strlen(w) >= TFT_FILTER_WORD_MAX)
-				return fail(err, errlen,
-					    "word \"%.20s...\" too long (at most %d characters)", w,
-					    TFT_FILTER_WORD_MAX - 1);
-			for (i = 0; w[i]; i++) {
-				if ((unsigned char)w[i] < 0x20 || (unsigned char)w[i] == 0x7f)
-					return fail(err, errlen, "control character in filter");
-				t->word[i] = (char)tolower((unsigned char)w[i]);
-			}
-			t->word[i] = '\0';
-			t->kind = FILTER_TERM_WORD;
 		}
 		n++;
 	}
@@ -287,7 +398,7 @@ void filter_describe(const struct filter *f, char *buf, size_t size)
 	if (f->family)
 		ADD("%sipv%u", off ? " " : "", f->family);
 	if (f->dir)
-		ADD("%s%s", off ? " " : "", f->dir == TFT_DIR_IN ? "in" : "out");
+		ADD("%s%s", off ? " " : "", flow_field_dir_name(f->dir));
 	if (f->has_ports) {
 		port_list_format(&f->ports, ports, sizeof(ports));
 		ADD("%sport %s", off ? " " : "", ports);
@@ -323,36 +434,93 @@ static bool contains_word(const char *hay, const char *needle)
 	return false;
 }
 
-static bool word_hit(const char *word, const struct tft_flow *flow,
-		     const struct names_provider *names)
+/* Whether an address's text holds word. Address text is hex digits, dots and colons. */
+static bool addr_hit(const char *word, uint8_t family, const uint8_t *addr)
 {
-	char buf[512];
-	int af = flow->key.family == 4 ? AF_INET : AF_INET6;
+	char buf[INET6_ADDRSTRLEN];
 
-	/* Address text is hex digits, dots and colons: other words need no inet_ntop. */
-	bool addr_like = word[strspn(word, "0123456789abcdef.:")] == '\0';
-
-	if (addr_like && inet_ntop(af, flow->key.saddr, buf, sizeof(buf)) &&
-	    contains_word(buf, word))
-		return true;
-	if (addr_like && inet_ntop(af, flow->key.daddr, buf, sizeof(buf)) &&
-	    contains_word(buf, word))
-		return true;
-	if (names && names->names_for) {
-		if (contains_word(names_provider_lookup(names, flow->key.family, flow->key.saddr,
-							buf, sizeof(buf)),
-				  word))
-			return true;
-		if (contains_word(names_provider_lookup(names, flow->key.family, flow->key.daddr,
-							buf, sizeof(buf)),
-				  word))
-			return true;
-	}
-	return false;
+	if (word[strspn(word, "0123456789abcdef.:")] != '\0')
+		return false; /* no inet_ntop needed */
+	return contains_word(flow_field_addr(family, addr, buf, sizeof(buf)), word);
 }
 
-static bool term_hit(const struct filter_term *t, const struct tft_flow *flow,
-		     const struct names_provider *names)
+/* Where a flow's names come from while matching: a provider, or the frame's memo. */
+struct names_src {
+	const struct names_provider *provider;
+	struct names_memo *memo;
+};
+
+/* One end's names as the screen writes them out in full, into buf. */
+static const char *names_text(const struct names_src *ns, uint8_t family, const uint8_t *addr,
+			      char *buf, size_t size)
+{
+	struct names_list l;
+	long i;
+
+	if (ns->memo) {
+		i = names_memo_index(ns->memo, family, addr);
+		if (i >= 0)
+			return names_memo_text(ns->memo, (size_t)i);
+	}
+	names_provider_lookup(ns->provider, family, addr, &l);
+	return flow_names_text(&l, ",", 0, buf, size);
+}
+
+/* Word term `bit` against one end: a piece of its address or its names text. */
+static bool end_hit(const struct filter_term *t, unsigned bit, const struct names_src *ns,
+		    uint8_t family, const uint8_t *addr)
+{
+	static char buf[NAMES_MEMO_TEXT_MAX];
+	struct names_memo_marks *mk = NULL;
+	bool hit;
+	long i;
+
+	if (ns->memo && bit < 32 && (i = names_memo_index(ns->memo, family, addr)) >= 0) {
+		mk = names_memo_marks(ns->memo, (size_t)i);
+		if (mk->known & (1u << bit))
+			return mk->hit & (1u << bit);
+	}
+	hit = addr_hit(t->word, family, addr) ||
+	      ((ns->memo || (ns->provider && ns->provider->names_for)) &&
+	       contains_word(names_text(ns, family, addr, buf, sizeof(buf)), t->word));
+	if (mk) {
+		mk->known |= 1u << bit;
+		mk->hit |= hit ? 1u << bit : 0;
+	}
+	return hit;
+}
+
+static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
+		      const struct names_src *ns)
+{
+	static char buf[NAMES_MEMO_TEXT_MAX];
+	const struct flow_field_desc *d = flow_field((enum flow_field)t->field);
+	struct flow_field_ctx c = {flow, TFT_CHANGE_NONE, flow->syn_ns, ns->provider};
+	uint64_t v;
+
+	switch (d->kind) {
+	case FLOW_KIND_NUMBER:
+	case FLOW_KIND_ENUM:
+		if (!d->number(flow, &v))
+			return false;
+		if (t->field == FLOW_FIELD_HS)
+			v /= 1000000; /* the filter reads whole milliseconds */
+		return v >= t->lo && v <= t->hi;
+	case FLOW_KIND_NAMES:
+		return contains_word(
+		    names_text(ns, flow->key.family,
+			       t->field == FLOW_FIELD_SNAMES ? flow->key.saddr : flow->key.daddr,
+			       buf, sizeof(buf)),
+		    t->word);
+	default:
+		return contains_word(flow_field_render((enum flow_field)t->field, &c,
+						       FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+				     t->word);
+	}
+}
+
+static bool term_hit(const struct filter_term *t, unsigned bit, const struct tft_flow *flow,
+		     const struct names_src *ns)
 {
 	switch (t->kind) {
 	case FILTER_TERM_PORTS:
@@ -365,14 +533,16 @@ static bool term_hit(const struct filter_term *t, const struct tft_flow *flow,
 	case FILTER_TERM_STATE:
 		return flow->state == t->value;
 	case FILTER_TERM_WORD:
-		return word_hit(t->word, flow, names);
+		return end_hit(t, bit, ns, flow->key.family, flow->key.saddr) ||
+		       end_hit(t, bit, ns, flow->key.family, flow->key.daddr);
+	case FILTER_TERM_FIELD:
+		return field_hit(t, flow, ns);
 	default:
 		return true;
 	}
 }
 
-bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
-			const struct names_provider *names)
+static bool match(const struct filter *f, const struct tft_flow *flow, const struct names_src *ns)
 {
 	size_t i;
 
@@ -383,10 +553,26 @@ bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
 	if (f->has_ports && ports_hit(&f->ports, flow) == f->ports.negate)
 		return false;
 	for (i = 0; i < f->nterms; i++) {
-		if (term_hit(&f->terms[i], flow, names) == f->terms[i].negate)
+		if (term_hit(&f->terms[i], (unsigned)i, flow, ns) == f->terms[i].negate)
 			return false;
 	}
 	return true;
+}
+
+bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
+			const struct names_provider *names)
+{
+	struct names_src ns = {names, NULL};
+
+	return match(f, flow, &ns);
+}
+
+bool filter_match_memo(const struct filter *f, const struct tft_flow *flow, struct names_memo *m)
+{
+	struct names_provider p = names_memo_provider(m);
+	struct names_src ns = {&p, p.names_for ? m : NULL};
+
+	return match(f, flow, &ns);
 }
 
 bool filter_match(const struct filter *f, const struct tft_flow *flow)

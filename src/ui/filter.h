@@ -1,4 +1,5 @@
-/* Which flows to show: family, direction, port lists. Pure: no curses, no I/O. */
+/* Which flows to show: family, direction, port lists, words, field terms. Pure: no curses, no I/O.
+ */
 #ifndef TFT_FILTER_H
 #define TFT_FILTER_H
 
@@ -6,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flow_fields.h"
 #include "flow_table.h"
+#include "names_memo.h"
 #include "names_provider.h"
 
 #define TFT_MAX_PORT_RANGES 64
@@ -33,15 +36,18 @@ enum filter_term_kind {
 	FILTER_TERM_FAMILY,    /* "ipv4", "ipv6" */
 	FILTER_TERM_STATE,     /* "accepted", "refused", "pending" */
 	FILTER_TERM_WORD,      /* a piece of an address or a domain name */
+	FILTER_TERM_FIELD,     /* FIELD:VALUE, e.g. "dport:8000-8100", "state:refused" */
 };
 
 /* One term of the typed filter line; terms are AND-ed. */
 struct filter_term {
-	uint8_t kind;  /* enum filter_term_kind */
-	bool negate;   /* led by '!': the term must not match */
-	uint8_t value; /* direction, family or state */
+	uint8_t kind;	 /* enum filter_term_kind */
+	bool negate;	 /* led by '!': the term must not match */
+	uint8_t value;	 /* direction, family or state */
+	uint8_t field;	 /* FILTER_TERM_FIELD: enum flow_field */
+	uint64_t lo, hi; /* FILTER_TERM_FIELD of numbers and enums: inclusive range */
 	struct port_list ports;
-	char word[TFT_FILTER_WORD_MAX]; /* lower case */
+	char word[TFT_FILTER_WORD_MAX]; /* lower case; FILTER_TERM_FIELD of text: the piece */
 };
 
 /*
@@ -74,9 +80,13 @@ int filter_parse_direction(const char *text, uint8_t *dir);
 /*
  * Parses a typed filter line: whitespace-separated terms, AND-ed. A term is
  * a port list ("443", "80,443", "8000-8100", or "port LIST"), "in"/"out",
- * "ipv4"/"ipv6", "accepted"/"refused"/"pending", or any other word, which
- * matches a piece of either address or of either end's domain names
- * (case-insensitive). '!' before a term negates it. On success replaces
+ * "ipv4"/"ipv6", "accepted"/"refused"/"pending", a field term FIELD:VALUE
+ * (a field name before the first ':'; numbers match N or LO-HI exactly,
+ * handshake times in whole ms, enumerated fields one of their words,
+ * addresses, names and times a piece of their text, case-insensitive), or
+ * any other word, which matches a piece of either address or of either
+ * end's domain names (case-insensitive; "::1" and "fe80::1" are words: no
+ * field name before their ':'). '!' before a term negates it. On success replaces
  * f's terms and text and returns 0; on a bad term returns -EINVAL with a
  * one-line message in err and leaves f unchanged. An empty line clears.
  */
@@ -88,9 +98,16 @@ void port_list_format(const struct port_list *pl, char *buf, size_t size);
 /* A short description of the whole filter for a header ("dir in, ports 443, \"x\"") or "none". */
 void filter_describe(const struct filter *f, char *buf, size_t size);
 
+/* Without names: word and names terms match addresses only. */
 bool filter_match(const struct filter *f, const struct tft_flow *flow);
-/* As filter_match, with names for the word terms; names may be NULL. */
+/* As filter_match, with names for the word and names terms; names may be NULL. */
 bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
 			const struct names_provider *names);
+/*
+ * As filter_match_names with the frame's memo (its provider's names): word
+ * terms are decided once per distinct address and kept in the memo's
+ * marks, so a frame matches each word against each address once.
+ */
+bool filter_match_memo(const struct filter *f, const struct tft_flow *flow, struct names_memo *m);
 
 #endif /* TFT_FILTER_H */

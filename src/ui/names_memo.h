@@ -3,8 +3,10 @@
  * up to the whole table, and rows share addresses (a storm to one server is
  * 100,000 rows and one address): asking the provider per row, or per
  * comparison, cost half a second a frame. The memo asks once per distinct
- * address and hands out the text by index, so a sort by names becomes a
- * sort of the distinct names plus a radix on their ranks.
+ * address, keeps the names as a list (copied: the provider's bytes are
+ * borrowed) and the screen's escaped text of them, and hands both out by
+ * index, so a sort by names becomes a sort of the distinct names plus a
+ * radix on their ranks, and a filter word is matched once per address.
  *
  * A memo is valid for one frame: names change between frames (answers,
  * expiry), so names_memo_reset starts over, keeping its memory.
@@ -17,8 +19,8 @@
 
 #include "names_provider.h"
 
-/* Longest names text kept per address, NUL included: what a cell or a filter reads. */
-#define NAMES_MEMO_TEXT_MAX 256
+/* Longest escaped names text kept per address, NUL included: what sorting and filters read. */
+#define NAMES_MEMO_TEXT_MAX 4096
 
 struct names_memo;
 
@@ -34,14 +36,38 @@ void names_memo_reset(struct names_memo *m, const struct names_provider *inner);
  * first-asked order. -1 when memory is short.
  */
 long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr);
+/*
+ * A hint that addr will be asked for soon: a loop over rows calls it a few
+ * rows ahead, so the lookup finds its slot in cache (the flows streaming
+ * through evict it otherwise). Changes nothing.
+ */
+void names_memo_prefetch(const struct names_memo *m, uint8_t family, const uint8_t *addr);
 size_t names_memo_count(const struct names_memo *m);
-/* The names text of an entry, as names_provider_lookup with a NAMES_MEMO_TEXT_MAX buffer gives it.
+/*
+ * The names of an entry as the screen writes them out in full: escaped,
+ * PTR names marked '~', joined by ','. "" for none or out of range.
  */
 const char *names_memo_text(const struct names_memo *m, size_t index);
+/* The names of an entry as a list (bytes borrowed until the next reset); returns out. */
+const struct names_list *names_memo_list(const struct names_memo *m, size_t index,
+					 struct names_list *out);
+/* The address of an entry (16 bytes) and its family. */
+const uint8_t *names_memo_addr(const struct names_memo *m, size_t index, uint8_t *family);
+
+/*
+ * Per-entry room for a frame's filter: known says which word terms were
+ * decided for this address, hit which of those matched. Zero after each
+ * reset; the filter fills them. NULL out of range.
+ */
+struct names_memo_marks {
+	uint32_t known;
+	uint32_t hit;
+};
+struct names_memo_marks *names_memo_marks(struct names_memo *m, size_t index);
 
 /*
  * A provider answering from the memo (asking inner on a miss), for code that
- * takes a provider: the filter's word terms. Valid while m lives.
+ * takes a provider: cells, the export. Valid while m lives.
  */
 struct names_provider names_memo_provider(struct names_memo *m);
 

@@ -1,12 +1,20 @@
-/* Streaming output for pipes: one line (or JSON record) per new flow and per change. */
+/*
+ * Streaming output for pipes: one line (or JSON record) per new flow and per
+ * change, in a format of output_format.h. The stream decides what to print
+ * (its filter, --count) and when (--resolve-wait holds a record until its
+ * names settle), buffers, and writes; the caller feeds it every change and
+ * ticks it.
+ */
 #ifndef TFT_OUTPUT_STREAM_H
 #define TFT_OUTPUT_STREAM_H
 
-#include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "dns_cache.h"
+#include "filter.h"
 #include "flow_table.h"
+#include "names_provider.h"
 
 enum output_format {
 	OUTPUT_TEXT = 0,
@@ -16,51 +24,58 @@ enum output_format {
 
 struct output_stream;
 
-/* The names known now for one address, or NULL. */
-typedef const struct dns_names *(*output_names_fn)(void *ctx, uint8_t family, const uint8_t *addr);
-
-/* Longest text of one end's names in text and CSV output; longer ends with a cut mark. */
-#define OUTPUT_NAMES_MAX_COLS 200
-
 /* Returns 0 and sets *fmt for "text", "csv" or "json" (also "jsonl"); -EINVAL otherwise. */
 int output_format_parse(const char *text, enum output_format *fmt);
 
-/* Writes to fd (borrowed), buffered: call output_stream_flush after a batch. */
-struct output_stream *output_stream_new(int fd, enum output_format fmt);
+struct output_stream_opts {
+	enum output_format format;
+	const struct filter *filter; /* copied; NULL: every flow */
+	unsigned long long count;    /* stop after this many new flows; 0: no limit */
+};
+
+/*
+ * Writes to fd (borrowed), buffered: call output_stream_flush after a
+ * batch. opts NULL: text, every flow, no limit. NULL and errno on failure.
+ */
+struct output_stream *output_stream_new(int fd, const struct output_stream_opts *opts);
+/* Flushes what is buffered (held records are dropped: tick with final first). NULL is fine. */
 void output_stream_free(struct output_stream *o);
 
-/* Where names come from; without it the name columns stay empty. */
-void output_stream_set_names(struct output_stream *o, output_names_fn fn, void *ctx);
+/* Where names come from (copied; ctx borrowed); without it the name columns stay empty. */
+void output_stream_set_names(struct output_stream *o, const struct names_provider *names);
+
+/* Whether no better names are coming for addr (known, failed, or none asked). */
+typedef bool (*output_settled_fn)(void *ctx, uint8_t family, const uint8_t *addr);
+
+/*
+ * --resolve-wait: hold each record up to wait_ms for both ends' names to
+ * settle; records leave in arrival order (a record waits behind an older
+ * one). 0 or -ENOMEM.
+ */
+int output_stream_set_hold(struct output_stream *o, unsigned wait_ms, output_settled_fn settled,
+			   void *ctx);
 
 /* The header line (text and CSV); JSON has none. */
 int output_stream_header(struct output_stream *o);
 /*
- * One record for a flow that changed: TFT_CHANGE_NEW prints the flow,
- * TFT_CHANGE_STATE and TFT_CHANGE_RETRANS print an update. at_ns is when
- * the change happened (CLOCK_MONOTONIC).
+ * A flow changed at at_ns (CLOCK_MONOTONIC): TFT_CHANGE_NEW prints the flow,
+ * TFT_CHANGE_STATE and TFT_CHANGE_RETRANS print an update, if the flow
+ * passes the filter. After --count new flows, further new flows are
+ * dropped while updates of the printed ones still print. With a hold, the
+ * record is queued (a copy of the flow) and printed by a later tick.
  */
 int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns);
-/* JSON only: a record saying how many events were lost so far. */
+/* A record saying how many events were lost so far (JSON only). */
 int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns);
+/*
+ * Prints held records whose names settled or whose wait is over at now_ns;
+ * final prints every one and ends the run (the format's end of run).
+ */
+void output_stream_tick(struct output_stream *o, uint64_t now_ns, bool final);
+/* True once --count new flows were printed: the caller stops (and ticks final). */
+bool output_stream_done(const struct output_stream *o);
 /* Returns 0, or -errno of the first failed write (EPIPE when the reader left). */
 int output_stream_flush(struct output_stream *o);
-
-/* Shared formatting, also used by the screen and the CSV export. */
-const char *output_direction_name(uint8_t dir);
-const char *output_state_name(uint8_t state);
-/*
- * One end's names as safe text: each escaped for a terminal (\xHH), PTR
- * names marked with a leading '~', joined by sep, capped at max_cols
- * columns with a cut mark. Returns buf ("" when names is NULL).
- */
-const char *output_names_text(const struct dns_names *names, const char *sep, size_t max_cols,
-			      char *buf, size_t size);
-/* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */
-void output_handshake_ms(const struct tft_flow *f, char *buf, size_t size);
-/* A CLOCK_MONOTONIC instant as RFC 3339 UTC with microseconds; buf holds 32. */
-void output_time_iso(uint64_t mono_ns, char *buf, size_t size);
-/* The address of one end as text; buf holds INET6_ADDRSTRLEN. */
-const char *output_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size);
 
 #endif /* TFT_OUTPUT_STREAM_H */

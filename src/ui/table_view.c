@@ -3,7 +3,6 @@
  * reuse a slot between a rebuild and a draw, and flow_table_by_id answers
  * NULL for a flow that is gone.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,54 +15,25 @@
 #include "names_memo.h"
 #include "table_view.h"
 
+/* Rows ahead a loop asks the memo to fetch an address's slot. */
+#define PREFETCH_AHEAD 8
+
 #define ADDR_V4_WIDTH 15
 #define NAMES_SOFT_WIDTH 24
 
-/*
- * keep: narrow terminals drop the lowest first; addresses and the service
- * port last. Fixed widths leave a cell for the sort arrow after the title.
- */
-static const struct table_column_desc columns[TABLE_COL_COUNT] = {
-    [TABLE_COL_TIME] = {"time", "TIME", "when the first SYN was seen (local time)", 12, 12, 6,
-			false, true, false},
-    [TABLE_COL_DIR] = {"dir", "DIR", "in: a peer connected to this host; out: this host connected",
-		       4, 4, 8, false, false, false},
-    [TABLE_COL_SRC] = {"src", "SOURCE", "address of the end that sent the SYN", 12, 39, 11, false,
-		       false, false},
-    [TABLE_COL_SPORT] = {"sport", "SPORT", "source port", 6, 6, 5, true, false, false},
-    [TABLE_COL_DST] = {"dst", "DESTINATION", "address the SYN was sent to", 12, 39, 9, false, false,
-		       false},
-    [TABLE_COL_DPORT] = {"dport", "DPORT", "destination port (the service)", 6, 6, 10, true, false,
-			 false},
-    [TABLE_COL_SNAMES] = {"snames", "SOURCE NAMES", "domain names of the source address", 10, 48, 1,
-			  false, false, true},
-    [TABLE_COL_DNAMES] = {"dnames", "DEST NAMES", "domain names of the destination address", 10, 48,
-			  4, false, false, true},
-    [TABLE_COL_STATE] = {"state", "STATE", "pending, accepted (SYN-ACK) or refused (RST)", 8, 8, 7,
-			 false, false, false},
-    [TABLE_COL_RETX] = {"retx", "RETX", "SYN retransmissions", 5, 5, 2, true, true, false},
-    [TABLE_COL_HS] = {"hs", "HS_MS", "handshake time SYN to answer, in ms", 8, 8, 3, true, true,
-		      false},
-};
-
-const struct table_column_desc *table_column(enum table_col c)
+static const struct flow_field_desc *col(enum flow_field c)
 {
-	if ((unsigned)c >= TABLE_COL_COUNT)
-		return NULL;
-	return &columns[c];
+	return flow_field(c);
 }
 
-int table_column_parse(const char *name, enum table_col *out)
+int table_column_parse(const char *name, enum flow_field *out)
 {
-	int i;
+	enum flow_field c;
 
-	for (i = 0; i < TABLE_COL_COUNT; i++) {
-		if (!strcasecmp(name, columns[i].name) || !strcasecmp(name, columns[i].title)) {
-			*out = (enum table_col)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (flow_field_parse(name, &c) || !(col(c)->flags & FLOW_FIELD_ON_SCREEN))
+		return -EINVAL;
+	*out = c;
+	return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -78,16 +48,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char *err, size_t errlen)
+int table_columns_parse(const char *list, enum flow_field *cols, size_t *n, char *err,
+			size_t errlen)
 {
-	bool seen[TABLE_COL_COUNT] = {false};
+	bool seen[FLOW_FIELD_COUNT] = {false};
 	const char *p = list;
 	size_t k = 0;
-	char name[32];
+	char name[32], all[160];
 
 	while (*p) {
 		size_t len = strcspn(p, ", ");
-		enum table_col c;
+		enum flow_field c;
 
 		if (len == 0) {
 			p++;
@@ -95,13 +66,11 @@ int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char 
 		}
 		if (len >= sizeof(name) || (snprintf(name, sizeof(name), "%.*s", (int)len, p),
 					    table_column_parse(name, &c)))
-			return fail(
-			    err, errlen,
-			    "unknown column \"%.*s\" (columns: time,dir,src,sport,dst,dport,"
-			    "snames,dnames,state,retx,hs)",
-			    (int)(len > 32 ? 32 : len), p);
+			return fail(err, errlen, "unknown column \"%.*s\" (columns: %s)",
+				    (int)(len > 32 ? 32 : len), p,
+				    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", all, sizeof(all)));
 		if (seen[c])
-			return fail(err, errlen, "column \"%s\" given twice", columns[c].name);
+			return fail(err, errlen, "column \"%s\" given twice", col(c)->name);
 		seen[c] = true;
 		cols[k++] = c;
 		p += len;
@@ -112,22 +81,18 @@ int table_columns_parse(const char *list, enum table_col *cols, size_t *n, char 
 	return 0;
 }
 
-size_t table_columns_default(enum table_col *cols)
+size_t table_columns_default(enum flow_field *cols)
 {
-	size_t i;
-
-	for (i = 0; i < TABLE_COL_COUNT; i++)
-		cols[i] = (enum table_col)i;
-	return TABLE_COL_COUNT;
+	return flow_fields_with(FLOW_FIELD_ON_SCREEN, cols);
 }
 
-static bool is_addr(enum table_col c)
+static bool is_addr(enum flow_field c)
 {
-	return c == TABLE_COL_SRC || c == TABLE_COL_DST;
+	return col(c)->kind == FLOW_KIND_ADDRESS;
 }
 
 /* Grows the columns that pass `want` towards target, a cell at a time, round robin. */
-static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col), int target)
+static int grow(struct table_layout *l, int spare, bool (*want)(enum flow_field), int target)
 {
 	bool grew = true;
 	size_t i;
@@ -135,9 +100,8 @@ static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col),
 	while (spare > 0 && grew) {
 		grew = false;
 		for (i = 0; i < l->n && spare > 0; i++) {
-			int cap = target < columns[l->col[i]].max_width
-				      ? target
-				      : columns[l->col[i]].max_width;
+			int cap =
+			    target < col(l->col[i])->max_width ? target : col(l->col[i])->max_width;
 
 			if (want(l->col[i]) && l->width[i] < cap) {
 				l->width[i]++;
@@ -149,12 +113,13 @@ static int grow(struct table_layout *l, int spare, bool (*want)(enum table_col),
 	return spare;
 }
 
-static bool want_names(enum table_col c)
+static bool want_names(enum flow_field c)
 {
-	return columns[c].names;
+	return col(c)->names;
 }
 
-void table_layout_compute(const enum table_col *cols, size_t n, int width, struct table_layout *out)
+void table_layout_compute(const enum flow_field *cols, size_t n, int width,
+			  struct table_layout *out)
 {
 	bool keep[TABLE_COL_COUNT];
 	int total = 0, spare, x = 0;
@@ -163,7 +128,7 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
 		keep[i] = true;
-		total += columns[cols[i]].min_width + (i ? 1 : 0);
+		total += col(cols[i])->min_width + (i ? 1 : 0);
 	}
 	/* Drop the least important column until the rest fit; one always stays. */
 	while (total > width && shown > 1) {
@@ -171,11 +136,11 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 
 		for (i = 0; i < n; i++) {
 			if (keep[i] &&
-			    (victim == n || columns[cols[i]].keep < columns[cols[victim]].keep))
+			    (victim == n || col(cols[i])->keep < col(cols[victim])->keep))
 				victim = i;
 		}
 		keep[victim] = false;
-		total -= columns[cols[victim]].min_width + 1;
+		total -= col(cols[victim])->min_width + 1;
 		shown--;
 		out->dropped++;
 	}
@@ -183,7 +148,7 @@ void table_layout_compute(const enum table_col *cols, size_t n, int width, struc
 		if (!keep[i])
 			continue;
 		out->col[out->n] = cols[i];
-		out->width[out->n] = columns[cols[i]].min_width;
+		out->width[out->n] = col(cols[i])->min_width;
 		out->n++;
 	}
 	spare = width - total;
@@ -207,85 +172,12 @@ int table_layout_hit(const struct table_layout *l, int x)
 	}
 	return -1;
 }
-/* "a,b,c" (the provider's list) -> "a +2": the detail view shows them all. */
-static void first_and_count(char *buf, size_t size)
-{
-	char *comma = strchr(buf, ',');
-	size_t more = 0;
-	char *p;
-
-	if (!comma)
-		return;
-	for (p = comma; p; p = strchr(p + 1, ','))
-		more++;
-	snprintf(comma, size - (size_t)(comma - buf), " +%zu", more);
-}
-
-const char *table_cell_text(enum table_col c, const struct tft_flow *f,
+const char *table_cell_text(enum flow_field c, const struct tft_flow *f,
 			    const struct names_provider *names, char *buf, size_t size)
 {
-	const struct tft_flow_key *k = &f->key;
-	int af = k->family == 4 ? AF_INET : AF_INET6;
-	struct timespec ts;
-	struct tm tm;
-	uint64_t d;
+	struct flow_field_ctx ctx = {f, TFT_CHANGE_NONE, f->syn_ns, names};
 
-	if (!size)
-		return "";
-	buf[0] = '\0';
-	switch (c) {
-	case TABLE_COL_TIME:
-		ts = clock_mono_to_wall(f->syn_ns);
-		localtime_r(&ts.tv_sec, &tm);
-		snprintf(buf, size, "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 ts.tv_nsec / 1000000);
-		break;
-	case TABLE_COL_DIR:
-		snprintf(buf, size, "%s",
-			 k->dir == TFT_DIR_IN	 ? "in"
-			 : k->dir == TFT_DIR_OUT ? "out"
-						 : "?");
-		break;
-	case TABLE_COL_SRC:
-		if (!inet_ntop(af, k->saddr, buf, (socklen_t)size))
-			snprintf(buf, size, "?");
-		break;
-	case TABLE_COL_DST:
-		if (!inet_ntop(af, k->daddr, buf, (socklen_t)size))
-			snprintf(buf, size, "?");
-		break;
-	case TABLE_COL_SPORT:
-		snprintf(buf, size, "%u", k->sport);
-		break;
-	case TABLE_COL_DPORT:
-		snprintf(buf, size, "%u", k->dport);
-		break;
-	case TABLE_COL_SNAMES:
-	case TABLE_COL_DNAMES:
-		names_provider_lookup(names, k->family, c == TABLE_COL_SNAMES ? k->saddr : k->daddr,
-				      buf, size);
-		first_and_count(buf, size);
-		break;
-	case TABLE_COL_STATE:
-		snprintf(buf, size, "%s",
-			 f->state == TFT_STATE_ACCEPTED	 ? "accepted"
-			 : f->state == TFT_STATE_REFUSED ? "refused"
-							 : "pending");
-		break;
-	case TABLE_COL_RETX:
-		snprintf(buf, size, "%u", f->syn_retrans);
-		break;
-	case TABLE_COL_HS:
-		if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
-			break;
-		d = f->answer_ns - f->syn_ns;
-		snprintf(buf, size, "%llu.%03llu", (unsigned long long)(d / 1000000),
-			 (unsigned long long)(d / 1000 % 1000));
-		break;
-	default:
-		break;
-	}
-	return buf;
+	return flow_field_render(c, &ctx, FLOW_TARGET_SCREEN, buf, size);
 }
 
 void table_fit(const char *text, int width, bool right, bool utf8, char *out, size_t size)
@@ -345,70 +237,47 @@ static int cmp_addr(const struct tft_flow *a, const struct tft_flow *b, bool src
 	return memcmp(src ? a->key.saddr : a->key.daddr, src ? b->key.saddr : b->key.daddr, 16);
 }
 
-static int cmp_names(const struct tft_flow *a, const struct tft_flow *b, bool src,
-		     const struct names_provider *names)
+/* Rows without names sort after named ones in ascending order. */
+static int cmp_names_text(const char *na, const char *nb)
 {
-	char na[256], nb[256];
-
-	names_provider_lookup(names, a->key.family, src ? a->key.saddr : a->key.daddr, na,
-			      sizeof(na));
-	names_provider_lookup(names, b->key.family, src ? b->key.saddr : b->key.daddr, nb,
-			      sizeof(nb));
-	/* Rows without names sort after named ones in ascending order. */
 	if (!na[0] || !nb[0])
 		return CMP(!na[0], !nb[0]);
 	return strcasecmp(na, nb);
 }
 
-/* Pending flows have no handshake time: they sort as the slowest. */
-static uint64_t hs_key(const struct tft_flow *f)
+static int cmp_names(const struct tft_flow *a, const struct tft_flow *b, bool src,
+		     const struct names_provider *names)
 {
-	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns)
-		return UINT64_MAX;
-	return f->answer_ns - f->syn_ns;
+	static char na[NAMES_MEMO_TEXT_MAX], nb[NAMES_MEMO_TEXT_MAX];
+	struct names_list l;
+
+	names_provider_lookup(names, a->key.family, src ? a->key.saddr : a->key.daddr, &l);
+	flow_names_text(&l, ",", 0, na, sizeof(na));
+	names_provider_lookup(names, b->key.family, src ? b->key.saddr : b->key.daddr, &l);
+	flow_names_text(&l, ",", 0, nb, sizeof(nb));
+	return cmp_names_text(na, nb);
 }
 
-int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum table_col c, bool desc,
+static bool is_src(enum flow_field c)
+{
+	return c == FLOW_FIELD_SRC || c == FLOW_FIELD_SNAMES;
+}
+
+int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum flow_field c, bool desc,
 		  const struct names_provider *names)
 {
+	const struct flow_field_desc *d = col(c);
+	uint64_t ka, kb;
 	int r = 0;
 
-	switch (c) {
-	case TABLE_COL_TIME:
-		r = CMP(a->syn_ns, b->syn_ns);
-		break;
-	case TABLE_COL_DIR:
-		r = CMP(a->key.dir, b->key.dir);
-		break;
-	case TABLE_COL_SRC:
-		r = cmp_addr(a, b, true);
-		break;
-	case TABLE_COL_DST:
-		r = cmp_addr(a, b, false);
-		break;
-	case TABLE_COL_SPORT:
-		r = CMP(a->key.sport, b->key.sport);
-		break;
-	case TABLE_COL_DPORT:
-		r = CMP(a->key.dport, b->key.dport);
-		break;
-	case TABLE_COL_SNAMES:
-		r = cmp_names(a, b, true, names);
-		break;
-	case TABLE_COL_DNAMES:
-		r = cmp_names(a, b, false, names);
-		break;
-	case TABLE_COL_STATE:
-		r = CMP(a->state, b->state);
-		break;
-	case TABLE_COL_RETX:
-		r = CMP(a->syn_retrans, b->syn_retrans);
-		break;
-	case TABLE_COL_HS:
-		r = CMP(hs_key(a), hs_key(b));
-		break;
-	default:
-		break;
+	if (d && d->kind == FLOW_KIND_ADDRESS)
+		r = cmp_addr(a, b, is_src(c));
+	else if (d && d->kind == FLOW_KIND_NAMES)
+		r = cmp_names(a, b, is_src(c), names);
+	else if (d && d->number) {
+		d->number(a, &ka);
+		d->number(b, &kb);
+		r = CMP(ka, kb);
 	}
 	if (!r)
 		r = CMP(a->id, b->id);
@@ -427,10 +296,17 @@ struct table_view {
 	size_t sel;	 /* selected row index */
 	uint64_t sel_id; /* the flow the selection follows, once the user moved it */
 	bool following;
-	size_t top;		 /* first row drawn */
-	struct names_memo *memo; /* each address's names, asked once per rebuild */
-	struct keyed_row *keyed; /* the sort's two arrays of keys, kept between rebuilds */
-	size_t keyed_cap;	 /* rows each array holds */
+	size_t top;		       /* first row drawn */
+	struct names_memo *memo;       /* each address's names, asked once per rebuild */
+	struct keyed_row *keyed;       /* the sort's two arrays of keys, kept between rebuilds */
+	size_t keyed_cap;	       /* rows each array holds */
+	uint64_t *packed;	       /* the narrow sort's two arrays of packed keys */
+	const struct tft_flow **order; /* the narrow sort's rows in input order */
+	uint64_t *in_ids;	       /* and their ids */
+	size_t packed_cap;	       /* rows each of those holds */
+	uint32_t *buckets;	       /* the counting sort's positions */
+	const struct tft_flow **rows;  /* a rebuild's matching rows (flows borrowed) */
+	size_t rows_cap;
 };
 
 struct table_view *table_view_new(void)
@@ -450,12 +326,17 @@ void table_view_free(struct table_view *v)
 		return;
 	names_memo_free(v->memo);
 	free(v->keyed);
+	free(v->packed);
+	free(v->order);
+	free(v->in_ids);
+	free(v->rows);
+	free(v->buckets);
 	free(v->ids);
 	free(v);
 }
 
 struct sort_ctx {
-	enum table_col col;
+	enum flow_field col;
 	bool desc;
 	const struct names_provider *names;
 	struct names_memo *memo;
@@ -469,36 +350,6 @@ static int sort_cb(const void *pa, const void *pb, void *arg)
 			     *(const struct tft_flow *const *)pb, s->col, s->desc, s->names);
 }
 
-/* A numeric column's value as a sort key, or false for the others. */
-static bool numeric_key(const struct tft_flow *f, enum table_col c, uint64_t *key)
-{
-	switch (c) {
-	case TABLE_COL_TIME:
-		*key = f->syn_ns;
-		return true;
-	case TABLE_COL_DIR:
-		*key = f->key.dir;
-		return true;
-	case TABLE_COL_SPORT:
-		*key = f->key.sport;
-		return true;
-	case TABLE_COL_DPORT:
-		*key = f->key.dport;
-		return true;
-	case TABLE_COL_STATE:
-		*key = f->state;
-		return true;
-	case TABLE_COL_RETX:
-		*key = f->syn_retrans;
-		return true;
-	case TABLE_COL_HS:
-		*key = hs_key(f);
-		return true;
-	default:
-		return false;
-	}
-}
-
 static uint64_t load_be64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -509,26 +360,28 @@ static uint64_t load_be64(const uint8_t *p)
 	return v;
 }
 
-static int cmp_memo_text(const void *pa, const void *pb, void *arg)
-{
-	const char *a = names_memo_text(arg, *(const size_t *)pa);
-	const char *b = names_memo_text(arg, *(const size_t *)pb);
+/* A distinct names text and its memo index, as names_ranks sorts them. */
+struct ranked_text {
+	const char *text;
+	size_t index;
+};
 
-	/* As cmp_names: rows without names after named ones. */
-	if (!a[0] || !b[0])
-		return (!a[0]) - (!b[0]);
-	return strcasecmp(a, b);
+static int cmp_ranked_text(const void *pa, const void *pb)
+{
+	return cmp_names_text(((const struct ranked_text *)pa)->text,
+			      ((const struct ranked_text *)pb)->text);
 }
 
 /*
  * The rank of each distinct names text in the memo, in cmp_names order:
- * texts equal but for ASCII case share a rank, no names ranks last.
+ * texts equal but for ASCII case share a rank, no names ranks last. Ranks
+ * stay below the count of texts, so they pack into the narrow sort.
  * NULL when memory is short.
  */
 static uint64_t *names_ranks(const struct names_memo *m)
 {
 	size_t u = names_memo_count(m), i;
-	size_t *order = malloc((u ? u : 1) * sizeof(*order));
+	struct ranked_text *order = malloc((u ? u : 1) * sizeof(*order));
 	uint64_t *rank = malloc((u ? u : 1) * sizeof(*rank)), r = 0;
 
 	if (!order || !rank) {
@@ -537,12 +390,12 @@ static uint64_t *names_ranks(const struct names_memo *m)
 		return NULL;
 	}
 	for (i = 0; i < u; i++)
-		order[i] = i;
-	qsort_r(order, u, sizeof(*order), cmp_memo_text, (void *)m);
+		order[i] = (struct ranked_text){names_memo_text(m, i), i};
+	qsort(order, u, sizeof(*order), cmp_ranked_text);
 	for (i = 0; i < u; i++) {
-		if (i && cmp_memo_text(&order[i - 1], &order[i], (void *)m))
+		if (i && cmp_ranked_text(&order[i - 1], &order[i]))
 			r++;
-		rank[order[i]] = names_memo_text(m, order[i])[0] ? r : UINT64_MAX;
+		rank[order[i].index] = r; /* no names sorts last, so it ranks last */
 	}
 	free(order);
 	return rank;
@@ -555,7 +408,8 @@ static uint64_t *names_ranks(const struct names_memo *m)
  */
 static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 {
-	bool src = s->col == TABLE_COL_SRC || s->col == TABLE_COL_SNAMES;
+	const struct flow_field_desc *d = col(s->col);
+	bool src = is_src(s->col);
 	uint64_t *rank;
 	size_t i;
 
@@ -565,26 +419,25 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 		long idx;
 
 		a[i].k[0] = a[i].k[1] = a[i].k[2] = 0;
-		switch (s->col) {
-		case TABLE_COL_SRC:
-		case TABLE_COL_DST:
+		switch (d->kind) {
+		case FLOW_KIND_ADDRESS:
 			a[i].k[0] = f->key.family;
 			a[i].k[1] = load_be64(addr);
 			a[i].k[2] = load_be64(addr + 8);
 			break;
-		case TABLE_COL_SNAMES:
-		case TABLE_COL_DNAMES:
+		case FLOW_KIND_NAMES:
 			idx = names_memo_index(s->memo, f->key.family, addr);
 			if (idx < 0)
 				return false;
 			a[i].k[2] = (uint64_t)idx; /* the rank replaces it below */
 			break;
 		default:
-			if (!numeric_key(f, s->col, &a[i].k[2]))
+			if (!d->number)
 				return false;
+			d->number(f, &a[i].k[2]);
 		}
 	}
-	if (s->col != TABLE_COL_SNAMES && s->col != TABLE_COL_DNAMES)
+	if (d->kind != FLOW_KIND_NAMES)
 		return true;
 	rank = names_ranks(s->memo);
 	if (!rank)
@@ -685,7 +538,7 @@ static bool presorted(const struct tft_flow **rows, size_t n, const struct sort_
 	bool ascending = true, descending = true;
 	size_t i;
 
-	if (s->col == TABLE_COL_SNAMES || s->col == TABLE_COL_DNAMES)
+	if (col(s->col)->kind == FLOW_KIND_NAMES)
 		return false;
 	for (i = 1; i < n && (ascending || descending); i++) {
 		int c = sort_cb(&rows[i - 1], &rows[i], (void *)s);
@@ -704,54 +557,240 @@ static bool presorted(const struct tft_flow **rows, size_t n, const struct sort_
 	return ascending || descending;
 }
 
-static void sort_rows(struct table_view *v, const struct tft_flow **rows, size_t n,
-		      struct sort_ctx *s)
+/* Grows the narrow sort's buffers to n rows. False when memory is short. */
+static bool narrow_room(struct table_view *v, size_t n)
 {
+	uint64_t *p;
+	const struct tft_flow **o;
+
+	if (n <= v->packed_cap)
+		return true;
+	p = realloc(v->packed, 2 * n * sizeof(*p));
+	if (!p)
+		return false;
+	v->packed = p;
+	o = realloc(v->order, n * sizeof(*o));
+	if (!o)
+		return false;
+	v->order = o;
+	p = realloc(v->in_ids, n * sizeof(*p));
+	if (!p)
+		return false;
+	v->in_ids = p;
+	v->packed_cap = n;
+	return true;
+}
+
+/* Keys spanning at most this many bits are placed by one counting pass. */
+#define NARROW_COUNT_BITS 16
+
+/*
+ * A counting sort of the keys in p (bits wide from bit lo, see
+ * sort_narrow): one pass counts, one pass writes each row's id straight
+ * to its place. Stable. False when memory is short.
+ */
+static bool count_sort(struct table_view *v, const uint64_t *p, size_t n, int lo, int bits,
+		       uint64_t *ids)
+{
+	size_t buckets = (size_t)1 << bits, i;
+	uint32_t *pos, sum = 0, c;
+
+	if (!v->buckets &&
+	    !(v->buckets = malloc(((size_t)1 << NARROW_COUNT_BITS) * sizeof(*v->buckets))))
+		return false;
+	pos = v->buckets;
+	memset(pos, 0, buckets * sizeof(*pos));
+	for (i = 0; i < n; i++)
+		pos[(p[i] >> lo) & (buckets - 1)]++;
+	for (i = 0; i < buckets; i++) {
+		c = pos[i];
+		pos[i] = sum;
+		sum += c;
+	}
+	for (i = 0; i < n; i++)
+		ids[pos[(p[i] >> lo) & (buckets - 1)]++] = v->in_ids[i];
+	return true;
+}
+
+/*
+ * The common case, without the wide keys: a number, an IPv4 address (in a
+ * table of IPv4 flows only) or a names rank whose values differ within 32
+ * bits (a port, a state, an address, a rank). Each row packs
+ * into one word, those bits above its input position, and a radix over
+ * just those bytes moves 8 bytes a row, with one counting pass for every
+ * digit. Stable, and fed backwards with inverted keys for descending, as
+ * sort_by_keys. False when the keys do not fit (the caller sorts the wide
+ * keys) or memory is short.
+ */
+static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size_t n,
+			const struct sort_ctx *s, uint64_t *ids)
+{
+	const struct flow_field_desc *d = col(s->col);
+	uint64_t flip = s->desc ? UINT64_MAX : 0, or = 0, and = UINT64_MAX, diff, *p, *q, *tmp;
+	size_t count[4][256], i, k;
+	uint64_t *rank = NULL;
+	int lo, hi;
+
+	if ((d->kind != FLOW_KIND_NAMES && d->kind != FLOW_KIND_ADDRESS && !d->number) ||
+	    n > UINT32_MAX || !narrow_room(v, n))
+		return false;
+	p = v->packed;
+	q = p + n;
+	/*
+	 * One pass over the flows (megabytes, never all in cache) reads each
+	 * row's id and key: names as the memo's index, ranked below.
+	 */
+	for (i = 0; i < n; i++) {
+		const struct tft_flow *f = rows[s->desc ? n - 1 - i : i];
+		const uint8_t *a = is_src(s->col) ? f->key.saddr : f->key.daddr;
+		long idx;
+
+		v->order[i] = f;
+		v->in_ids[i] = f->id;
+		switch (d->kind) {
+		case FLOW_KIND_NAMES:
+			if (i + PREFETCH_AHEAD < n) {
+				const struct tft_flow *ahead =
+				    rows[s->desc ? n - 1 - i - PREFETCH_AHEAD : i + PREFETCH_AHEAD];
+
+				names_memo_prefetch(s->memo, ahead->key.family,
+						    is_src(s->col) ? ahead->key.saddr
+								   : ahead->key.daddr);
+			}
+			idx = names_memo_index(s->memo, f->key.family, a);
+			if (idx < 0)
+				return false;
+			p[i] = (uint64_t)idx;
+			break;
+		case FLOW_KIND_ADDRESS:
+			if (f->key.family != 4)
+				return false; /* IPv6 needs the wide keys */
+			p[i] = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 |
+			       a[3];
+			break;
+		default:
+			d->number(f, &p[i]);
+		}
+	}
+	if (d->kind == FLOW_KIND_NAMES) {
+		rank = names_ranks(s->memo);
+		if (!rank)
+			return false;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t key = rank ? rank[p[i]] : p[i];
+
+		key ^= flip;
+		p[i] = key;
+		or |= key;
+		and &= key;
+	}
+	free(rank);
+	diff = or ^and;
+	if (!diff)
+		goto gather_in_order;
+	lo = __builtin_ctzll(diff);
+	hi = 63 - __builtin_clzll(diff);
+	if (hi - lo >= 32)
+		return false;
+	if (hi - lo < NARROW_COUNT_BITS)
+		return count_sort(v, p, n, lo, hi - lo + 1, ids);
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < n; i++) {
+		uint64_t x = ((p[i] >> lo) & 0xffffffffu) << 32 | i;
+
+		p[i] = x;
+		for (k = 0; k < 4; k++)
+			count[k][(x >> (32 + 8 * k)) & 0xff]++;
+	}
+	diff = (diff >> lo) << 32;
+	for (k = 0; k < 4; k++) {
+		unsigned shift = (unsigned)(32 + 8 * k);
+		size_t sum = 0, c;
+
+		if (!((diff >> shift) & 0xff))
+			continue; /* every key has this byte: the pass would change nothing */
+		for (i = 0; i < 256; i++) {
+			c = count[k][i];
+			count[k][i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			q[count[k][(p[i] >> shift) & 0xff]++] = p[i];
+		tmp = p, p = q, q = tmp;
+	}
+	for (i = 0; i < n; i++)
+		ids[i] = v->in_ids[p[i] & 0xffffffffu];
+	return true;
+gather_in_order:
+	memcpy(ids, v->in_ids, n * sizeof(*ids));
+	return true;
+}
+
+/* Sorts rows and writes their ids, in order, to ids (room for n). */
+static void sort_rows(struct table_view *v, const struct tft_flow **rows, size_t n,
+		      struct sort_ctx *s, uint64_t *ids)
+{
+	size_t i;
+
 	if (n < 2 || presorted(rows, n, s))
+		goto ids;
+	if (sort_narrow(v, rows, n, s, ids))
 		return;
 	if (!sort_by_keys(v, rows, n, s))
 		qsort_r(rows, n, sizeof(*rows), sort_cb, s);
+ids:
+	for (i = 0; i < n; i++)
+		ids[i] = rows[i]->id;
 }
 
 int table_view_rebuild(struct table_view *v, const struct flow_table *t, const struct filter *f,
-		       const struct names_provider *names, enum table_col sort, bool desc,
+		       const struct names_provider *names, enum flow_field sort, bool desc,
 		       uint64_t max_id)
 {
 	size_t count = flow_table_count(t), i, n = 0;
 	struct names_provider memo_names;
 	struct sort_ctx s = {sort, desc, &memo_names, v->memo};
 	const struct tft_flow **rows;
+	bool words = f && f->nterms; /* the filter may ask the memo every row */
 
-	rows = malloc((count ? count : 1) * sizeof(*rows));
-	if (!rows)
-		return -ENOMEM;
+	/* Kept between rebuilds: a fresh 800 KB a frame costs its page faults every frame. */
+	if (count > v->rows_cap) {
+		rows = realloc(v->rows, count * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		v->rows = rows;
+		v->rows_cap = count;
+	}
+	rows = v->rows;
 	/* Names change between rebuilds (answers, expiry): ask afresh, once per address. */
 	names_memo_reset(v->memo, names);
 	memo_names = names_memo_provider(v->memo);
 	for (i = 0; i < count; i++) {
 		const struct tft_flow *fl = flow_table_at(t, i);
 
+		if (words && i + PREFETCH_AHEAD < count) {
+			const struct tft_flow *ahead = flow_table_at(t, i + PREFETCH_AHEAD);
+
+			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.saddr);
+			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.daddr);
+		}
 		if (fl->id > max_id)
 			continue;
-		if (f && !filter_match_names(f, fl, &memo_names))
+		if (f && !filter_match_memo(f, fl, v->memo))
 			continue;
 		rows[n++] = fl;
 	}
-	sort_rows(v, rows, n, &s);
 	if (n > v->cap) {
 		uint64_t *ids = realloc(v->ids, n * sizeof(*ids));
 
-		if (!ids) {
-			free(rows);
+		if (!ids)
 			return -ENOMEM;
-		}
 		v->ids = ids;
 		v->cap = n;
 	}
-	for (i = 0; i < n; i++)
-		v->ids[i] = rows[i]->id;
+	sort_rows(v, rows, n, &s, v->ids);
 	v->n = n;
-	free(rows);
 
 	if (v->following) {
 		for (i = 0; i < n; i++) {

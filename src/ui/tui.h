@@ -25,9 +25,9 @@ struct tui_opts {
 	double delay;		/* seconds between redraws for new data; keys redraw at once */
 	bool no_color;		/* --no-color; NO_COLOR is checked by tui_new */
 	const char *export_dir; /* NULL: the working directory */
-	enum table_col cols[TABLE_COL_COUNT];
+	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t ncols; /* 0: the default columns */
-	enum table_col sort;
+	enum flow_field sort;
 	bool sort_desc;
 	struct filter filter; /* the initial filter: --port, --direction, --filter, -4/-6 */
 	struct names_provider names;

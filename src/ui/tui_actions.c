@@ -32,10 +32,10 @@ static int move_by(struct tui *t, long delta)
 	return TUI_REDRAW;
 }
 
-static void set_sort(struct tui *t, enum table_col c)
+static void set_sort(struct tui *t, enum flow_field c)
 {
 	if (c != t->opts.sort)
-		t->opts.sort_desc = table_column(c)->desc_first;
+		t->opts.sort_desc = flow_field(c)->desc_first;
 	t->opts.sort = c;
 }
 
@@ -529,7 +529,7 @@ static int key_edit(struct tui *t, int key)
 static int key_sort_menu(struct tui *t, int key)
 {
 	if (is_enter(key)) {
-		set_sort(t, (enum table_col)t->sort_menu_sel);
+		set_sort(t, (enum flow_field)t->sort_menu_sel);
 		t->mode = MODE_TABLE;
 		return TUI_REBUILD;
 	}
@@ -539,7 +539,7 @@ static int key_sort_menu(struct tui *t, int key)
 			t->sort_menu_sel--;
 		return TUI_REDRAW;
 	case KEY_DOWN:
-		if (t->sort_menu_sel + 1 < TABLE_COL_COUNT)
+		if (t->sort_menu_sel + 1 < FLOW_FIELD_SCREEN_COUNT)
 			t->sort_menu_sel++;
 		return TUI_REDRAW;
 	case TUI_KEY_ESC:

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "output_stream.h"
+#include "flow_fields.h"
 #include "tui_state.h"
 
 /* Enough lines for any terminal the help is read on; the rest is cut. */
@@ -26,11 +26,11 @@ size_t tui_page_rows(void)
 
 static void compute_layout(struct tui *t)
 {
-	enum table_col cols[TABLE_COL_COUNT];
+	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t i, n = 0;
 
 	for (i = 0; i < t->opts.ncols; i++) {
-		if (!t->show_names && table_column(t->opts.cols[i])->names)
+		if (!t->show_names && flow_field(t->opts.cols[i])->names)
 			continue;
 		cols[n++] = t->opts.cols[i];
 	}
@@ -120,7 +120,7 @@ static void draw_header(struct tui *t)
 	/* What the keys set comes before the names figures: at 80 columns it must not be cut. */
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
-		 table_column(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
+		 flow_field(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
 		 table_view_count(t->view), st.held, t->show_names ? "" : "  names off");
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x, false, A_NORMAL);
@@ -150,7 +150,7 @@ static void draw_column_header(struct tui *t)
 	mvhline(y, 0, ' ', COLS);
 	attroff(bar);
 	for (i = 0; i < t->layout.n; i++) {
-		const struct table_column_desc *d = table_column(t->layout.col[i]);
+		const struct flow_field_desc *d = flow_field(t->layout.col[i]);
 		const char *mark;
 		char buf[128];
 		int w;
@@ -173,17 +173,26 @@ static void draw_column_header(struct tui *t)
 	}
 }
 
-static attr_t cell_attr(const struct tui *t, enum table_col c, const struct tft_flow *f)
+static attr_t cell_attr(const struct tui *t, enum flow_field c, const struct tft_flow *f)
 {
 	if (!t->term.color)
 		return A_NORMAL;
-	if (c == TABLE_COL_DIR)
-		return COLOR_PAIR(f->key.dir == TFT_DIR_IN ? CP_IN : CP_OUT);
-	if (c == TABLE_COL_STATE)
-		return COLOR_PAIR(f->state == TFT_STATE_ACCEPTED  ? CP_ACCEPTED
-				  : f->state == TFT_STATE_REFUSED ? CP_REFUSED
-								  : CP_PENDING);
-	return A_NORMAL;
+	if (!flow_field(c)->style)
+		return A_NORMAL;
+	switch (flow_field(c)->style(f)) {
+	case FLOW_STYLE_IN:
+		return COLOR_PAIR(CP_IN);
+	case FLOW_STYLE_OUT:
+		return COLOR_PAIR(CP_OUT);
+	case FLOW_STYLE_GOOD:
+		return COLOR_PAIR(CP_ACCEPTED);
+	case FLOW_STYLE_BAD:
+		return COLOR_PAIR(CP_REFUSED);
+	case FLOW_STYLE_WAITING:
+		return COLOR_PAIR(CP_PENDING);
+	default:
+		return A_NORMAL;
+	}
 }
 
 static void draw_rows(struct tui *t)
@@ -213,11 +222,11 @@ static void draw_rows(struct tui *t)
 			attroff(base);
 		}
 		for (c = 0; c < t->layout.n; c++) {
-			enum table_col col = t->layout.col[c];
+			enum flow_field col = t->layout.col[c];
 			char text[512], buf[1024];
 
 			table_cell_text(col, f, &t->opts.names, text, sizeof(text));
-			table_fit(text, t->layout.width[c], table_column(col)->right, t->term.utf8,
+			table_fit(text, t->layout.width[c], flow_field(col)->right, t->term.utf8,
 				  buf, sizeof(buf));
 			attron(base | (selected ? A_NORMAL : cell_attr(t, col, f)));
 			mvaddstr(y, t->layout.x[c], buf);
@@ -296,6 +305,7 @@ static void draw_detail(struct tui *t)
 	const struct tft_flow *f = flow_table_by_id(t->table, table_view_selected_id(t->view));
 	char text[1024], line[1200], a[64], b[64];
 	const char *src = t->opts.names.source ? t->opts.names.source : "no name source yet";
+	struct names_list names;
 	int y = 0;
 
 	put_fit(y++, 0, "Flow detail (Enter, Esc or q returns)", COLS, false, A_BOLD);
@@ -323,28 +333,30 @@ static void draw_detail(struct tui *t)
 	    f->key.dir == TFT_DIR_IN ? "in (a peer connected to this host)"
 				     : "out (this host connected to a peer)");
 	ROW("family", "IPv%u", f->key.family);
-	ROW("source", "%s port %u", output_addr(f->key.family, f->key.saddr, a, sizeof(a)),
+	ROW("source", "%s port %u", flow_field_addr(f->key.family, f->key.saddr, a, sizeof(a)),
 	    f->key.sport);
-	ROW("destination", "%s port %u", output_addr(f->key.family, f->key.daddr, b, sizeof(b)),
+	ROW("destination", "%s port %u", flow_field_addr(f->key.family, f->key.daddr, b, sizeof(b)),
 	    f->key.dport);
-	names_provider_lookup(&t->opts.names, f->key.family, f->key.saddr, text, sizeof(text));
+	names_provider_lookup(&t->opts.names, f->key.family, f->key.saddr, &names);
+	flow_names_text(&names, ",", 0, text, sizeof(text));
 	table_fit(text, (int)strlen(text), false, t->term.utf8, line, sizeof(line)); /* sanitise */
 	snprintf(text, sizeof(text), "%s", line);
 	ROW("source names", "%s (%s)", text[0] ? text : "none known", src);
-	names_provider_lookup(&t->opts.names, f->key.family, f->key.daddr, text, sizeof(text));
+	names_provider_lookup(&t->opts.names, f->key.family, f->key.daddr, &names);
+	flow_names_text(&names, ",", 0, text, sizeof(text));
 	table_fit(text, (int)strlen(text), false, t->term.utf8, line, sizeof(line));
 	snprintf(text, sizeof(text), "%s", line);
 	ROW("destination names", "%s (%s)", text[0] ? text : "none known", src);
-	ROW("state", "%s", output_state_name(f->state));
+	ROW("state", "%s", flow_field_state_name(f->state));
 	ROW("SYN retransmits", "%u", f->syn_retrans);
-	table_cell_text(TABLE_COL_HS, f, NULL, text, sizeof(text));
+	table_cell_text(FLOW_FIELD_HS, f, NULL, text, sizeof(text));
 	ROW("handshake", "%s", text[0] ? strcat(text, " ms") : "- (no answer yet)");
 #undef ROW
 }
 
 static void draw_sort_menu(struct tui *t)
 {
-	int h = TABLE_COL_COUNT + 2, w = 22, y0 = HEADER_LINES + 1, i;
+	int h = FLOW_FIELD_SCREEN_COUNT + 2, w = 22, y0 = HEADER_LINES + 1, i;
 	WINDOW *win;
 
 	if (y0 + h > LINES)
@@ -355,13 +367,13 @@ static void draw_sort_menu(struct tui *t)
 	werase(win);
 	box(win, 0, 0);
 	mvwaddstr(win, 0, 2, "Sort by");
-	for (i = 0; i < TABLE_COL_COUNT && i + 1 < h - 1; i++) {
-		const struct table_column_desc *d = table_column((enum table_col)i);
+	for (i = 0; i < FLOW_FIELD_SCREEN_COUNT && i + 1 < h - 1; i++) {
+		const struct flow_field_desc *d = flow_field((enum flow_field)i);
 
 		if ((size_t)i == t->sort_menu_sel)
 			wattron(win, A_REVERSE);
 		mvwprintw(win, i + 1, 1, " %-13.13s%s ", d->title,
-			  (enum table_col)i == t->opts.sort
+			  (enum flow_field)i == t->opts.sort
 			      ? (t->opts.sort_desc ? " desc" : " asc ")
 			      : "     ");
 		if ((size_t)i == t->sort_menu_sel)

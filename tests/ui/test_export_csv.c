@@ -9,13 +9,17 @@
 #include "export_csv.h"
 #include "flows.h"
 
-static size_t evil_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+static size_t evil_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
 	(void)ctx;
 	(void)family;
-	if (addr[3] == 9)
-		return (size_t)snprintf(buf, size, "=cmd|' /c calc'!A1,\"x\".example");
-	return 0;
+	out->n = 0;
+	if (addr[3] == 9) {
+		out->e[0] = (struct names_entry){"=cmd|' /c calc'!A1", 18, TFT_NAME_DNS};
+		out->e[1] = (struct names_entry){"\"x\".example", 11, TFT_NAME_DNS};
+		out->n = 2;
+	}
+	return out->n;
 }
 
 struct rows {
@@ -86,8 +90,8 @@ int main(void)
 			  strstr(second, ",2,in,4,10.0.0.5,40001,10.0.0.1,22,pending,0,,,\r\n"),
 		      "first row is the view's first (b), pending, no names");
 		CHECK(strstr(text, ",1,out,4,10.0.0.1,40000,10.0.0.9,443,accepted,0,1.500,,"
-				   "\"'=cmd|' /c calc'!A1 \"\"x\"\".example\"\r\n"),
-		      "names quoted and defused");
+				   "\"'=cmd|'\\x20/c\\x20calc'!A1 \"\"x\"\".example\"\r\n"),
+		      "names escaped as on screen (the provider hands raw names), quoted, defused");
 		CHECK(strstr(text, "in,4") < strstr(text, "out,4"), "view order kept");
 	}
 

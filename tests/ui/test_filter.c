@@ -5,13 +5,17 @@
 #include "filter.h"
 #include "flows.h"
 
-static size_t fake_names(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+static size_t fake_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
 	(void)ctx;
 	(void)family;
-	if (addr[0] == 93) /* 93.184.216.34 */
-		return (size_t)snprintf(buf, size, "www.Example.com");
-	return 0;
+	out->n = 0;
+	if (addr[0] == 93) { /* 93.184.216.34 */
+		out->e[0] = (struct names_entry){"www.Example.com", 15, TFT_NAME_DNS};
+		out->e[1] = (struct names_entry){"edge.cdn.test", 13, TFT_NAME_PTR};
+		out->n = 2;
+	}
+	return out->n;
 }
 
 int main(void)
@@ -132,6 +136,50 @@ int main(void)
 	f = (struct filter){0};
 	filter_describe(&f, buf, sizeof(buf));
 	CHECK_STR(buf, "none", "describe nothing");
+
+	/* Field terms: FIELD:VALUE, a field name before the first ':'. */
+	CHECK_EQ(filter_parse_terms(&f, "dport:443", err, sizeof(err)), 0, "dport:443");
+	CHECK_EQ(f.terms[0].kind, FILTER_TERM_FIELD, "a field term");
+	CHECK(filter_match(&f, out443) && !filter_match(&f, in22), "dport exactly");
+	CHECK_EQ(filter_parse_terms(&f, "sport:40000-40001", err, sizeof(err)), 0, "range");
+	CHECK(filter_match(&f, out443) && filter_match(&f, out8050) && !filter_match(&f, in22),
+	      "sport range");
+	CHECK_EQ(filter_parse_terms(&f, "!DPORT:443", err, sizeof(err)), 0, "negated, any case");
+	CHECK(!filter_match(&f, out443) && filter_match(&f, in22), "negated field term");
+	CHECK_EQ(filter_parse_terms(&f, "state:refused", err, sizeof(err)), 0, "enum");
+	CHECK(filter_match(&f, out8050) && !filter_match(&f, out443), "state exactly");
+	CHECK_EQ(filter_parse_terms(&f, "dir:in", err, sizeof(err)), 0, "dir");
+	CHECK(filter_match(&f, in22) && !filter_match(&f, out443), "dir exactly");
+	CHECK_EQ(filter_parse_terms(&f, "state:acc", err, sizeof(err)), -EINVAL, "enum is exact");
+	CHECK(strstr(err, "pending, accepted, refused") != NULL, "lists the values");
+	CHECK_EQ(filter_parse_terms(&f, "dport:x", err, sizeof(err)), -EINVAL, "bad number");
+	CHECK_EQ(filter_parse_terms(&f, "dport:9-1", err, sizeof(err)), -EINVAL, "bad range");
+	CHECK_EQ(filter_parse_terms(&f, "dport:", err, sizeof(err)), -EINVAL, "no value");
+	CHECK_EQ(filter_parse_terms(&f, "event:new", err, sizeof(err)), -EINVAL,
+		 "not a flow field");
+	CHECK_EQ(filter_parse_terms(&f, "hs:0-1000", err, sizeof(err)), 0, "hs in ms");
+	CHECK(!filter_match(&f, in22), "pending has no handshake time");
+	CHECK_EQ(filter_parse_terms(&f, "dst:93.184", err, sizeof(err)), 0, "address piece");
+	CHECK(filter_match(&f, out443) && !filter_match(&f, in22), "dst address");
+	CHECK_EQ(filter_parse_terms(&f, "src:93.184", err, sizeof(err)), 0, "other end");
+	CHECK(!filter_match(&f, out443), "src is not dst");
+	CHECK_EQ(filter_parse_terms(&f, "dnames:EXAMPLE", err, sizeof(err)), 0, "names piece");
+	CHECK(filter_match_names(&f, out443, &names), "dst names, case-insensitive");
+	CHECK(!filter_match_names(&f, in22, &names), "others not");
+	CHECK_EQ(filter_parse_terms(&f, "dnames:~edge", err, sizeof(err)), 0, "ptr mark");
+	CHECK(filter_match_names(&f, out443, &names), "PTR names keep their ~ mark");
+	CHECK_EQ(filter_parse_terms(&f, "snames:example", err, sizeof(err)), 0, "src names");
+	CHECK(!filter_match_names(&f, out443, &names), "src names are not dst names");
+	CHECK_EQ(filter_parse_terms(&f, "family:6", err, sizeof(err)), 0, "family");
+	CHECK(filter_match(&f, v6) && !filter_match(&f, out443), "family 6");
+	CHECK_EQ(filter_parse_terms(&f, "id:1", err, sizeof(err)), 0, "id");
+	CHECK(filter_match(&f, out443) && !filter_match(&f, in22), "id 1");
+	/* IPv6 words have no field name before their colon: they stay words. */
+	CHECK_EQ(filter_parse_terms(&f, "fe80::1", err, sizeof(err)), 0, "fe80::1");
+	CHECK_EQ(f.terms[0].kind, FILTER_TERM_WORD, "a word");
+	CHECK_EQ(filter_parse_terms(&f, "::1", err, sizeof(err)), 0, "::1");
+	CHECK_EQ(f.terms[0].kind, FILTER_TERM_WORD, "a word too");
+	CHECK(filter_match(&f, v6), "::1 still matches");
 
 	flow_table_free(t);
 	return t_done();

@@ -6,17 +6,28 @@
 
 static unsigned asked;
 
-/* "h<a>.<b>" for 10.0.a.b, nothing for addresses ending in 0; IPv6 the same from its last bytes. */
-static size_t numbered(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+/*
+ * "h<a>.<b>" for 10.0.a.b, nothing for addresses ending in 0; IPv6 the same
+ * from its last bytes, plus a PTR name.
+ */
+static size_t numbered(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
+	static char buf[2][64];
 	int last = family == 4 ? 3 : 15;
 
 	(void)ctx;
 	asked++;
+	out->n = 0;
 	if (!addr[last])
 		return 0;
-	return (size_t)snprintf(buf, size, "h%u.%u%s", addr[last - 1], addr[last],
-				family == 6 ? ".v6" : "");
+	snprintf(buf[0], sizeof(buf[0]), "h%u.%u%s", addr[last - 1], addr[last],
+		 family == 6 ? ".v6" : "");
+	out->e[out->n++] = (struct names_entry){buf[0], strlen(buf[0]), TFT_NAME_DNS};
+	if (family == 6) {
+		snprintf(buf[1], sizeof(buf[1]), "p,%u", addr[last]);
+		out->e[out->n++] = (struct names_entry){buf[1], strlen(buf[1]), TFT_NAME_PTR};
+	}
+	return out->n;
 }
 
 static void addr_of(unsigned i, uint8_t family, uint8_t addr[16])
@@ -36,6 +47,7 @@ int main(void)
 	struct names_provider p;
 	uint8_t addr[16];
 	char buf[64], want[64];
+	struct names_list l;
 	unsigned i;
 	long idx;
 	int bad = 0;
@@ -63,15 +75,18 @@ int main(void)
 	CHECK_STR(names_memo_text(m, (size_t)names_memo_index(m, 6, addr)), "", "no names");
 	CHECK_STR(names_memo_text(m, 999999), "", "out of range");
 
-	/* The provider view: truncates to the caller's buffer, as names_provider_lookup does. */
+	/* The provider view: the list, copied, as the inner provider gave it. */
 	p = names_memo_provider(m);
 	CHECK_STR(p.source, "numbers", "source passes through");
 	addr_of(0x0a0b, 6, addr);
-	names_provider_lookup(&p, 6, addr, buf, sizeof(buf));
+	names_provider_lookup(&p, 6, addr, &l);
+	CHECK_EQ(l.n, 2, "two names");
+	snprintf(buf, sizeof(buf), "%.*s", (int)l.e[0].len, l.e[0].name);
 	snprintf(want, sizeof(want), "h10.11.v6");
 	CHECK_STR(buf, want, "through the provider");
-	names_provider_lookup(&p, 6, addr, buf, 4);
-	CHECK_STR(buf, "h10", "cut to the buffer");
+	CHECK_EQ(l.e[1].source, TFT_NAME_PTR, "source kept");
+	CHECK_STR(names_memo_text(m, (size_t)names_memo_index(m, 6, addr)), "h10.11.v6,~p\\x2c11",
+		  "text escaped once, PTR marked, commas inside a name escaped");
 
 	/* Reset: names are asked afresh (they change between frames). */
 	names_memo_reset(m, &inner);

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "name_escape.h"
+#include "flow_fields.h"
 #include "output_stream.h"
 #include "t.h"
 
@@ -32,7 +33,8 @@ static void render(enum output_format fmt, const struct tft_flow *f, enum tft_fl
 		   char *buf, size_t size, int header)
 {
 	FILE *tmp = tmpfile();
-	struct output_stream *o = output_stream_new(fileno(tmp), fmt);
+	struct output_stream_opts opts = {fmt, NULL, 0};
+	struct output_stream *o = output_stream_new(fileno(tmp), &opts);
 	size_t n;
 
 	if (header)
@@ -142,8 +144,8 @@ static void test_errors_and_names(void)
 	CHECK_EQ(fmt, OUTPUT_CSV, "csv value");
 	CHECK_EQ(output_format_parse("jsonl", &fmt), 0, "jsonl alias");
 	CHECK_EQ(output_format_parse("xml", &fmt), -EINVAL, "unknown format");
-	CHECK_STR(output_direction_name(TFT_DIR_IN), "in", "in");
-	CHECK_STR(output_state_name(TFT_STATE_REFUSED), "refused", "refused");
+	CHECK_STR(flow_field_dir_name(TFT_DIR_IN), "in", "in");
+	CHECK_STR(flow_field_state_name(TFT_STATE_REFUSED), "refused", "refused");
 }
 
 /* A full device: the write error is reported, not lost. */
@@ -155,7 +157,7 @@ static void test_write_error(void)
 
 	if (!full)
 		return;
-	o = output_stream_new(fileno(full), OUTPUT_CSV);
+	o = output_stream_new(fileno(full), &(struct output_stream_opts){OUTPUT_CSV, NULL, 0});
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
 	CHECK_EQ(output_stream_flush(o), -ENOSPC, "ENOSPC reported");
 	output_stream_free(o);
@@ -165,21 +167,26 @@ static void test_write_error(void)
 /* Names: a real cache provides them; hostile bytes must come out safe. */
 static struct dns_cache *cache;
 
-static const struct dns_names *cache_names(void *ctx, uint8_t family, const uint8_t *addr)
+static size_t cache_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *l)
 {
 	const struct dns_names *out = NULL;
 
 	(void)ctx;
-	return dns_cache_lookup(cache, family, addr, 1, &out) == TFT_DNS_HIT ? out : NULL;
+	if (dns_cache_lookup(cache, family, addr, 1, &out) != TFT_DNS_HIT)
+		out = NULL;
+	return names_list_from_dns(out, l);
 }
+
+static const struct names_provider cache_provider = {cache_names, NULL, "test"};
 
 static void render_names(enum output_format fmt, const struct tft_flow *f, char *buf, size_t size)
 {
 	FILE *tmp = tmpfile();
-	struct output_stream *o = output_stream_new(fileno(tmp), fmt);
+	struct output_stream *o =
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmt, NULL, 0});
 	size_t n;
 
-	output_stream_set_names(o, cache_names, NULL);
+	output_stream_set_names(o, &cache_provider);
 	output_stream_flow(o, f, TFT_CHANGE_NEW, f->syn_ns);
 	output_stream_free(o);
 	rewind(tmp);
@@ -253,7 +260,7 @@ static void test_names(void)
 		render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
 		line = strrchr(buf, ' ') + 1;
 		CHECK(strstr(line, TFT_ESC_CUT_MARK "\n") != NULL, "cut mark");
-		CHECK_EQ(strlen(line), OUTPUT_NAMES_MAX_COLS - 1 + strlen(TFT_ESC_CUT_MARK) + 1,
+		CHECK_EQ(strlen(line), FLOW_NAMES_MAX_COLS - 1 + strlen(TFT_ESC_CUT_MARK) + 1,
 			 "capped at the column limit");
 	}
 	dns_cache_free(cache);
@@ -273,15 +280,118 @@ static void test_fast_formatting(void)
 
 	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
 		inet_pton(AF_INET, v4[i], a);
-		CHECK_STR(output_addr(4, a, buf, sizeof(buf)), v4[i], "ipv4 text");
+		CHECK_STR(flow_field_addr(4, a, buf, sizeof(buf)), v4[i], "ipv4 text");
 	}
 	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		f.answer_ns = f.syn_ns + ns[i];
-		output_handshake_ms(&f, buf, sizeof(buf));
+		flow_field_handshake_ms(&f, buf, sizeof(buf));
 		snprintf(want, sizeof(want), "%llu.%03llu", (unsigned long long)(ns[i] / 1000000),
 			 (unsigned long long)(ns[i] / 1000 % 1000));
 		CHECK_STR(buf, want, "handshake ms");
 	}
+}
+
+/* Reads what fd holds from the start. */
+static void slurp(FILE *tmp, char *buf, size_t size)
+{
+	size_t n;
+
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The stream's own policy: its filter, --count and done. */
+static void test_filter_and_count(void)
+{
+	struct tft_flow f = sample();
+	struct filter flt = {0};
+	char err[128], buf[4096];
+	FILE *tmp = tmpfile();
+	struct output_stream *o;
+
+	CHECK_EQ(filter_parse_terms(&flt, "dport:443", err, sizeof(err)), 0, "filter");
+	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2});
+	CHECK(!output_stream_done(o), "not done at start");
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	f.key.dport = 80;
+	f.id = 8;
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns); /* filtered out: not counted */
+	CHECK(!output_stream_done(o), "a filtered flow does not count");
+	f.key.dport = 443;
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	CHECK(output_stream_done(o), "done after two");
+	f.id = 9;
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns); /* past the count */
+	f.id = 7;
+	output_stream_flow(o, &f, TFT_CHANGE_STATE, f.syn_ns); /* an update still prints */
+	output_stream_lost(o, 5, f.syn_ns);		       /* CSV: nothing */
+	output_stream_tick(o, f.syn_ns, true);
+	CHECK_EQ(output_stream_flush(o), 0, "flush");
+	output_stream_free(o);
+	slurp(tmp, buf, sizeof(buf));
+	fclose(tmp);
+	CHECK_EQ(count_lines(buf), 3, "two new, one update");
+	CHECK(strstr(buf, ",new,7,") && strstr(buf, ",new,8,") && !strstr(buf, ",new,9,") &&
+		  strstr(buf, ",update,7,"),
+	      "the right records");
+}
+
+static int settled_calls;
+static bool settled_now;
+
+static bool settled(void *ctx, uint8_t family, const uint8_t *addr)
+{
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	settled_calls++;
+	return settled_now;
+}
+
+/* --resolve-wait: records wait for names, in order, and all leave at the end. */
+static void test_hold(void)
+{
+	struct tft_flow f = sample();
+	char buf[4096];
+	FILE *tmp = tmpfile();
+	struct output_stream *o =
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_JSON, NULL, 0});
+
+	CHECK_EQ(output_stream_set_hold(o, 60000, settled, NULL), 0, "hold");
+	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	output_stream_tick(o, clock_mono_ns(), false);
+	CHECK_EQ(output_stream_flush(o), 0, "flush");
+	slurp(tmp, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 0, "held while names are unsettled");
+	CHECK(settled_calls > 0, "asked whether names settled");
+	settled_now = true;
+	output_stream_tick(o, clock_mono_ns(), false);
+	output_stream_flush(o);
+	slurp(tmp, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 1, "released once settled");
+	settled_now = false;
+	output_stream_flow(o, &f, TFT_CHANGE_STATE, f.syn_ns);
+	output_stream_tick(o, clock_mono_ns() + 61000000000ull, false);
+	output_stream_flush(o);
+	slurp(tmp, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 2, "released when the wait is over");
+	output_stream_flow(o, &f, TFT_CHANGE_RETRANS, f.syn_ns);
+	output_stream_tick(o, clock_mono_ns(), true);
+	output_stream_flush(o);
+	slurp(tmp, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 3, "final releases everything");
+	output_stream_free(o);
+	fclose(tmp);
 }
 
 int main(void)
@@ -294,5 +404,7 @@ int main(void)
 	test_write_error();
 	test_names();
 	test_fast_formatting();
+	test_filter_and_count();
+	test_hold();
 	return t_done();
 }

@@ -1,0 +1,834 @@
+/*
+ * The field table. The stream formats are interfaces people script against
+ * (the README documents each column): a render function's output for the
+ * text, CSV and JSON targets must not change by accident.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "clock.h"
+#include "flow_fields.h"
+#include "name_escape.h"
+
+/* --- shared formatting ------------------------------------------------------------- */
+
+const char *flow_field_dir_name(uint8_t dir)
+{
+	return dir == TFT_DIR_IN ? "in" : dir == TFT_DIR_OUT ? "out" : "?";
+}
+
+const char *flow_field_state_name(uint8_t state)
+{
+	switch (state) {
+	case TFT_STATE_PENDING:
+		return "pending";
+	case TFT_STATE_ACCEPTED:
+		return "accepted";
+	case TFT_STATE_REFUSED:
+		return "refused";
+	default:
+		return "?";
+	}
+}
+
+static const char *change_name(enum tft_flow_change change)
+{
+	return change == TFT_CHANGE_NEW	      ? "new"
+	       : change == TFT_CHANGE_RETRANS ? "retrans"
+					      : "update";
+}
+
+const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, slow on the per-record path. */
+	if (family == 4 && size >= INET_ADDRSTRLEN) {
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+/*
+ * Calendar conversion (gmtime_r, localtime_r and their tz lookups) costs more
+ * than the rest of a record: do it once per second, then add the fraction.
+ */
+struct second_cache {
+	time_t sec;
+	int valid;
+	char text[24];
+};
+
+static const char *second_text(struct second_cache *c, time_t sec, bool local)
+{
+	struct tm tm;
+
+	if (!c->valid || c->sec != sec) {
+		if (local)
+			localtime_r(&sec, &tm);
+		else
+			gmtime_r(&sec, &tm);
+		strftime(c->text, sizeof(c->text), local ? "%H:%M:%S" : "%Y-%m-%dT%H:%M:%S", &tm);
+		c->sec = sec;
+		c->valid = 1;
+	}
+	return c->text;
+}
+
+/* n decimal digits of v, zero-padded, at p. */
+static void digits(char *p, unsigned long v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Local HH:MM:SS.mmm for people. */
+static void time_local(uint64_t mono_ns, char *buf, size_t size)
+{
+	static struct second_cache cache;
+	struct timespec ts = clock_mono_to_wall(mono_ns);
+	const char *sec = second_text(&cache, ts.tv_sec, true);
+	size_t n = strlen(sec);
+
+	if (n + 5 > size) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, sec, n);
+	buf[n] = '.';
+	digits(buf + n + 1, (unsigned long)ts.tv_nsec / 1000000, 3);
+	buf[n + 4] = '\0';
+}
+
+void flow_field_time_iso(uint64_t mono_ns, char *buf, size_t size)
+{
+	static struct second_cache cache;
+	struct timespec ts = clock_mono_to_wall(mono_ns);
+	const char *sec = second_text(&cache, ts.tv_sec, false);
+	size_t n = strlen(sec);
+
+	if (n + 9 > size) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, sec, n);
+	buf[n] = '.';
+	digits(buf + n + 1, (unsigned long)ts.tv_nsec / 1000, 6);
+	buf[n + 7] = 'Z';
+	buf[n + 8] = '\0';
+}
+
+void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
+{
+	uint64_t d;
+
+	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns) {
+		buf[0] = '\0';
+		return;
+	}
+	d = f->answer_ns - f->syn_ns;
+	if (d < 1000000000ULL && size >= 8) {
+		/* the common case without snprintf: up to 999.999 ms */
+		unsigned ms = (unsigned)(d / 1000000), n = ms >= 100 ? 3 : ms >= 10 ? 2 : 1;
+
+		digits(buf, ms, (int)n);
+		buf[n] = '.';
+		digits(buf + n + 1, (unsigned long)(d / 1000 % 1000), 3);
+		buf[n + 4] = '\0';
+		return;
+	}
+	snprintf(buf, size, "%llu.%03u", (unsigned long long)(d / 1000000),
+		 (unsigned)(d / 1000 % 1000));
+}
+
+/* Appends src to buf at *len, cut when full; returns false once full. */
+static bool append(char *buf, size_t size, size_t *len, const char *src, size_t n)
+{
+	if (*len + n >= size)
+		return false;
+	memcpy(buf + *len, src, n);
+	*len += n;
+	buf[*len] = '\0';
+	return true;
+}
+
+/*
+ * Escaping is per name, so the separators and the '~' mark stay plain while
+ * a name's own bytes cannot forge them: spaces inside a name (no real host
+ * name has one) and separator bytes become \xHH like every other byte a
+ * terminal or the text format's columns would misread.
+ */
+const char *flow_names_text(const struct names_list *l, const char *sep, size_t max_cols, char *buf,
+			    size_t size)
+{
+	char one[4 * TFT_DNS_CACHE_NAME_MAX + 1];
+	size_t i, n = l ? l->n : 0, len = 0, cut;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		size_t k, olen;
+
+		if (i && !append(buf, size, &len, sep, strlen(sep)))
+			break;
+		if (l->e[i].source == TFT_NAME_PTR && !append(buf, size, &len, "~", 1))
+			break;
+		olen = tft_escape_term(one, sizeof(one), l->e[i].name, l->e[i].len, 0);
+		if (olen >= sizeof(one))
+			olen = strlen(one);
+		for (k = 0; k < olen; k++) {
+			char hex[5];
+			bool ok;
+
+			/* a full buffer ends the name; the cap below marks the cut */
+			if (one[k] == ' ' || one[k] == sep[0] ||
+			    (sep[0] && sep[1] && strchr(sep, one[k]))) {
+				snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)one[k]);
+				ok = append(buf, size, &len, hex, 4);
+			} else {
+				ok = append(buf, size, &len, one + k, 1);
+			}
+			if (!ok)
+				break;
+		}
+	}
+	/* Escaped text is ASCII, a byte a column: cut without splitting a \xHH. */
+	if (max_cols && len > max_cols) {
+		size_t b;
+
+		cut = max_cols - 1;
+		for (b = 1; b <= 3 && b <= cut; b++) {
+			if (buf[cut - b] == '\\') {
+				cut -= b;
+				break;
+			}
+		}
+		if (cut + sizeof(TFT_ESC_CUT_MARK) <= size)
+			memcpy(buf + cut, TFT_ESC_CUT_MARK, sizeof(TFT_ESC_CUT_MARK));
+		else
+			buf[cut] = '\0';
+	}
+	return buf;
+}
+
+void flow_names_json(const struct names_list *l, char *buf, size_t size)
+{
+	size_t i, n = l ? l->n : 0, len = 0;
+
+	if (!n) {
+		snprintf(buf, size, "[]");
+		return;
+	}
+	len += (size_t)snprintf(buf, size, "[");
+	for (i = 0; i < n && len < size; i++) {
+		len += (size_t)snprintf(buf + len, size - len, "%s{\"name\":", i ? "," : "");
+		if (len >= size)
+			break;
+		len += tft_escape_json(buf + len, size - len, l->e[i].name, l->e[i].len);
+		if (len >= size)
+			break;
+		len += (size_t)snprintf(buf + len, size - len, ",\"source\":\"%s\"}",
+					l->e[i].source == TFT_NAME_PTR ? "ptr" : "dns");
+	}
+	if (len + 2 > size) {
+		snprintf(buf, size, "[]"); /* cannot happen with FLOW_NAMES_JSON_SIZE */
+		return;
+	}
+	snprintf(buf + len, size - len, "]");
+}
+
+/* --- render helpers ------------------------------------------------------------------- */
+
+static size_t put_str(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		n = size ? size - 1 : 0;
+	if (size) {
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+	}
+	return n;
+}
+
+/* A word (direction, state, event) or an address: JSON quotes it, nothing else needs to. */
+static size_t put_word(char *buf, size_t size, const char *s, enum flow_field_target t)
+{
+	size_t n = strlen(s);
+
+	if (t != FLOW_TARGET_JSON)
+		return put_str(buf, size, s);
+	/* Quoted by hand: printf was most of a record's cost under a connect storm. */
+	if (n + 3 > size)
+		return put_str(buf, size, "");
+	buf[0] = '"';
+	memcpy(buf + 1, s, n);
+	buf[n + 1] = '"';
+	buf[n + 2] = '\0';
+	return n + 2;
+}
+
+static size_t put_u(char *buf, size_t size, unsigned long long v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if ((size_t)n >= size)
+		return put_str(buf, size, "");
+	memcpy(buf, tmp + sizeof(tmp) - n, (size_t)n);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/* --- the fields ------------------------------------------------------------------------ */
+
+static size_t render_time(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	char iso[40];
+
+	switch (t) {
+	case FLOW_TARGET_SCREEN:
+		time_local(c->flow->syn_ns, buf, size);
+		return strlen(buf);
+	case FLOW_TARGET_TEXT:
+		time_local(c->at_ns, buf, size);
+		return strlen(buf);
+	default:
+		flow_field_time_iso(c->at_ns, iso, sizeof(iso));
+		return put_word(buf, size, iso, t);
+	}
+}
+
+static size_t render_event(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size)
+{
+	return put_word(buf, size, change_name(c->change), t);
+}
+
+static bool number_id(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->id;
+	return true;
+}
+
+static size_t render_id(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			size_t size)
+{
+	(void)t;
+	return put_u(buf, size, c->flow->id);
+}
+
+static bool number_time(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->syn_ns;
+	return true;
+}
+
+static bool number_dir(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->key.dir;
+	return true;
+}
+
+static size_t render_dir(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return put_word(buf, size, flow_field_dir_name(c->flow->key.dir), t);
+}
+
+static enum flow_field_style style_dir(const struct tft_flow *f)
+{
+	return f->key.dir == TFT_DIR_IN ? FLOW_STYLE_IN : FLOW_STYLE_OUT;
+}
+
+static bool number_family(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->key.family;
+	return true;
+}
+
+static size_t render_family(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			    size_t size)
+{
+	(void)t;
+	return put_u(buf, size, c->flow->key.family);
+}
+
+static size_t render_addr(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size, bool src)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	flow_field_addr(c->flow->key.family, src ? c->flow->key.saddr : c->flow->key.daddr, a,
+			sizeof(a));
+	return put_word(buf, size, a, t);
+}
+
+static size_t render_src(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return render_addr(c, t, buf, size, true);
+}
+
+static size_t render_dst(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return render_addr(c, t, buf, size, false);
+}
+
+static bool number_sport(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->key.sport;
+	return true;
+}
+
+static size_t render_sport(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size)
+{
+	(void)t;
+	return put_u(buf, size, c->flow->key.sport);
+}
+
+static bool number_dport(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->key.dport;
+	return true;
+}
+
+static size_t render_dport(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size)
+{
+	(void)t;
+	return put_u(buf, size, c->flow->key.dport);
+}
+
+/*
+ * One end's names for target. The screen shows the first and how many more
+ * ("a.example +2"; the detail view shows them all); the export separates
+ * names with spaces but escapes commas inside them as the screen does.
+ */
+static size_t render_names(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size, bool src)
+{
+	const struct tft_flow_key *k = &c->flow->key;
+	char text[FLOW_NAMES_MAX_COLS + 8];
+	struct names_list l;
+	char *p;
+
+	names_provider_lookup(c->names, k->family, src ? k->saddr : k->daddr, &l);
+	switch (t) {
+	case FLOW_TARGET_SCREEN: {
+		struct names_list first = l;
+		size_t len;
+
+		first.n = l.n ? 1 : 0;
+		len = strlen(flow_names_text(&first, ",", 0, buf, size));
+		if (l.n > 1 && len + 1 < size)
+			snprintf(buf + len, size - len, " +%zu", l.n - 1);
+		return strlen(buf);
+	}
+	case FLOW_TARGET_TEXT:
+		return strlen(flow_names_text(&l, ",", FLOW_NAMES_MAX_COLS, buf, size));
+	case FLOW_TARGET_CSV:
+		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
+		tft_escape_csv(buf, size, text, strlen(text));
+		return strlen(buf);
+	case FLOW_TARGET_JSON:
+		flow_names_json(&l, buf, size);
+		return strlen(buf);
+	case FLOW_TARGET_EXPORT:
+		flow_names_text(&l, ",", 0, buf, size < 512 ? size : 512);
+		for (p = buf; *p; p++)
+			if (*p == ',')
+				*p = ' ';
+		return (size_t)(p - buf);
+	}
+	return 0;
+}
+
+static size_t render_snames(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			    size_t size)
+{
+	return render_names(c, t, buf, size, true);
+}
+
+static size_t render_dnames(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			    size_t size)
+{
+	return render_names(c, t, buf, size, false);
+}
+
+static bool number_state(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->state;
+	return true;
+}
+
+static size_t render_state(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size)
+{
+	return put_word(buf, size, flow_field_state_name(c->flow->state), t);
+}
+
+static enum flow_field_style style_state(const struct tft_flow *f)
+{
+	return f->state == TFT_STATE_ACCEPTED  ? FLOW_STYLE_GOOD
+	       : f->state == TFT_STATE_REFUSED ? FLOW_STYLE_BAD
+					       : FLOW_STYLE_WAITING;
+}
+
+static bool number_retx(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->syn_retrans;
+	return true;
+}
+
+static size_t render_retx(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	(void)t;
+	return put_u(buf, size, c->flow->syn_retrans);
+}
+
+/* Pending flows have no handshake time: they sort as the slowest. The filter compares ms. */
+static bool number_hs(const struct tft_flow *f, uint64_t *v)
+{
+	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns) {
+		*v = UINT64_MAX;
+		return false;
+	}
+	*v = f->answer_ns - f->syn_ns;
+	return true;
+}
+
+static size_t render_hs(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			size_t size)
+{
+	flow_field_handshake_ms(c->flow, buf, size);
+	if (t == FLOW_TARGET_JSON && !buf[0])
+		return put_str(buf, size, "null");
+	return strlen(buf);
+}
+
+static const struct flow_field_value dir_values[] = {
+    {"in", TFT_DIR_IN}, {"out", TFT_DIR_OUT}, {NULL, 0}};
+static const struct flow_field_value state_values[] = {{"pending", TFT_STATE_PENDING},
+						       {"accepted", TFT_STATE_ACCEPTED},
+						       {"refused", TFT_STATE_REFUSED},
+						       {NULL, 0}};
+
+#define SCREEN FLOW_FIELD_ON_SCREEN
+#define STREAMS (FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON)
+#define EXPORT FLOW_FIELD_ON_EXPORT
+
+/*
+ * keep: narrow terminals drop the lowest first; addresses and the service
+ * port last. Fixed screen widths leave a cell for the sort arrow after the
+ * title. stream_rank orders the stream and export columns.
+ */
+static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
+    [FLOW_FIELD_TIME] = {.name = "time",
+			 .key = "time",
+			 .title = "TIME",
+			 .text_title = "TIME",
+			 .help = "when the first SYN was seen (local time)",
+			 .kind = FLOW_KIND_TIME,
+			 .flags = SCREEN | STREAMS | EXPORT,
+			 .stream_rank = 1,
+			 .text_width = 12,
+			 .min_width = 12,
+			 .max_width = 12,
+			 .keep = 6,
+			 .desc_first = true,
+			 .number = number_time,
+			 .render = render_time},
+    [FLOW_FIELD_EVENT] = {.name = "event",
+			  .key = "event",
+			  .title = "EVENT",
+			  .text_title = "EVENT",
+			  .help = "streams: new (a flow), update (answered) or retrans (SYN sent "
+				  "again)",
+			  .kind = FLOW_KIND_TEXT,
+			  .flags = FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV,
+			  .stream_rank = 2,
+			  .text_width = 7,
+			  .render = render_event},
+    [FLOW_FIELD_ID] = {.name = "id",
+		       .key = "id",
+		       .title = "ID",
+		       .text_title = "ID",
+		       .help = "streams and export: the flow's number, one higher per new flow",
+		       .kind = FLOW_KIND_NUMBER,
+		       .flags = FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON | EXPORT,
+		       .stream_rank = 3,
+		       .right = true,
+		       .number = number_id,
+		       .render = render_id},
+    [FLOW_FIELD_DIR] = {.name = "dir",
+			.key = "direction",
+			.title = "DIR",
+			.text_title = "DIR",
+			.help = "in: a peer connected to this host; out: this host connected",
+			.kind = FLOW_KIND_ENUM,
+			.flags = SCREEN | STREAMS | EXPORT,
+			.stream_rank = 4,
+			.text_width = 3,
+			.min_width = 4,
+			.max_width = 4,
+			.keep = 8,
+			.values = dir_values,
+			.number = number_dir,
+			.render = render_dir,
+			.style = style_dir},
+    [FLOW_FIELD_FAMILY] = {.name = "family",
+			   .key = "family",
+			   .title = "FAM",
+			   .text_title = "FAM",
+			   .help = "streams and export: 4 or 6 (IP version)",
+			   .kind = FLOW_KIND_NUMBER,
+			   .flags = STREAMS | EXPORT,
+			   .stream_rank = 5,
+			   .text_width = 3,
+			   .number = number_family,
+			   .render = render_family},
+    [FLOW_FIELD_SRC] = {.name = "src",
+			.key = "src_addr",
+			.title = "SOURCE",
+			.text_title = "SRC",
+			.help = "address of the end that sent the SYN",
+			.kind = FLOW_KIND_ADDRESS,
+			.flags = SCREEN | STREAMS | EXPORT,
+			.stream_rank = 6,
+			.text_width = 39,
+			.min_width = 12,
+			.max_width = 39,
+			.keep = 11,
+			.render = render_src},
+    [FLOW_FIELD_SPORT] = {.name = "sport",
+			  .key = "src_port",
+			  .title = "SPORT",
+			  .text_title = "SPORT",
+			  .help = "source port",
+			  .kind = FLOW_KIND_NUMBER,
+			  .flags = SCREEN | STREAMS | EXPORT,
+			  .stream_rank = 7,
+			  .text_width = 5,
+			  .min_width = 6,
+			  .max_width = 6,
+			  .keep = 5,
+			  .right = true,
+			  .number = number_sport,
+			  .render = render_sport},
+    [FLOW_FIELD_DST] = {.name = "dst",
+			.key = "dst_addr",
+			.title = "DESTINATION",
+			.text_title = "DST",
+			.help = "address the SYN was sent to",
+			.kind = FLOW_KIND_ADDRESS,
+			.flags = SCREEN | STREAMS | EXPORT,
+			.stream_rank = 8,
+			.text_width = 39,
+			.min_width = 12,
+			.max_width = 39,
+			.keep = 9,
+			.render = render_dst},
+    [FLOW_FIELD_DPORT] = {.name = "dport",
+			  .key = "dst_port",
+			  .title = "DPORT",
+			  .text_title = "DPORT",
+			  .help = "destination port (the service)",
+			  .kind = FLOW_KIND_NUMBER,
+			  .flags = SCREEN | STREAMS | EXPORT,
+			  .stream_rank = 9,
+			  .text_width = 5,
+			  .min_width = 6,
+			  .max_width = 6,
+			  .keep = 10,
+			  .right = true,
+			  .number = number_dport,
+			  .render = render_dport},
+    [FLOW_FIELD_STATE] = {.name = "state",
+			  .key = "state",
+			  .title = "STATE",
+			  .text_title = "STATE",
+			  .help = "pending, accepted (SYN-ACK) or refused (RST)",
+			  .kind = FLOW_KIND_ENUM,
+			  .flags = SCREEN | STREAMS | EXPORT,
+			  .stream_rank = 10,
+			  .text_width = 8,
+			  .min_width = 8,
+			  .max_width = 8,
+			  .keep = 7,
+			  .values = state_values,
+			  .number = number_state,
+			  .render = render_state,
+			  .style = style_state},
+    [FLOW_FIELD_RETX] = {.name = "retx",
+			 .key = "syn_retrans",
+			 .title = "RETX",
+			 .text_title = "RETX",
+			 .help = "SYN retransmissions",
+			 .kind = FLOW_KIND_NUMBER,
+			 .flags = SCREEN | STREAMS | EXPORT,
+			 .stream_rank = 11,
+			 .text_width = 4,
+			 .min_width = 5,
+			 .max_width = 5,
+			 .keep = 2,
+			 .right = true,
+			 .desc_first = true,
+			 .number = number_retx,
+			 .render = render_retx},
+    [FLOW_FIELD_HS] = {.name = "hs",
+		       .key = "handshake_ms",
+		       .title = "HS_MS",
+		       .text_title = "HS_MS",
+		       .help = "handshake time SYN to answer, in ms",
+		       .kind = FLOW_KIND_NUMBER,
+		       .flags = SCREEN | STREAMS | EXPORT,
+		       .stream_rank = 12,
+		       .text_width = 10,
+		       .min_width = 8,
+		       .max_width = 8,
+		       .keep = 3,
+		       .right = true,
+		       .desc_first = true,
+		       .number = number_hs,
+		       .render = render_hs},
+    [FLOW_FIELD_SNAMES] = {.name = "snames",
+			   .key = "src_names",
+			   .title = "SOURCE NAMES",
+			   .text_title = "SRC_NAMES",
+			   .help = "domain names of the source address",
+			   .kind = FLOW_KIND_NAMES,
+			   .flags = SCREEN | STREAMS | EXPORT,
+			   .stream_rank = 13,
+			   .min_width = 10,
+			   .max_width = 48,
+			   .keep = 1,
+			   .names = true,
+			   .render = render_snames},
+    [FLOW_FIELD_DNAMES] = {.name = "dnames",
+			   .key = "dst_names",
+			   .title = "DEST NAMES",
+			   .text_title = "DST_NAMES",
+			   .help = "domain names of the destination address",
+			   .kind = FLOW_KIND_NAMES,
+			   .flags = SCREEN | STREAMS | EXPORT,
+			   .stream_rank = 14,
+			   .min_width = 10,
+			   .max_width = 48,
+			   .keep = 4,
+			   .names = true,
+			   .render = render_dnames},
+};
+
+const struct flow_field_desc *flow_field(enum flow_field id)
+{
+	if ((unsigned)id >= FLOW_FIELD_COUNT)
+		return NULL;
+	return &fields[id];
+}
+
+int flow_field_parse_n(const char *name, size_t len, enum flow_field *out)
+{
+	int i;
+
+	for (i = 0; i < FLOW_FIELD_COUNT; i++) {
+		if (strlen(fields[i].name) == len && !strncasecmp(name, fields[i].name, len)) {
+			*out = (enum flow_field)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int flow_field_parse(const char *name, enum flow_field *out)
+{
+	int i;
+
+	if (!flow_field_parse_n(name, strlen(name), out))
+		return 0;
+	for (i = 0; i < FLOW_FIELD_COUNT; i++) {
+		if (!strcasecmp(name, fields[i].title)) {
+			*out = (enum flow_field)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+size_t flow_fields_with(unsigned flag, enum flow_field *out)
+{
+	bool by_rank = flag & (FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON |
+			       FLOW_FIELD_ON_EXPORT);
+	size_t n = 0;
+	int i, r;
+
+	if (!by_rank) {
+		for (i = 0; i < FLOW_FIELD_COUNT; i++)
+			if (fields[i].flags & flag)
+				out[n++] = (enum flow_field)i;
+		return n;
+	}
+	for (r = 1; r <= FLOW_FIELD_COUNT; r++)
+		for (i = 0; i < FLOW_FIELD_COUNT; i++)
+			if (fields[i].stream_rank == r && (fields[i].flags & flag))
+				out[n++] = (enum flow_field)i;
+	return n;
+}
+
+const char *flow_fields_names(unsigned flag, const char *sep, char *buf, size_t size)
+{
+	enum flow_field ids[FLOW_FIELD_COUNT];
+	size_t n = flow_fields_with(flag, ids), i, len = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i ? sep : "", fields[ids[i]].name);
+
+		if (w < 0 || (size_t)w >= size - len)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
+}
+
+const char *flow_field_render(enum flow_field id, const struct flow_field_ctx *c,
+			      enum flow_field_target target, char *buf, size_t size)
+{
+	if (!size)
+		return "";
+	buf[0] = '\0';
+	if ((unsigned)id < FLOW_FIELD_COUNT)
+		fields[id].render(c, target, buf, size);
+	return buf;
+}

@@ -1,0 +1,211 @@
+/*
+ * The field table: every field is complete and renders for every target it
+ * appears in, stream headers and records agree, screen columns come first,
+ * and the man page (argv[1]) names every field.
+ */
+#include <ctype.h>
+#include <errno.h>
+
+#include "../t.h"
+#include "flow_fields.h"
+#include "flows.h"
+#include "output_stream.h"
+
+static size_t one_name(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
+{
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	out->e[0] = (struct names_entry){"a,b c.example", 13, TFT_NAME_DNS};
+	out->e[1] = (struct names_entry){"=ptr", 4, TFT_NAME_PTR};
+	out->n = 2;
+	return 2;
+}
+
+static const struct names_provider names = {one_name, NULL, "test"};
+
+static void test_descriptors(void)
+{
+	enum flow_field ids[FLOW_FIELD_COUNT], parsed;
+	int i, ranks[FLOW_FIELD_COUNT + 1] = {0};
+	char buf[512];
+
+	for (i = 0; i < FLOW_FIELD_COUNT; i++) {
+		const struct flow_field_desc *d = flow_field((enum flow_field)i);
+
+		CHECK(d && d->name && d->key && d->title && d->text_title && d->help && d->render,
+		      "every field complete");
+		if (!d)
+			continue;
+		CHECK(d->kind >= FLOW_KIND_TIME && d->kind <= FLOW_KIND_TEXT, d->name);
+		CHECK_EQ(flow_field_parse(d->name, &parsed), 0, d->name);
+		CHECK_EQ(parsed, i, "parses back");
+		CHECK_EQ(flow_field_parse(d->title, &parsed), 0, d->title);
+		CHECK_EQ(!!(d->flags & FLOW_FIELD_ON_SCREEN), i < FLOW_FIELD_SCREEN_COUNT,
+			 "screen columns come first");
+		if (d->flags & FLOW_FIELD_ON_SCREEN)
+			CHECK(d->min_width > 0 && d->max_width >= d->min_width && d->keep > 0,
+			      "screen layout hints");
+		if (d->kind == FLOW_KIND_ENUM)
+			CHECK(d->values && d->values[0].name && d->number, "enum values");
+		if (d->kind == FLOW_KIND_NUMBER)
+			CHECK(d->number != NULL, "numbers have a number");
+		if (d->flags & (FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON |
+				FLOW_FIELD_ON_EXPORT)) {
+			CHECK(d->stream_rank > 0 && d->stream_rank <= FLOW_FIELD_COUNT,
+			      "stream rank");
+			CHECK(!ranks[d->stream_rank], "ranks unique");
+			ranks[d->stream_rank] = 1;
+		}
+	}
+	CHECK(flow_field(FLOW_FIELD_COUNT) == NULL, "out of range");
+	CHECK_EQ(flow_field_parse("nope", &parsed), -EINVAL, "unknown");
+	CHECK_EQ(flow_fields_with(FLOW_FIELD_ON_SCREEN, ids), FLOW_FIELD_SCREEN_COUNT, "screen");
+	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", buf, sizeof(buf)),
+		  "time,dir,src,sport,dst,dport,snames,dnames,state,retx,hs", "screen names");
+	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_CSV, ",", buf, sizeof(buf)),
+		  "time,event,id,dir,family,src,sport,dst,dport,state,retx,hs,snames,dnames",
+		  "CSV order");
+	CHECK_STR(flow_field_dir_name(TFT_DIR_OUT), "out", "dir name");
+	CHECK_STR(flow_field_state_name(TFT_STATE_PENDING), "pending", "state name");
+}
+
+/* Every field renders for every target it appears in, for each state of a flow. */
+static void test_render(void)
+{
+	static const enum flow_field_target targets[] = {FLOW_TARGET_SCREEN, FLOW_TARGET_TEXT,
+							 FLOW_TARGET_CSV, FLOW_TARGET_JSON,
+							 FLOW_TARGET_EXPORT};
+	static const unsigned flags[] = {FLOW_FIELD_ON_SCREEN, FLOW_FIELD_ON_TEXT,
+					 FLOW_FIELD_ON_CSV, FLOW_FIELD_ON_JSON,
+					 FLOW_FIELD_ON_EXPORT};
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *fl[2];
+	char buf[FLOW_NAMES_JSON_SIZE];
+	size_t k, j;
+	int i;
+
+	fl[0] = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
+	fl[1] = t_syn(t, "fe80::1", 40001, "fe80::2", 22, 0, 2000);
+	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 1500000, 1);
+	for (k = 0; k < 2; k++) {
+		struct flow_field_ctx c = {fl[k], TFT_CHANGE_NEW, fl[k]->syn_ns, &names};
+
+		for (i = 0; i < FLOW_FIELD_COUNT; i++) {
+			const struct flow_field_desc *d = flow_field((enum flow_field)i);
+
+			for (j = 0; j < sizeof(targets) / sizeof(targets[0]); j++) {
+				if (!(d->flags & flags[j]))
+					continue;
+				flow_field_render((enum flow_field)i, &c, targets[j], buf,
+						  sizeof(buf));
+				/* Only a pending flow's handshake time may be empty, and JSON has
+				 * null. */
+				CHECK(buf[0] || (i == FLOW_FIELD_HS && k == 1 &&
+						 targets[j] != FLOW_TARGET_JSON),
+				      d->name);
+				if (targets[j] == FLOW_TARGET_JSON)
+					CHECK(buf[0] == '"' || buf[0] == '[' ||
+						  isdigit((unsigned char)buf[0]) ||
+						  !strcmp(buf, "null"),
+					      "a JSON value");
+				CHECK(!strchr(buf, '\n') && !strchr(buf, '\x1b'), "one safe line");
+			}
+		}
+	}
+	flow_table_free(t);
+}
+
+static size_t count_char(const char *s, char ch, const char *end)
+{
+	size_t n = 0;
+
+	for (; s < end && *s; s++)
+		n += *s == ch;
+	return n;
+}
+
+/* Stream headers and records have as many columns. */
+static void test_header_and_record_agree(void)
+{
+	static const enum output_format fmts[] = {OUTPUT_TEXT, OUTPUT_CSV};
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
+	char buf[4096];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		FILE *tmp = tmpfile();
+		struct output_stream *o =
+		    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0});
+		struct names_provider plain = {NULL, NULL, NULL};
+		char *nl, sep = fmts[i] == OUTPUT_CSV ? ',' : ' ';
+		size_t h, r;
+
+		output_stream_set_names(o, &plain);
+		output_stream_header(o);
+		output_stream_flow(o, f, TFT_CHANGE_NEW, f->syn_ns);
+		output_stream_free(o);
+		rewind(tmp);
+		n = fread(buf, 1, sizeof(buf) - 1, tmp);
+		buf[n] = '\0';
+		fclose(tmp);
+		nl = strchr(buf, '\n');
+		CHECK(nl != NULL, "two lines");
+		if (!nl)
+			continue;
+		if (sep == ',') {
+			h = count_char(buf, ',', nl);
+			r = count_char(nl + 1, ',', buf + n);
+		} else {
+			/* Text: count the gaps between words. */
+			char *p;
+
+			for (h = 0, p = buf; p < nl; p++)
+				h += p > buf && *p != ' ' && p[-1] == ' ';
+			for (r = 0, p = nl + 1; *p && *p != '\n'; p++)
+				r += p > nl + 1 && *p != ' ' && p[-1] == ' ';
+		}
+		CHECK_EQ(h, r, fmts[i] == OUTPUT_CSV ? "CSV columns agree" : "text columns agree");
+	}
+	flow_table_free(t);
+}
+
+/* The man page names every field (-o, --sort, filter terms) and every stream column. */
+static void test_man_page(const char *path)
+{
+	static char page[1 << 17];
+	FILE *f = fopen(path, "r");
+	size_t n;
+	int i;
+
+	CHECK(f != NULL, "man page readable");
+	if (!f)
+		return;
+	n = fread(page, 1, sizeof(page) - 1, f);
+	page[n] = '\0';
+	fclose(f);
+	for (i = 0; i < FLOW_FIELD_COUNT; i++) {
+		const struct flow_field_desc *d = flow_field((enum flow_field)i);
+		char want[64];
+
+		snprintf(want, sizeof(want), ".B %s", d->name);
+		CHECK(strstr(page, want) ||
+			  (snprintf(want, sizeof(want), ".BR %s ", d->name), strstr(page, want)),
+		      d->name);
+		if (d->flags & (FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_EXPORT))
+			CHECK(strstr(page, d->key) != NULL, d->key);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	test_descriptors();
+	test_render();
+	test_header_and_record_agree();
+	if (argc > 1)
+		test_man_page(argv[1]);
+	else
+		CHECK(0, "usage: test_ui_flow_fields tcpflowtop.8");
+	return t_done();
+}
