@@ -307,8 +307,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (*name == '+' || *name == '-')
 			dir = *name++ == '-' ? -1 : 1;
 		if (table_column_parse(name, &env.sort))
-			argp_error(state, "unknown sort column \"%s\" (e.g. time, dport, -hs)",
-				   arg);
+			argp_error(state,
+				   "unknown sort column \"%s\" (columns: %s; + ascending, - "
+				   "descending)",
+				   arg,
+				   flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", err, sizeof(err)));
 		env.sort_desc = dir ? dir < 0 : flow_field(env.sort)->desc_first;
 		break;
 	}
@@ -362,10 +365,10 @@ static char *help_filter(int key, const char *text, void *input)
 	if (key != ARGP_KEY_HELP_POST_DOC || !text)
 		return (char *)text;
 	flow_fields_names(FLOW_FIELD_ON_SCREEN, ", ", screen, sizeof(screen));
-	flow_fields_names(FLOW_FIELD_ON_CSV, ", ", streams, sizeof(streams));
+	flow_fields_keys(FLOW_FIELD_ON_CSV, ", ", streams, sizeof(streams));
 	if (asprintf(&out,
 		     "%s\n\nColumns (-o, --sort, and FIELD:VALUE filter terms): %s\n"
-		     "Stream columns: %s",
+		     "Stream columns (CSV; JSON has the same keys, type for event): %s",
 		     text, screen, streams) < 0)
 		return (char *)text;
 	return out;

@@ -804,7 +804,7 @@ size_t flow_fields_with(unsigned flag, enum flow_field *out)
 	return n;
 }
 
-const char *flow_fields_names(unsigned flag, const char *sep, char *buf, size_t size)
+static const char *join(unsigned flag, bool keys, const char *sep, char *buf, size_t size)
 {
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(flag, ids), i, len = 0;
@@ -813,13 +813,25 @@ const char *flow_fields_names(unsigned flag, const char *sep, char *buf, size_t 
 		return buf;
 	buf[0] = '\0';
 	for (i = 0; i < n; i++) {
-		int w = snprintf(buf + len, size - len, "%s%s", i ? sep : "", fields[ids[i]].name);
+		const struct flow_field_desc *d = &fields[ids[i]];
+		int w =
+		    snprintf(buf + len, size - len, "%s%s", i ? sep : "", keys ? d->key : d->name);
 
 		if (w < 0 || (size_t)w >= size - len)
 			break;
 		len += (size_t)w;
 	}
 	return buf;
+}
+
+const char *flow_fields_names(unsigned flag, const char *sep, char *buf, size_t size)
+{
+	return join(flag, false, sep, buf, size);
+}
+
+const char *flow_fields_keys(unsigned flag, const char *sep, char *buf, size_t size)
+{
+	return join(flag, true, sep, buf, size);
 }
 
 const char *flow_field_render(enum flow_field id, const struct flow_field_ctx *c,

@@ -134,6 +134,8 @@ int flow_field_parse_n(const char *name, size_t len, enum flow_field *out);
 size_t flow_fields_with(unsigned flag, enum flow_field *out);
 /* Field names carrying flag, joined by sep, e.g. "time,dir,src": for messages and --help. */
 const char *flow_fields_names(unsigned flag, const char *sep, char *buf, size_t size);
+/* The same with their stream keys (CSV columns, JSON keys), e.g. "time,event,id,direction". */
+const char *flow_fields_keys(unsigned flag, const char *sep, char *buf, size_t size);
 
 /* Renders field id of c for target into buf; returns buf. */
 const char *flow_field_render(enum flow_field id, const struct flow_field_ctx *c,

@@ -212,7 +212,9 @@ static void release(struct output_stream *o, uint64_t now, size_t force)
 int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns)
 {
-	if (o->has_filter && !filter_match(&o->filter, f))
+	/* Word and names terms see the names known now, as the screen's filter does. */
+	if (o->has_filter &&
+	    !filter_match_names(&o->filter, f, o->names.names_for ? &o->names : NULL))
 		return 0;
 	/* After --count new flows, updates of those flows still print until exit. */
 	if (change == TFT_CHANGE_NEW) {

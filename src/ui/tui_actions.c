@@ -249,9 +249,9 @@ static int act_refresh(struct tui *t, int key)
 /* ---- the bindings table ---- */
 
 static const char *const filter_terms[] = {
-    "443   80,443   port 8000-8100   !22   in   out   ipv4   ipv6",
-    "accepted   refused   pending   any other word: part of an address",
-    "or domain name;  ! before a term negates it",
+    "443   80,443   port 8000-8100   !22   in   out   ipv4   ipv6   accepted   refused",
+    "pending   FIELD:VALUE (dport:8000-8100, dnames:example); any other word: part of",
+    "an address or domain name;  ! before a term negates it",
     NULL,
 };
 
@@ -400,16 +400,16 @@ static const char *const help_intro[] = {
     "",
 };
 
-static const char *const help_outro[] = {
-    "",
-    "Rows are newest first. Bold rows are new. DIR in: a peer connected to this host;",
-    "out: this host connected to a peer. STATE: accepted (SYN-ACK), refused (RST),",
-    "pending (no answer yet). RETX: SYN retransmissions. HS_MS: handshake time.",
+/* The columns' paragraph is drawn from the field table; these lines explain the rest. */
+static const char *const help_names[] = {
     "NAMES: the name the application asked for, then its CNAMEs, from DNS answers;",
     "~name: from a reverse (PTR) lookup, unverified. +N: more names (Enter shows all).",
     "",
     "Press any key to return.",
 };
+
+/* Help lines are cut to this width: the tmux test's pane, and most terminals. */
+#define HELP_WRAP 99
 
 static void help_put(char (*text)[TUI_HELP_LINE_MAX], size_t max, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -432,6 +432,41 @@ static bool help_pairs(const struct tui_binding *a, const struct tui_binding *b)
 	       strlen(a->help) <= HELP_TEXT_W && strlen(b->label) <= HELP_KEY2_W;
 }
 
+/*
+ * "Rows are newest first. ... TIME: when the first SYN was seen. DIR: ..."
+ * for every screen column, wrapped at word boundaries to HELP_WRAP.
+ */
+static void help_columns(char (*text)[TUI_HELP_LINE_MAX], size_t max, size_t *n)
+{
+	enum flow_field ids[FLOW_FIELD_COUNT];
+	size_t k = flow_fields_with(FLOW_FIELD_ON_SCREEN, ids), i, len;
+	char para[2048], *p, *end;
+	int w;
+
+	w = snprintf(para, sizeof(para), "Rows are newest first. Bold rows are new.");
+	len = w > 0 ? (size_t)w : 0;
+	for (i = 0; i < k && len < sizeof(para); i++) {
+		w = snprintf(para + len, sizeof(para) - len, " %s: %s.", flow_field(ids[i])->title,
+			     flow_field(ids[i])->help);
+		if (w > 0)
+			len += (size_t)w;
+	}
+	help_put(text, max, n, "%s", "");
+	for (p = para; *p;) {
+		size_t rest = strlen(p), cut = rest;
+
+		if (rest > HELP_WRAP) {
+			for (cut = HELP_WRAP; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (!cut)
+				cut = HELP_WRAP;
+		}
+		end = p + cut;
+		help_put(text, max, n, "%.*s", (int)cut, p);
+		p = *end == ' ' ? end + 1 : end;
+	}
+}
+
 size_t tui_help_lines(char (*text)[TUI_HELP_LINE_MAX], size_t max)
 {
 	size_t i, n = 0;
@@ -452,8 +487,9 @@ size_t tui_help_lines(char (*text)[TUI_HELP_LINE_MAX], size_t max)
 		for (m = a->more; m && *m; m++)
 			help_put(text, max, &n, "  %-*s   %s", HELP_KEY_W, "", *m);
 	}
-	for (i = 0; i < sizeof(help_outro) / sizeof(help_outro[0]); i++)
-		help_put(text, max, &n, "%s", help_outro[i]);
+	help_columns(text, max, &n);
+	for (i = 0; i < sizeof(help_names) / sizeof(help_names[0]); i++)
+		help_put(text, max, &n, "%s", help_names[i]);
 	return n;
 }
 

@@ -43,6 +43,14 @@ golden golden.csv -f csv
 golden golden.json -f json
 golden golden-filter.csv -f csv --filter refused
 golden golden-count.text -f text -6 -c 2
+# Filters on names see the recorded names in a stream too: exactly the golden lines naming alias.
+for term in alias dnames:alias; do
+	"$TFT" -r "$FIX" -f csv --filter "$term" >"$tmp/out" 2>/dev/null || fail "--filter $term: exit $?"
+	{ head -1 "$DIR/golden.csv"; grep 'alias\.tft\.test' "$DIR/golden.csv"; } | cmp -s - "$tmp/out" ||
+		fail "--filter $term: not the golden lines that name alias.tft.test"
+	[ "$(wc -l <"$tmp/out")" -gt 1 ] || fail "--filter $term: no lines"
+done
+ok "names filters in a stream"
 grep -q '"type":"lost"' "$DIR/golden.json" || fail "the fixture records no lost events"
 grep -q '"events lost\|1137 events lost' "$tmp/err" 2>/dev/null
 "$TFT" -r "$FIX" -f json 2>&1 >/dev/null | grep -q "1137 events lost" || fail "summary lacks the recorded losses"
