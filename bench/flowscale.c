@@ -68,6 +68,11 @@ static size_t cache_names(void *ctx, uint8_t family, const uint8_t *addr, struct
 	return names_list_from_dns(n, out);
 }
 
+static uint64_t cache_generation(void *ctx)
+{
+	return dns_cache_generation(ctx);
+}
+
 static struct dns_cache *dest_names(void)
 {
 	struct dns_cache *c = dns_cache_new(2 * DESTINATIONS, 1 << 20, 300, 86400);
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
 	struct table_view *view;
 	struct filter flt, word;
 	struct dns_cache *cache;
-	struct names_provider names = {cache_names, NULL, "bench cache"};
+	struct names_provider names = {cache_names, NULL, "bench cache", cache_generation};
 	size_t held, i, kept = 0, kept_word;
 	double t0, t1, t_time, t_port, t_dst, t_dnames, t_word;
 	char err[128];

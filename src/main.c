@@ -437,6 +437,14 @@ static size_t app_names(void *ctx, uint8_t family, const uint8_t *addr, struct n
 				   out);
 }
 
+/* Changes whenever some address's names may have: the screen keeps its names memo until then. */
+static uint64_t app_names_generation(void *ctx)
+{
+	struct app *app = ctx;
+
+	return app->names ? names_generation(app->names) : 0;
+}
+
 /* --resolve-wait: the stream holds a line until both ends' names are settled. */
 static bool app_names_settled(void *ctx, uint8_t family, const uint8_t *addr)
 {
@@ -804,7 +812,8 @@ static int open_screen(struct app *app, const char *cgroup)
 	    .sort = env.sort,
 	    .sort_desc = env.sort_desc,
 	    .filter = env.filter,
-	    .names = {app_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup"},
+	    .names = {app_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup",
+		      app_names_generation},
 	};
 	struct flow_sink sink;
 	char err[512];
@@ -824,7 +833,7 @@ static int open_stream(struct app *app)
 	struct flow_sink sink = {.changed = stream_changed, .lost = stream_lost, .ctx = app};
 
 	if (app->names) {
-		struct names_provider np = {app_names, app, NULL};
+		struct names_provider np = {app_names, app, NULL, NULL};
 
 		output_stream_set_names(app->out, &np); /* copied */
 		if (env.resolve_wait_ms &&

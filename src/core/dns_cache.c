@@ -43,6 +43,7 @@ struct dns_cache {
 	size_t max_entries, max_bytes;
 	uint32_t ttl_floor_s, ttl_ceiling_s;
 	uint64_t seed; /* random, so remote peers cannot aim addresses at one bucket */
+	uint64_t adds; /* calls that may have changed what a lookup returns */
 	struct dns_cache_stats st;
 };
 
@@ -254,6 +255,8 @@ int dns_cache_add(struct dns_cache *c, uint8_t family, const uint8_t addr[16], c
 	struct name_rec *r;
 	struct entry *e;
 	uint8_t key[16];
+
+	c->adds++;
 	uint64_t exp;
 	uint32_t ttl = ttl_s;
 	size_t i;
@@ -355,6 +358,8 @@ int dns_cache_add_negative(struct dns_cache *c, uint8_t family, const uint8_t ad
 	struct entry *e;
 	uint8_t key[16];
 
+	c->adds++;
+
 	if (!c || !valid_key(family, addr))
 		return -EINVAL;
 	norm_key(family, addr, key);
@@ -413,6 +418,12 @@ const char *dns_names_get(const struct dns_names *n, size_t i, size_t *len,
 	if (src)
 		*src = (enum dns_name_source)n->v[i]->src;
 	return n->v[i]->text;
+}
+
+uint64_t dns_cache_generation(const struct dns_cache *c)
+{
+	/* Every change is an add or is counted as an eviction or an expiry. */
+	return c->adds + c->st.evictions + c->st.name_evictions + c->st.expirations;
 }
 
 void dns_cache_expire(struct dns_cache *c, uint64_t now_ns)

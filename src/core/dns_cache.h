@@ -97,6 +97,13 @@ size_t dns_names_count(const struct dns_names *n);
 const char *dns_names_get(const struct dns_names *n, size_t i, size_t *len,
 			  enum dns_name_source *src);
 
+/*
+ * A number that changes whenever a lookup's result may have (a name added,
+ * evicted or expired): a view can keep what it derived from lookups while
+ * it stays the same.
+ */
+uint64_t dns_cache_generation(const struct dns_cache *c);
+
 /* Drop every expired name and negative mark; call from a timer. O(entries). */
 void dns_cache_expire(struct dns_cache *c, uint64_t now_ns);
 

@@ -190,6 +190,11 @@ bool names_settled(struct names *n, uint8_t family, const uint8_t addr[16])
 	       TFT_DNS_MISS;
 }
 
+uint64_t names_generation(const struct names *n)
+{
+	return dns_cache_generation(n->cache);
+}
+
 void names_expire(struct names *n)
 {
 	dns_cache_expire(n->cache, clock_mono_coarse_ns());

@@ -64,6 +64,8 @@ const struct dns_names *names_get(struct names *n, uint8_t family, const uint8_t
 /* True when no better answer is coming for addr: names known, lookup failed, or none asked. */
 bool names_settled(struct names *n, uint8_t family, const uint8_t addr[16]);
 
+/* Changes whenever names_get's answer for some address may have (see dns_cache_generation). */
+uint64_t names_generation(const struct names *n);
 /* Drops expired names; call from a timer. */
 void names_expire(struct names *n);
 void names_stats(struct names *n, struct names_stats *out);

@@ -450,39 +450,42 @@ struct names_src {
 	struct names_memo *memo;
 };
 
-/* One end's names as the screen writes them out in full, into buf. */
-static const char *names_text(const struct names_src *ns, uint8_t family, const uint8_t *addr,
+/* One end's names (src: the source's) as the screen writes them out in full, into buf. */
+static const char *names_text(const struct names_src *ns, const struct tft_flow *flow, bool src,
 			      char *buf, size_t size)
 {
 	struct names_list l;
 	long i;
 
 	if (ns->memo) {
-		i = names_memo_index(ns->memo, family, addr);
+		i = names_memo_flow_index(ns->memo, flow, src);
 		if (i >= 0)
 			return names_memo_text(ns->memo, (size_t)i);
 	}
-	names_provider_lookup(ns->provider, family, addr, &l);
+	names_provider_lookup(ns->provider, flow->key.family,
+			      src ? flow->key.saddr : flow->key.daddr, &l);
 	return flow_names_text(&l, ",", 0, buf, size);
 }
 
 /* Word term `bit` against one end: a piece of its address or its names text. */
 static bool end_hit(const struct filter_term *t, unsigned bit, const struct names_src *ns,
-		    uint8_t family, const uint8_t *addr)
+		    const struct tft_flow *flow, bool src)
 {
 	static char buf[NAMES_MEMO_TEXT_MAX];
+	const uint8_t *addr = src ? flow->key.saddr : flow->key.daddr;
+	uint8_t family = flow->key.family;
 	struct names_memo_marks *mk = NULL;
 	bool hit;
 	long i;
 
-	if (ns->memo && bit < 32 && (i = names_memo_index(ns->memo, family, addr)) >= 0) {
+	if (ns->memo && bit < 32 && (i = names_memo_flow_index(ns->memo, flow, src)) >= 0) {
 		mk = names_memo_marks(ns->memo, (size_t)i);
 		if (mk->known & (1u << bit))
 			return mk->hit & (1u << bit);
 	}
 	hit = addr_hit(t->word, family, addr) ||
 	      ((ns->memo || (ns->provider && ns->provider->names_for)) &&
-	       contains_word(names_text(ns, family, addr, buf, sizeof(buf)), t->word));
+	       contains_word(names_text(ns, flow, src, buf, sizeof(buf)), t->word));
 	if (mk) {
 		mk->known |= 1u << bit;
 		mk->hit |= hit ? 1u << bit : 0;
@@ -508,10 +511,7 @@ static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
 		return v >= t->lo && v <= t->hi;
 	case FLOW_KIND_NAMES:
 		return contains_word(
-		    names_text(ns, flow->key.family,
-			       t->field == FLOW_FIELD_SNAMES ? flow->key.saddr : flow->key.daddr,
-			       buf, sizeof(buf)),
-		    t->word);
+		    names_text(ns, flow, t->field == FLOW_FIELD_SNAMES, buf, sizeof(buf)), t->word);
 	default:
 		return contains_word(flow_field_render((enum flow_field)t->field, &c,
 						       FLOW_TARGET_SCREEN, buf, sizeof(buf)),
@@ -533,8 +533,7 @@ static bool term_hit(const struct filter_term *t, unsigned bit, const struct tft
 	case FILTER_TERM_STATE:
 		return flow->state == t->value;
 	case FILTER_TERM_WORD:
-		return end_hit(t, bit, ns, flow->key.family, flow->key.saddr) ||
-		       end_hit(t, bit, ns, flow->key.family, flow->key.daddr);
+		return end_hit(t, bit, ns, flow, true) || end_hit(t, bit, ns, flow, false);
 	case FILTER_TERM_FIELD:
 		return field_hit(t, flow, ns);
 	default:

@@ -4,7 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "flow_fields.h"
+
+/* A kept memo is dropped after this long anyway: a name past its TTL shows no longer. */
+#define KEEP_NS (5ull * 1000000000ull)
+/* ... or once it holds this many addresses: flows come and go, their addresses stay. */
+#define KEEP_MAX_ENTRIES 262144
+/* Flows whose two ends' indexes are remembered, by id: a direct-mapped table. */
+#define FLOW_SLOTS_BITS 17
+
+/* The indexes of one flow's ends; id 0 is empty (ids start at 1). */
+struct flow_slot {
+	uint64_t id;
+	int32_t index[2]; /* [0] destination, [1] source; -1 not asked yet */
+};
 
 /* One name in the arena. */
 struct memo_name {
@@ -30,6 +44,11 @@ struct memo_slot {
 
 struct names_memo {
 	const struct names_provider *inner;
+	struct names_provider last; /* the provider the entries came from */
+	uint64_t generation;	    /* its generation then */
+	uint64_t since_ns;	    /* when the entries started */
+	uint64_t epoch;		    /* forgets so far */
+	struct flow_slot *flows;    /* owned, 1 << FLOW_SLOTS_BITS, allocated on first use */
 	struct memo_entry *entries;
 	struct names_memo_marks *marks; /* apart and small: a filter reads them every row */
 	size_t n, entries_cap;
@@ -61,12 +80,38 @@ void names_memo_free(struct names_memo *m)
 	free(m->names);
 	free(m->slots);
 	free(m->arena);
+	free(m->flows);
 	free(m);
+}
+
+/* Whether the entries of the last frame still hold for inner. */
+static bool still_valid(const struct names_memo *m, const struct names_provider *inner,
+			uint64_t now)
+{
+	return inner && inner->generation && m->n && m->n < KEEP_MAX_ENTRIES &&
+	       inner->names_for == m->last.names_for && inner->ctx == m->last.ctx &&
+	       inner->generation == m->last.generation &&
+	       inner->generation(inner->ctx) == m->generation && now - m->since_ns < KEEP_NS;
 }
 
 void names_memo_reset(struct names_memo *m, const struct names_provider *inner)
 {
+	uint64_t now = clock_mono_coarse_ns();
+
+	if (still_valid(m, inner, now)) {
+		m->inner = inner;
+		memset(m->marks, 0, m->n * sizeof(*m->marks)); /* the filter may have changed */
+		return;
+	}
 	m->inner = inner;
+	if (inner) {
+		m->last = *inner;
+		m->generation = inner->generation ? inner->generation(inner->ctx) : 0;
+	}
+	m->since_ns = now;
+	m->epoch++;
+	if (m->flows)
+		memset(m->flows, 0, sizeof(*m->flows) << FLOW_SLOTS_BITS);
 	m->n = 0;
 	m->names_n = 0;
 	m->arena_len = 0;
@@ -235,6 +280,42 @@ void names_memo_prefetch(const struct names_memo *m, uint8_t family, const uint8
 	__builtin_prefetch(&m->slots[slot_of(family, a, b, m->slots_cap)]);
 }
 
+uint64_t names_memo_epoch(const struct names_memo *m)
+{
+	return m->epoch;
+}
+
+long names_memo_flow_index(struct names_memo *m, const struct tft_flow *f, bool src)
+{
+	struct flow_slot *s;
+	long i;
+
+	if (!m->flows && !(m->flows = calloc((size_t)1 << FLOW_SLOTS_BITS, sizeof(*m->flows))))
+		return names_memo_index(m, f->key.family, src ? f->key.saddr : f->key.daddr);
+	s = &m->flows[f->id & (((uint64_t)1 << FLOW_SLOTS_BITS) - 1)];
+	if (s->id != f->id) {
+		s->id = f->id;
+		s->index[0] = s->index[1] = -1;
+	}
+	if (s->index[src] >= 0)
+		return s->index[src];
+	i = names_memo_index(m, f->key.family, src ? f->key.saddr : f->key.daddr);
+	s->index[src] = (int32_t)i;
+	return i;
+}
+
+void names_memo_flow_prefetch(const struct names_memo *m, const struct tft_flow *f, bool src)
+{
+	const struct flow_slot *s;
+
+	if (m->flows) {
+		s = &m->flows[f->id & (((uint64_t)1 << FLOW_SLOTS_BITS) - 1)];
+		if (s->id == f->id && s->index[src] >= 0)
+			return; /* known: no probe to prepare */
+	}
+	names_memo_prefetch(m, f->key.family, src ? f->key.saddr : f->key.daddr);
+}
+
 size_t names_memo_count(const struct names_memo *m)
 {
 	return m->n;
@@ -287,8 +368,8 @@ static size_t memo_names_for(void *ctx, uint8_t family, const uint8_t *addr, str
 
 struct names_provider names_memo_provider(struct names_memo *m)
 {
-	struct names_provider none = {NULL, NULL, NULL};
-	struct names_provider p = {memo_names_for, m, NULL};
+	struct names_provider none = {NULL, NULL, NULL, NULL};
+	struct names_provider p = {memo_names_for, m, NULL, NULL};
 
 	if (!m->inner || !m->inner->names_for)
 		return none;

@@ -8,14 +8,19 @@
  * index, so a sort by names becomes a sort of the distinct names plus a
  * radix on their ranks, and a filter word is matched once per address.
  *
- * A memo is valid for one frame: names change between frames (answers,
- * expiry), so names_memo_reset starts over, keeping its memory.
+ * Names change between frames (answers, expiry), so each frame starts with
+ * names_memo_reset. When the provider has a generation and it has not
+ * moved, the memo keeps what it learnt (for a few seconds at most, and up
+ * to a bound of addresses): a frame after a key press then asks nothing.
  */
 #ifndef TFT_NAMES_MEMO_H
 #define TFT_NAMES_MEMO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "flow_table.h"
 
 #include "names_provider.h"
 
@@ -27,8 +32,14 @@ struct names_memo;
 struct names_memo *names_memo_new(void);
 void names_memo_free(struct names_memo *m);
 
-/* Forgets every address; later lookups ask inner (borrowed, may be NULL: no names). */
+/*
+ * Starts a frame: forgets every address unless inner is the provider of the
+ * last frame and its generation has not moved; clears the filter marks.
+ * Later lookups ask inner (borrowed, may be NULL: no names).
+ */
 void names_memo_reset(struct names_memo *m, const struct names_provider *inner);
+/* Changes whenever the memo forgot its addresses: indexes from before are void. */
+uint64_t names_memo_epoch(const struct names_memo *m);
 
 /*
  * The index of addr's entry (family 4 or 6, 16 bytes), asking inner the
@@ -42,6 +53,15 @@ long names_memo_index(struct names_memo *m, uint8_t family, const uint8_t *addr)
  * through evict it otherwise). Changes nothing.
  */
 void names_memo_prefetch(const struct names_memo *m, uint8_t family, const uint8_t *addr);
+
+/*
+ * names_memo_index of one end of a flow (src: its source), remembered by
+ * flow id while the memo keeps its addresses: a row costs a load, not a
+ * hash probe. -1 when memory is short.
+ */
+long names_memo_flow_index(struct names_memo *m, const struct tft_flow *f, bool src);
+/* As names_memo_prefetch, for names_memo_flow_index a few rows ahead. */
+void names_memo_flow_prefetch(const struct names_memo *m, const struct tft_flow *f, bool src);
 size_t names_memo_count(const struct names_memo *m);
 /*
  * The names of an entry as the screen writes them out in full: escaped,

@@ -35,10 +35,15 @@ struct names_list {
 typedef size_t (*names_for_fn)(void *ctx, uint8_t family, const uint8_t *addr,
 			       struct names_list *out);
 
+/* A number that changes whenever some address's names may have. */
+typedef uint64_t (*names_generation_fn)(void *ctx);
+
 struct names_provider {
 	names_for_fn names_for; /* NULL: no names known */
 	void *ctx;		/* borrowed */
 	const char *source;	/* where names come from, for the detail view, e.g. "DNS answers" */
+	/* NULL: unknown, names may change at any time; else what a view may cache by. */
+	names_generation_fn generation;
 };
 
 /* The provider's names for addr (empty when it has none or there is no provider); returns out. */

@@ -307,6 +307,9 @@ struct table_view {
 	uint32_t *buckets;	       /* the counting sort's positions */
 	const struct tft_flow **rows;  /* a rebuild's matching rows (flows borrowed) */
 	size_t rows_cap;
+	uint64_t *ranks;      /* each memo entry's names rank, while the memo keeps its entries */
+	size_t ranks_n;	      /* entries ranked */
+	uint64_t ranks_epoch; /* the memo's epoch when they were */
 };
 
 struct table_view *table_view_new(void)
@@ -330,6 +333,7 @@ void table_view_free(struct table_view *v)
 	free(v->order);
 	free(v->in_ids);
 	free(v->rows);
+	free(v->ranks);
 	free(v->buckets);
 	free(v->ids);
 	free(v);
@@ -340,6 +344,7 @@ struct sort_ctx {
 	bool desc;
 	const struct names_provider *names;
 	struct names_memo *memo;
+	struct table_view *view;
 };
 
 static int sort_cb(const void *pa, const void *pb, void *arg)
@@ -402,6 +407,26 @@ static uint64_t *names_ranks(const struct names_memo *m)
 }
 
 /*
+ * The names ranks of the memo's entries, kept by the view while the memo
+ * keeps its entries (a sort after a key press ranks nothing). Borrowed
+ * until the next call; NULL when memory is short.
+ */
+static const uint64_t *view_ranks(const struct sort_ctx *s)
+{
+	struct table_view *v = s->view;
+	uint64_t epoch = names_memo_epoch(s->memo);
+	size_t n = names_memo_count(s->memo);
+
+	if (v->ranks && v->ranks_epoch == epoch && v->ranks_n == n)
+		return v->ranks;
+	free(v->ranks);
+	v->ranks = names_ranks(s->memo);
+	v->ranks_epoch = epoch;
+	v->ranks_n = n;
+	return v->ranks;
+}
+
+/*
  * Every row's key for the sort column: numbers as they are, addresses as
  * family then 16 bytes, names as the rank of their text. False when memory
  * is short.
@@ -410,7 +435,7 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 {
 	const struct flow_field_desc *d = col(s->col);
 	bool src = is_src(s->col);
-	uint64_t *rank;
+	const uint64_t *rank;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -426,7 +451,7 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 			a[i].k[2] = load_be64(addr + 8);
 			break;
 		case FLOW_KIND_NAMES:
-			idx = names_memo_index(s->memo, f->key.family, addr);
+			idx = names_memo_flow_index(s->memo, f, src);
 			if (idx < 0)
 				return false;
 			a[i].k[2] = (uint64_t)idx; /* the rank replaces it below */
@@ -439,12 +464,11 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 	}
 	if (d->kind != FLOW_KIND_NAMES)
 		return true;
-	rank = names_ranks(s->memo);
+	rank = view_ranks(s);
 	if (!rank)
 		return false;
 	for (i = 0; i < n; i++)
 		a[i].k[2] = rank[a[i].k[2]];
-	free(rank);
 	return true;
 }
 
@@ -628,7 +652,7 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 	const struct flow_field_desc *d = col(s->col);
 	uint64_t flip = s->desc ? UINT64_MAX : 0, or = 0, and = UINT64_MAX, diff, *p, *q, *tmp;
 	size_t count[4][256], i, k;
-	uint64_t *rank = NULL;
+	const uint64_t *rank = NULL;
 	int lo, hi;
 
 	if ((d->kind != FLOW_KIND_NAMES && d->kind != FLOW_KIND_ADDRESS && !d->number) ||
@@ -653,11 +677,9 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 				const struct tft_flow *ahead =
 				    rows[s->desc ? n - 1 - i - PREFETCH_AHEAD : i + PREFETCH_AHEAD];
 
-				names_memo_prefetch(s->memo, ahead->key.family,
-						    is_src(s->col) ? ahead->key.saddr
-								   : ahead->key.daddr);
+				names_memo_flow_prefetch(s->memo, ahead, is_src(s->col));
 			}
-			idx = names_memo_index(s->memo, f->key.family, a);
+			idx = names_memo_flow_index(s->memo, f, is_src(s->col));
 			if (idx < 0)
 				return false;
 			p[i] = (uint64_t)idx;
@@ -673,7 +695,7 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 		}
 	}
 	if (d->kind == FLOW_KIND_NAMES) {
-		rank = names_ranks(s->memo);
+		rank = view_ranks(s);
 		if (!rank)
 			return false;
 	}
@@ -685,7 +707,6 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 		or |= key;
 		and &= key;
 	}
-	free(rank);
 	diff = or ^and;
 	if (!diff)
 		goto gather_in_order;
@@ -750,7 +771,7 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 {
 	size_t count = flow_table_count(t), i, n = 0;
 	struct names_provider memo_names;
-	struct sort_ctx s = {sort, desc, &memo_names, v->memo};
+	struct sort_ctx s = {sort, desc, &memo_names, v->memo, v};
 	const struct tft_flow **rows;
 	bool words = f && f->nterms; /* the filter may ask the memo every row */
 
@@ -772,8 +793,8 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 		if (words && i + PREFETCH_AHEAD < count) {
 			const struct tft_flow *ahead = flow_table_at(t, i + PREFETCH_AHEAD);
 
-			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.saddr);
-			names_memo_prefetch(v->memo, ahead->key.family, ahead->key.daddr);
+			names_memo_flow_prefetch(v->memo, ahead, true);
+			names_memo_flow_prefetch(v->memo, ahead, false);
 		}
 		if (fl->id > max_id)
 			continue;

@@ -51,7 +51,7 @@ static char *slurp(const char *path)
 int main(void)
 {
 	struct flow_table *t = flow_table_new(8);
-	struct names_provider names = {evil_names, NULL, "test"};
+	struct names_provider names = {evil_names, NULL, "test", NULL};
 	char dir[] = "/tmp/tft-export-XXXXXX", path[512], path2[512], link[600], *text;
 	struct rows r = {t, {0}};
 	const struct tft_flow *a, *b;

@@ -22,7 +22,7 @@ int main(void)
 {
 	struct flow_table *t = flow_table_new(64);
 	const struct tft_flow *out443, *in22, *out8050, *v6;
-	struct names_provider names = {fake_names, NULL, "test"};
+	struct names_provider names = {fake_names, NULL, "test", NULL};
 	struct filter f = {0};
 	char err[256], buf[256];
 	struct port_list pl;

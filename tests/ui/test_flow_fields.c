@@ -22,7 +22,7 @@ static size_t one_name(void *ctx, uint8_t family, const uint8_t *addr, struct na
 	return 2;
 }
 
-static const struct names_provider names = {one_name, NULL, "test"};
+static const struct names_provider names = {one_name, NULL, "test", NULL};
 
 static void test_descriptors(void)
 {
@@ -138,7 +138,7 @@ static void test_header_and_record_agree(void)
 		FILE *tmp = tmpfile();
 		struct output_stream *o =
 		    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0});
-		struct names_provider plain = {NULL, NULL, NULL};
+		struct names_provider plain = {NULL, NULL, NULL, NULL};
 		char *nl, sep = fmts[i] == OUTPUT_CSV ? ',' : ' ';
 		size_t h, r;
 

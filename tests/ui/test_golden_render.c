@@ -90,7 +90,7 @@ static size_t cache_names(void *ctx, uint8_t family, const uint8_t *addr, struct
 	return names_list_from_dns(cache_get(family, addr), out);
 }
 
-static const struct names_provider provider = {cache_names, NULL, "test"};
+static const struct names_provider provider = {cache_names, NULL, "test", NULL};
 
 static struct output_stream *stream_open(int fd, enum output_format fmt)
 {

@@ -1,4 +1,8 @@
-/* The per-frame names memo: one question per address, stable indexes, growth, reset. */
+/*
+ * The per-frame names memo: one question per address, stable indexes, growth,
+ * reset; kept across frames while the provider's generation stays, with
+ * each flow's ends remembered by id.
+ */
 #include <stdint.h>
 
 #include "../t.h"
@@ -30,6 +34,14 @@ static size_t numbered(void *ctx, uint8_t family, const uint8_t *addr, struct na
 	return out->n;
 }
 
+static uint64_t generation;
+
+static uint64_t numbered_generation(void *ctx)
+{
+	(void)ctx;
+	return generation;
+}
+
 static void addr_of(unsigned i, uint8_t family, uint8_t addr[16])
 {
 	memset(addr, 0, 16);
@@ -42,7 +54,7 @@ static void addr_of(unsigned i, uint8_t family, uint8_t addr[16])
 
 int main(void)
 {
-	struct names_provider inner = {numbered, NULL, "numbers"};
+	struct names_provider inner = {numbered, NULL, "numbers", NULL};
 	struct names_memo *m = names_memo_new();
 	struct names_provider p;
 	uint8_t addr[16];
@@ -94,6 +106,45 @@ int main(void)
 	addr_of(7, 4, addr);
 	CHECK_EQ(names_memo_index(m, 4, addr), 0, "first index again");
 	CHECK_EQ(asked, 10001, "asked again after reset");
+
+	/* With a generation: kept while it stays, the marks cleared each frame, forgotten when it
+	 * moves. */
+	{
+		struct names_provider gen = {numbered, NULL, "numbers", numbered_generation};
+		struct tft_flow f = {.id = 42, .key = {.family = 4}};
+		uint64_t epoch;
+
+		addr_of(0x0102, 4, f.key.saddr);
+		addr_of(0x0103, 4, f.key.daddr);
+		names_memo_reset(m, &gen);
+		epoch = names_memo_epoch(m);
+		asked = 0;
+		idx = names_memo_flow_index(m, &f, true);
+		CHECK(idx >= 0, "flow source index");
+		CHECK_EQ(names_memo_flow_index(m, &f, false), idx + 1, "flow destination index");
+		CHECK_EQ(names_memo_flow_index(m, &f, true), idx, "flow source again");
+		CHECK_EQ(asked, 2, "each end asked once");
+		names_memo_marks(m, (size_t)idx)->known = 1;
+		names_memo_reset(m, &gen);
+		CHECK_EQ(names_memo_epoch(m), epoch, "same generation: kept");
+		CHECK_EQ(names_memo_flow_index(m, &f, false), idx + 1, "kept index");
+		CHECK_EQ(asked, 2, "nothing asked in the next frame");
+		CHECK_EQ(names_memo_marks(m, (size_t)idx)->known, 0, "marks cleared each frame");
+		CHECK_STR(names_memo_text(m, (size_t)idx), "h1.2", "kept text");
+		generation++;
+		names_memo_reset(m, &gen);
+		CHECK(names_memo_epoch(m) != epoch, "generation moved: forgotten");
+		CHECK_EQ(names_memo_count(m), 0, "empty after the generation moved");
+		CHECK_EQ(names_memo_flow_index(m, &f, true), 0, "flow asked afresh");
+		CHECK_EQ(asked, 3, "asked again");
+		/* Another flow in the same remembered slot does not inherit its indexes. */
+		f.id += (uint64_t)1 << 17;
+		addr_of(0x0104, 4, f.key.saddr);
+		CHECK_EQ(names_memo_flow_index(m, &f, true), 1, "slot reused by another id");
+		/* Without a generation: forgotten every frame, as before. */
+		names_memo_reset(m, &inner);
+		CHECK_EQ(names_memo_count(m), 0, "no generation: reset empties");
+	}
 
 	/* No inner provider: no names, and a provider that says so. */
 	names_memo_reset(m, NULL);

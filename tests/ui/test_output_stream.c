@@ -177,7 +177,7 @@ static size_t cache_names(void *ctx, uint8_t family, const uint8_t *addr, struct
 	return names_list_from_dns(out, l);
 }
 
-static const struct names_provider cache_provider = {cache_names, NULL, "test"};
+static const struct names_provider cache_provider = {cache_names, NULL, "test", NULL};
 
 static void render_names(enum output_format fmt, const struct tft_flow *f, char *buf, size_t size)
 {

@@ -282,7 +282,7 @@ static size_t test_names(void *ctx, uint8_t family, const uint8_t *addr, struct 
 	return out->n;
 }
 
-static const struct names_provider hard_names = {test_names, NULL, "test"};
+static const struct names_provider hard_names = {test_names, NULL, "test", NULL};
 
 /* The view's fast sorts (radix on keys, names by rank) give table_compare's order exactly. */
 struct compare_arg {
