@@ -42,7 +42,8 @@ static const char *change_name(enum tft_flow_change change)
 					      : "update";
 }
 
-const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size)
+/* An address as text into buf (INET6_ADDRSTRLEN at least); returns its length. */
+static size_t addr_text(uint8_t family, const uint8_t *addr, char *buf, size_t size)
 {
 	/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, slow on the per-record path. */
 	if (family == 4 && size >= INET_ADDRSTRLEN) {
@@ -59,10 +60,16 @@ const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size
 			*p++ = (char)('0' + v % 10);
 			*p++ = i < 3 ? '.' : '\0';
 		}
-		return buf;
+		return (size_t)(p - buf - 1);
 	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)size))
 		snprintf(buf, size, "?");
+	return strlen(buf);
+}
+
+const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	addr_text(family, addr, buf, size);
 	return buf;
 }
 
@@ -231,30 +238,34 @@ const char *flow_names_text(const struct names_list *l, const char *sep, size_t 
 	return buf;
 }
 
+/* Pieces appended without printf: this runs twice per JSON record. */
 void flow_names_json(const struct names_list *l, char *buf, size_t size)
 {
-	size_t i, n = l ? l->n : 0, len = 0;
+	size_t i, n = l ? l->n : 0, len = 1;
 
-	if (!n) {
-		snprintf(buf, size, "[]");
+	if (size < 3) {
+		if (size)
+			buf[0] = '\0';
 		return;
 	}
-	len += (size_t)snprintf(buf, size, "[");
-	for (i = 0; i < n && len < size; i++) {
-		len += (size_t)snprintf(buf + len, size - len, "%s{\"name\":", i ? "," : "");
-		if (len >= size)
+	buf[0] = '[';
+	buf[1] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *src = l->e[i].source == TFT_NAME_PTR ? ",\"source\":\"ptr\"}"
+								 : ",\"source\":\"dns\"}";
+
+		if ((i && !append(buf, size, &len, ",", 1)) ||
+		    !append(buf, size, &len, "{\"name\":", 8))
 			break;
 		len += tft_escape_json(buf + len, size - len, l->e[i].name, l->e[i].len);
-		if (len >= size)
+		if (len >= size || !append(buf, size, &len, src, strlen(src)))
 			break;
-		len += (size_t)snprintf(buf + len, size - len, ",\"source\":\"%s\"}",
-					l->e[i].source == TFT_NAME_PTR ? "ptr" : "dns");
 	}
 	if (len + 2 > size) {
-		snprintf(buf, size, "[]"); /* cannot happen with FLOW_NAMES_JSON_SIZE */
+		memcpy(buf, "[]", 3); /* cannot happen with FLOW_NAMES_JSON_SIZE */
 		return;
 	}
-	snprintf(buf + len, size - len, "]");
+	memcpy(buf + len, "]", 2);
 }
 
 /* --- render helpers ------------------------------------------------------------------- */
@@ -291,18 +302,29 @@ static size_t put_word(char *buf, size_t size, const char *s, enum flow_field_ta
 
 static size_t put_u(char *buf, size_t size, unsigned long long v)
 {
-	char tmp[24];
-	int n = 0;
+	unsigned long long p = 10;
+	size_t n = 1, i;
 
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if ((size_t)n >= size)
+	/* Digits counted by comparison, then written once: on every record, five times. */
+	while (n < 20 && v >= p) {
+		n++;
+		if (p > UINT64_MAX / 10)
+			break;
+		p *= 10;
+	}
+	if (n >= size)
 		return put_str(buf, size, "");
-	memcpy(buf, tmp + sizeof(tmp) - n, (size_t)n);
 	buf[n] = '\0';
-	return (size_t)n;
+	if (v <= UINT32_MAX) {
+		uint32_t w = (uint32_t)v;
+
+		for (i = n; i-- > 0; w /= 10)
+			buf[i] = (char)('0' + w % 10);
+	} else {
+		for (i = n; i-- > 0; v /= 10)
+			buf[i] = (char)('0' + v % 10);
+	}
+	return n;
 }
 
 /* --- the fields ------------------------------------------------------------------------ */
@@ -383,11 +405,19 @@ static size_t render_family(const struct flow_field_ctx *c, enum flow_field_targ
 static size_t render_addr(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			  size_t size, bool src)
 {
-	char a[INET6_ADDRSTRLEN];
+	const uint8_t *addr = src ? c->flow->key.saddr : c->flow->key.daddr;
+	size_t q = t == FLOW_TARGET_JSON, n;
 
-	flow_field_addr(c->flow->key.family, src ? c->flow->key.saddr : c->flow->key.daddr, a,
-			sizeof(a));
-	return put_word(buf, size, a, t);
+	/* Straight into buf, quoted for JSON: this is on every record's path. */
+	if (size < INET6_ADDRSTRLEN + 2)
+		return put_str(buf, size, "");
+	n = addr_text(c->flow->key.family, addr, buf + q, size - 2 * q);
+	if (q) {
+		buf[0] = '"';
+		buf[n + 1] = '"';
+		buf[n + 2] = '\0';
+	}
+	return n + 2 * q;
 }
 
 static size_t render_src(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
