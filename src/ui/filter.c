@@ -7,39 +7,37 @@
 #include <string.h>
 #include <strings.h>
 
+#include "err_msg.h"
 #include "filter.h"
+#include "parse_num.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+/* The number whose digits start at *p, in [min, max], advancing past them: 0 or -errno. */
+static int scan_u64(const char **p, uint64_t min, uint64_t max, uint64_t *v)
 {
-	va_list ap;
+	size_t n = strspn(*p, "0123456789");
+	char tok[24];
+	int e;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	if (!n)
+		return -EINVAL;
+	if (n >= sizeof(tok))
+		return -ERANGE;
+	memcpy(tok, *p, n);
+	tok[n] = '\0';
+	e = parse_u64(tok, min, max, v);
+	if (!e)
+		*p += n;
+	return e;
 }
 
-/* One port number at *p, advancing past it; strtoul alone would take "+1", " 1" and "0x1". */
 static int parse_port(const char **p, uint16_t *port)
 {
-	unsigned long v = 0;
-	const char *s = *p;
+	uint64_t v;
+	int e = scan_u64(p, 1, 65535, &v);
 
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	while (isdigit((unsigned char)*s)) {
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return -ERANGE;
-		s++;
-	}
-	if (v == 0)
-		return -ERANGE;
-	*port = (uint16_t)v;
-	*p = s;
-	return 0;
+	if (!e)
+		*port = (uint16_t)v;
+	return e;
 }
 
 int port_list_parse(const char *text, struct port_list *out, char *err, size_t errlen)
@@ -52,31 +50,35 @@ int port_list_parse(const char *text, struct port_list *out, char *err, size_t e
 		p++;
 	}
 	if (!*p)
-		return fail(err, errlen,
-			    "empty port list \"%s\" (expected e.g. 443,8000-8100 or !22)", text);
+		return err_inval(err, errlen,
+				 "empty port list \"%s\" (expected e.g. 443,8000-8100 or !22)",
+				 text);
 	for (;;) {
 		struct port_range r;
 		const char *start = p;
 		int e = parse_port(&p, &r.lo);
 
 		if (e)
-			return fail(err, errlen, "bad port \"%.*s\" in \"%s\" (ports are 1-65535)",
-				    (int)strcspn(start, ","), start, text);
+			return err_inval(err, errlen,
+					 "bad port \"%.*s\" in \"%s\" (ports are 1-65535)",
+					 (int)strcspn(start, ","), start, text);
 		r.hi = r.lo;
 		if (*p == '-') {
 			p++;
 			e = parse_port(&p, &r.hi);
 			if (e || r.hi < r.lo)
-				return fail(err, errlen,
-					    "bad port range \"%.*s\" in \"%s\" (expected LOW-HIGH)",
-					    (int)strcspn(start, ","), start, text);
+				return err_inval(
+				    err, errlen,
+				    "bad port range \"%.*s\" in \"%s\" (expected LOW-HIGH)",
+				    (int)strcspn(start, ","), start, text);
 		}
 		if (*p != ',' && *p != '\0')
-			return fail(err, errlen, "bad port \"%.*s\" in \"%s\" (ports are 1-65535)",
-				    (int)strcspn(start, ","), start, text);
+			return err_inval(err, errlen,
+					 "bad port \"%.*s\" in \"%s\" (ports are 1-65535)",
+					 (int)strcspn(start, ","), start, text);
 		if (pl.n == TFT_MAX_PORT_RANGES)
-			return fail(err, errlen, "too many ports in \"%s\" (at most %d items)",
-				    text, TFT_MAX_PORT_RANGES);
+			return err_inval(err, errlen, "too many ports in \"%s\" (at most %d items)",
+					 text, TFT_MAX_PORT_RANGES);
 		pl.ranges[pl.n++] = r;
 		if (*p == '\0')
 			break;
@@ -171,33 +173,15 @@ static int parse_piece(const char *w, bool too_long, char *out, char *err, size_
 	size_t i;
 
 	if (too_long || strlen(w) >= TFT_FILTER_WORD_MAX)
-		return fail(err, errlen, "word \"%.20s...\" too long (at most %d characters)", w,
-			    TFT_FILTER_WORD_MAX - 1);
+		return err_inval(err, errlen, "word \"%.20s...\" too long (at most %d characters)",
+				 w, TFT_FILTER_WORD_MAX - 1);
 	for (i = 0; w[i]; i++) {
 		if ((unsigned char)w[i] < 0x20 || (unsigned char)w[i] == 0x7f)
-			return fail(err, errlen, "control character in filter");
+			return err_inval(err, errlen, "control character in filter");
 		out[i] = (char)tolower((unsigned char)w[i]);
 	}
 	out[i] = '\0';
 	return 0;
-}
-
-/* A decimal number at *p, advancing past it. */
-static bool parse_u64(const char **p, uint64_t *v)
-{
-	const char *s = *p;
-	uint64_t x = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (x > (UINT64_MAX - 9) / 10)
-			return false;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*p = s;
-	*v = x;
-	return true;
 }
 
 /*
@@ -218,22 +202,23 @@ static int field_term(const char *w, bool too_long, struct filter_term *t, char 
 	d = flow_field(id);
 	v = colon + 1;
 	if (!(d->flags & (FLOW_FIELD_ON_SCREEN | FLOW_FIELD_ON_EXPORT)))
-		return fail(err, errlen, "\"%s\" is not a field to filter on (try %s)", d->name,
-			    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", names, sizeof(names)));
+		return err_inval(
+		    err, errlen, "\"%s\" is not a field to filter on (try %s)", d->name,
+		    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", names, sizeof(names)));
 	if (!*v)
-		return fail(err, errlen, "\"%s:\" needs a value, e.g. dport:443 or state:refused",
-			    d->name);
+		return err_inval(err, errlen,
+				 "\"%s:\" needs a value, e.g. dport:443 or state:refused", d->name);
 	t->kind = FILTER_TERM_FIELD;
 	t->field = (uint8_t)id;
 	switch (d->kind) {
 	case FLOW_KIND_NUMBER:
 		p = v;
-		if (!parse_u64(&p, &t->lo))
+		if (scan_u64(&p, 0, UINT64_MAX, &t->lo))
 			goto bad_number;
 		t->hi = t->lo;
 		if (*p == '-') {
 			p++;
-			if (!parse_u64(&p, &t->hi) || t->hi < t->lo)
+			if (scan_u64(&p, 0, UINT64_MAX, &t->hi) || t->hi < t->lo)
 				goto bad_number;
 		}
 		if (*p)
@@ -251,13 +236,14 @@ static int field_term(const char *w, bool too_long, struct filter_term *t, char 
 		for (ev = d->values; ev->name && n < sizeof(names); ev++)
 			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
 					      ev->name);
-		return fail(err, errlen, "bad value \"%s\" for %s (one of %s)", v, d->name, names);
+		return err_inval(err, errlen, "bad value \"%s\" for %s (one of %s)", v, d->name,
+				 names);
 	default:
 		return parse_piece(v, too_long, t->word, err, errlen) ? -EINVAL : 1;
 	}
 bad_number:
-	return fail(err, errlen, "bad value \"%s\" for %s (a number or LOW-HIGH%s)", v, d->name,
-		    id == FLOW_FIELD_HS ? ", in whole ms" : "");
+	return err_inval(err, errlen, "bad value \"%s\" for %s (a number or LOW-HIGH%s)", v,
+			 d->name, id == FLOW_FIELD_HS ? ", in whole ms" : "");
 }
 
 /* Splits off the next whitespace-separated word of *p into buf; false at the end. */
@@ -292,27 +278,28 @@ int filter_parse_terms(struct filter *f, const char *text, char *err, size_t err
 	bool too_long;
 
 	if (strlen(text) >= TFT_FILTER_TEXT_MAX)
-		return fail(err, errlen, "filter too long (at most %d characters)",
-			    TFT_FILTER_TEXT_MAX - 1);
+		return err_inval(err, errlen, "filter too long (at most %d characters)",
+				 TFT_FILTER_TEXT_MAX - 1);
 	while (next_word(&p, word, sizeof(word), &too_long)) {
 		struct filter_term *t = &terms[n];
 		const char *w = word;
 
 		if (n == TFT_FILTER_MAX_TERMS)
-			return fail(err, errlen, "too many terms (at most %d)",
-				    TFT_FILTER_MAX_TERMS);
+			return err_inval(err, errlen, "too many terms (at most %d)",
+					 TFT_FILTER_MAX_TERMS);
 		memset(t, 0, sizeof(*t));
 		if (*w == '!') {
 			t->negate = true;
 			w++;
 		}
 		if (!*w)
-			return fail(err, errlen, "\"!\" needs a term after it, e.g. !22 or !in");
+			return err_inval(err, errlen,
+					 "\"!\" needs a term after it, e.g. !22 or !in");
 		if (!strcasecmp(w, "port") || !strcasecmp(w, "ports")) {
 			/* "port LIST": the list is the next word; "!port 22" and "port !22" both
 			 * negate. */
 			if (!next_word(&p, word, sizeof(word), &too_long))
-				return fail(
+				return err_inval(
 				    err, errlen,
 				    "\"port\" needs a list, e.g. port 443 or port 8000-8100");
 			w = word;
@@ -321,14 +308,14 @@ int filter_parse_terms(struct filter *f, const char *text, char *err, size_t err
 				w++;
 			}
 			if (port_list_parse(w, &t->ports, perr, sizeof(perr)))
-				return fail(err, errlen, "%s", perr);
+				return err_inval(err, errlen, "%s", perr);
 			t->kind = FILTER_TERM_PORTS;
 			n++;
 			continue;
 		}
 		if (looks_like_ports(w)) {
 			if (port_list_parse(w, &t->ports, perr, sizeof(perr)))
-				return fail(err, errlen, "%s", perr);
+				return err_inval(err, errlen, "%s", perr);
 			t->kind = FILTER_TERM_PORTS;
 			n++;
 			continue;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "err_msg.h"
 #include "names_memo.h"
 #include "table_view.h"
 
@@ -36,18 +37,6 @@ int table_column_parse(const char *name, enum flow_field *out)
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 int table_columns_parse(const char *list, enum flow_field *cols, size_t *n, char *err,
 			size_t errlen)
 {
@@ -66,17 +55,18 @@ int table_columns_parse(const char *list, enum flow_field *cols, size_t *n, char
 		}
 		if (len >= sizeof(name) || (snprintf(name, sizeof(name), "%.*s", (int)len, p),
 					    table_column_parse(name, &c)))
-			return fail(err, errlen, "unknown column \"%.*s\" (columns: %s)",
-				    (int)(len > 32 ? 32 : len), p,
-				    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", all, sizeof(all)));
+			return err_inval(
+			    err, errlen, "unknown column \"%.*s\" (columns: %s)",
+			    (int)(len > 32 ? 32 : len), p,
+			    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", all, sizeof(all)));
 		if (seen[c])
-			return fail(err, errlen, "column \"%s\" given twice", col(c)->name);
+			return err_inval(err, errlen, "column \"%s\" given twice", col(c)->name);
 		seen[c] = true;
 		cols[k++] = c;
 		p += len;
 	}
 	if (!k)
-		return fail(err, errlen, "no columns given (e.g. -o time,dir,src,dst,dport)");
+		return err_inval(err, errlen, "no columns given (e.g. -o time,dir,src,dst,dport)");
 	*n = k;
 	return 0;
 }
