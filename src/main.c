@@ -388,6 +388,7 @@ struct app {
 	int exit_code;
 	bool stopping;
 	bool rec_failed; /* a write to the record file failed, and was reported */
+	bool out_failed; /* a write to stdout failed, and was reported */
 };
 
 static void stop(struct app *app, int code)
@@ -502,8 +503,10 @@ static void drain(struct app *app, bool final)
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
 		stop(app, 0); /* the reader is gone, e.g. "| head" */
-	} else if (err) {
+	} else if (err && !app->out_failed) {
+		/* The error is sticky: the final drain sees it again and must not repeat it. */
 		fprintf(stderr, "tcpflowtop: writing the output failed: %s\n", strerror(-err));
+		app->out_failed = true;
 		stop(app, 1);
 	}
 	if (output_stream_done(app->out))

@@ -48,6 +48,13 @@ grep -q '"events lost\|1137 events lost' "$tmp/err" 2>/dev/null
 "$TFT" -r "$FIX" -f json 2>&1 >/dev/null | grep -q "1137 events lost" || fail "summary lacks the recorded losses"
 ok "losses reported as recorded"
 
+# A full disk on stdout: exit 1 and the error said once, not again by the final flush.
+"$TFT" -r "$FIX" -f json >/dev/full 2>"$tmp/err"
+[ $? = 1 ] || fail "/dev/full: exit status not 1"
+[ "$(grep -c 'writing the output failed: No space left on device' "$tmp/err")" = 1 ] ||
+	fail "/dev/full: the error is not said exactly once: $(cat "$tmp/err")"
+ok "/dev/full: one error line, exit 1"
+
 # --realtime: the same output, no faster than the recording.
 first=$(head -1 "$DIR/golden.json" | sed 's/.*"time":"[^T]*T\([0-9:.]*\)Z.*/\1/')
 last=$(tail -1 "$DIR/golden.json" | sed 's/.*"time":"[^T]*T\([0-9:.]*\)Z.*/\1/')
