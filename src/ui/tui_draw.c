@@ -121,11 +121,12 @@ static void draw_header(struct tui *t)
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
 		 flow_field(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
-		 table_view_count(t->view), st.held, t->show_names ? "" : "  names off");
+		 table_view_count(t->view), st.held, t->show_names ? "" : "  name columns hidden");
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x, false, A_NORMAL);
 	x += (int)strlen(line) + 2;
-	if (st.names_on) {
+	/* Beside hidden columns the cache figures would read as if names were off. */
+	if (st.names_on && t->show_names) {
 		const struct names_stats *n = &st.names;
 
 		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
