@@ -16,6 +16,12 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
+/* A failed stdio write as -errno: ENOSPC on a full disk, not a generic EIO. */
+static int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 int export_csv_field(FILE *out, const char *text)
 {
 	char cell[4 * 1024 + 8];
@@ -23,7 +29,8 @@ int export_csv_field(FILE *out, const char *text)
 
 	if (n >= sizeof(cell))
 		return -E2BIG; /* cannot happen: the screen's names are capped far below */
-	return fputs(cell, out) == EOF ? -EIO : 0;
+	errno = 0;
+	return fputs(cell, out) == EOF ? write_error() : 0;
 }
 
 /* The stream's CSV columns without `event`, from the field table: the same scripts read both. */
@@ -32,10 +39,11 @@ static int write_header(FILE *out)
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
 
+	errno = 0;
 	for (i = 0; i < n; i++)
 		if ((i && fputc(',', out) == EOF) || fputs(flow_field(ids[i])->key, out) == EOF)
-			return -EIO;
-	return fputs("\r\n", out) == EOF ? -EIO : 0;
+			return write_error();
+	return fputs("\r\n", out) == EOF ? write_error() : 0;
 }
 
 static int write_row(FILE *out, const struct tft_flow *f, const struct names_provider *names)
@@ -44,13 +52,18 @@ static int write_row(FILE *out, const struct tft_flow *f, const struct names_pro
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
 	char cell[1024];
+	int err;
 
+	errno = 0;
 	for (i = 0; i < n; i++) {
 		flow_field_render(ids[i], &c, FLOW_TARGET_EXPORT, cell, sizeof(cell));
-		if ((i && fputc(',', out) == EOF) || export_csv_field(out, cell))
-			return -EIO;
+		if (i && fputc(',', out) == EOF)
+			return write_error();
+		err = export_csv_field(out, cell);
+		if (err)
+			return err;
 	}
-	return fputs("\r\n", out) == EOF ? -EIO : 0;
+	return fputs("\r\n", out) == EOF ? write_error() : 0;
 }
 
 int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
@@ -85,19 +98,17 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		goto out_unlink;
 	}
 	fd = -1; /* owned by out now */
-	if (write_header(out)) {
-		err = -EIO;
+	err = write_header(out);
+	if (err)
 		goto out_unlink;
-	}
 	for (i = 0; i < n; i++) {
 		const struct tft_flow *f = row(ctx, i);
 
 		if (!f)
 			continue;
-		if (write_row(out, f, names)) {
-			err = -EIO;
+		err = write_row(out, f, names);
+		if (err)
 			goto out_unlink;
-		}
 		rows++;
 	}
 	/* Errors of buffered writes (ENOSPC) surface here, with their errno. */

@@ -1,6 +1,9 @@
 /* CSV snapshot: RFC 4180, defused names, mode 0600, no symlink followed, errors returned. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +49,62 @@ static char *slurp(const char *path)
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	return buf;
+}
+
+/* The rows of an export of n flows that all resolve. */
+struct many {
+	const struct flow_table *t;
+	size_t n;
+};
+
+static const struct tft_flow *many_at(void *ctx, size_t i)
+{
+	struct many *m = ctx;
+
+	return flow_table_at(m->t, i % flow_table_count(m->t));
+}
+
+static int entries(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * A tiny tmpfs as the export directory (root only, in a private mount
+ * namespace, unmounted at the end): the error is ENOSPC, as the disk says,
+ * and nothing is left behind.
+ */
+static void full_disk(time_t now, const struct flow_table *t)
+{
+	char dir[] = "/tmp/tft-export-full-XXXXXX", path[512];
+	struct many m = {t, 5000};
+	size_t written = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP (loudly): the full-disk export needs root for a tmpfs\n");
+		return;
+	}
+	CHECK(mkdtemp(dir) != NULL, "mount point");
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tft-full", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0700")) {
+		CHECK(0, "a private 16 KiB tmpfs");
+		rmdir(dir);
+		return;
+	}
+	CHECK_EQ(export_csv_write(dir, now, m.n, many_at, &m, NULL, path, sizeof(path), &written),
+		 -ENOSPC, "a full disk is ENOSPC, not EIO");
+	CHECK_EQ(entries(dir), 0, "nothing left behind on the full disk");
+	CHECK_EQ(umount2(dir, 0), 0, "unmount");
+	CHECK_EQ(rmdir(dir), 0, "mount point removed");
 }
 
 int main(void)
@@ -127,6 +186,8 @@ int main(void)
 		}
 	}
 	CHECK_EQ(rmdir(dir), 0, "no temp file left behind");
+
+	full_disk(now, t);
 
 	/* Field quoting on its own. */
 	mem = fmemopen(membuf, sizeof(membuf), "w");
