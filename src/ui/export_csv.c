@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,35 @@ static int write_row(FILE *out, const struct tft_flow *f, const struct names_pro
 	return fputs("\r\n", out) == EOF ? write_error() : 0;
 }
 
+/*
+ * An exclusive temporary name nobody can guess: in a shared (1777)
+ * directory another user could pre-create a predictable one and block
+ * every export. Retries on the (unlikely) name that exists. Returns the
+ * fd, or -errno.
+ */
+static int open_temp(int dfd, char *tmp, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[8];
+	int attempt, fd, i;
+
+	for (attempt = 0; attempt < 100; attempt++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return errno ? -errno : -EIO;
+		snprintf(tmp, size, ".tcpflowtop-");
+		for (i = 0; i < (int)sizeof(rnd); i++) {
+			char h[3] = {hex[rnd[i] >> 4], hex[rnd[i] & 15], '\0'};
+
+			strncat(tmp, h, size - strlen(tmp) - 1);
+		}
+		strncat(tmp, ".tmp", size - strlen(tmp) - 1);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
 int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
 		     const struct names_provider *names, char *path, size_t pathlen,
 		     size_t *written)
@@ -81,10 +111,10 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), ".tcpflowtop-%s.%ld.tmp", stamp, (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open_temp(dfd, tmp, sizeof(tmp));
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
+		fd = -1;
 		goto out_dir;
 	}
 	/* The umask can only narrow the mode; make sure nothing widened it. */

@@ -64,6 +64,57 @@ static const struct tft_flow *many_at(void *ctx, size_t i)
 	return flow_table_at(m->t, i % flow_table_count(m->t));
 }
 
+/*
+ * A shared 1777 directory where another user pre-created the temporary
+ * names an export of this second and this process would have used: the
+ * export still succeeds and leaves their files alone.
+ */
+static void shared_dir_blocker(time_t now, export_csv_row_fn row, void *ctx,
+			       const struct names_provider *names)
+{
+	char dir[] = "/tmp/tft-export-shared-XXXXXX", name[600], path[512], stamp[32];
+	struct tm tm;
+	size_t written = 0;
+	struct stat st;
+	int fd, s;
+
+	CHECK(mkdtemp(dir) != NULL, "shared dir");
+	CHECK_EQ(chmod(dir, 01777), 0, "mode 1777");
+	localtime_r(&now, &tm);
+	/* Around the export's second, as a squatter guessing a clock and a pid would. */
+	for (s = -1; s <= 1; s++) {
+		time_t when = now + s;
+
+		localtime_r(&when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(name, sizeof(name), "%s/.tcpflowtop-%s.%ld.tmp", dir, stamp,
+			 (long)getpid());
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		CHECK(fd >= 0, "pre-create the guessable name");
+		if (fd >= 0)
+			close(fd);
+		if (geteuid() == 0)
+			CHECK_EQ(chown(name, 65534, 65534), 0, "owned by another user");
+	}
+	CHECK_EQ(export_csv_write(dir, now, 2, row, ctx, names, path, sizeof(path), &written), 0,
+		 "export in a shared directory with squatted temporary names");
+	CHECK_EQ(written, 2, "rows written");
+	CHECK_EQ(stat(path, &st), 0, "export exists");
+	unlink(path);
+	for (s = -1; s <= 1; s++) {
+		time_t when = now + s;
+
+		localtime_r(&when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(name, sizeof(name), "%s/.tcpflowtop-%s.%ld.tmp", dir, stamp,
+			 (long)getpid());
+		CHECK_EQ(stat(name, &st), 0, "their file is still there");
+		CHECK_EQ(st.st_size, 0, "and untouched");
+		unlink(name);
+	}
+	CHECK_EQ(rmdir(dir), 0, "nothing else left behind");
+}
+
 static int entries(const char *dir)
 {
 	struct dirent *e;
@@ -187,6 +238,7 @@ int main(void)
 	}
 	CHECK_EQ(rmdir(dir), 0, "no temp file left behind");
 
+	shared_dir_blocker(now, row_at, &r, &names);
 	full_disk(now, t);
 
 	/* Field quoting on its own. */
