@@ -25,11 +25,12 @@ static int write_error(void)
 
 int export_csv_field(FILE *out, const char *text)
 {
-	char cell[4 * 1024 + 8];
+	/* Quotes doubled at most: room for a whole names cell, never cut. */
+	static char cell[2 * FLOW_NAMES_TEXT_SIZE + 8];
 	size_t n = tft_escape_csv(cell, sizeof(cell), text, strlen(text));
 
 	if (n >= sizeof(cell))
-		return -E2BIG; /* cannot happen: the screen's names are capped far below */
+		return -E2BIG; /* cannot happen: a cell is at most FLOW_NAMES_TEXT_SIZE */
 	errno = 0;
 	return fputs(cell, out) == EOF ? write_error() : 0;
 }
@@ -52,7 +53,7 @@ static int write_row(FILE *out, const struct tft_flow *f, const struct names_pro
 	struct flow_field_ctx c = {f, TFT_CHANGE_NONE, f->syn_ns, names};
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
-	char cell[1024];
+	static char cell[FLOW_NAMES_TEXT_SIZE]; /* a names cell, uncut */
 	int err;
 
 	errno = 0;

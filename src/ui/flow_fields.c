@@ -431,13 +431,15 @@ static size_t render_dport(const struct flow_field_ctx *c, enum flow_field_targe
 /*
  * One end's names for target. The screen shows the first and how many more
  * ("a.example +2"; the detail view shows them all); the export separates
- * names with spaces but escapes commas inside them as the screen does.
+ * names with spaces but escapes commas inside them as the screen does. Only
+ * the text stream caps its column: CSV and JSON are read by programs, which
+ * must get every name whole.
  */
 static size_t render_names(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			   size_t size, bool src)
 {
 	const struct tft_flow_key *k = &c->flow->key;
-	char text[FLOW_NAMES_MAX_COLS + 8];
+	static char text[FLOW_NAMES_TEXT_SIZE]; /* too big for a stack frame per record */
 	struct names_list l;
 	char *p;
 
@@ -456,14 +458,14 @@ static size_t render_names(const struct flow_field_ctx *c, enum flow_field_targe
 	case FLOW_TARGET_TEXT:
 		return strlen(flow_names_text(&l, ",", FLOW_NAMES_MAX_COLS, buf, size));
 	case FLOW_TARGET_CSV:
-		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
+		flow_names_text(&l, " ", 0, text, sizeof(text));
 		tft_escape_csv(buf, size, text, strlen(text));
 		return strlen(buf);
 	case FLOW_TARGET_JSON:
 		flow_names_json(&l, buf, size);
 		return strlen(buf);
 	case FLOW_TARGET_EXPORT:
-		flow_names_text(&l, ",", 0, buf, size < 512 ? size : 512);
+		flow_names_text(&l, ",", 0, buf, size);
 		for (p = buf; *p; p++)
 			if (*p == ',')
 				*p = ' ';

@@ -115,6 +115,53 @@ static void shared_dir_blocker(time_t now, export_csv_row_fn row, void *ctx,
 	CHECK_EQ(rmdir(dir), 0, "nothing else left behind");
 }
 
+static char long_name[8][254];
+
+static size_t long_names_for(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
+{
+	int i;
+
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	for (i = 0; i < 8; i++)
+		out->e[i] = (struct names_entry){long_name[i], 253, TFT_NAME_DNS};
+	out->n = 8;
+	return out->n;
+}
+
+/* A snapshot is for programs too: eight 253-byte names per end come out whole. */
+static void long_names(time_t now, const struct flow_table *t)
+{
+	static char text[128 * 1024];
+	struct names_provider names = {long_names_for, NULL, "test"};
+	char dir[] = "/tmp/tft-export-long-XXXXXX", path[512];
+	struct many m = {t, 1};
+	size_t written = 0, n;
+	FILE *f;
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		for (j = 0; j < 253; j++)
+			long_name[i][j] = (j + 1) % 64 == 0 ? '.' : (char)('a' + (i + j) % 26);
+		long_name[i][253] = '\0';
+	}
+	CHECK(mkdtemp(dir) != NULL, "dir");
+	CHECK_EQ(export_csv_write(dir, now, 1, many_at, &m, &names, path, sizeof(path), &written),
+		 0, "export of long names");
+	f = fopen(path, "r");
+	CHECK(f != NULL, "open the export");
+	if (f) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+		for (i = 0; i < 8; i++)
+			CHECK(strstr(text, long_name[i]) != NULL, "export: every long name whole");
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 static int entries(const char *dir)
 {
 	struct dirent *e;
@@ -239,6 +286,7 @@ int main(void)
 	CHECK_EQ(rmdir(dir), 0, "no temp file left behind");
 
 	shared_dir_blocker(now, row_at, &r, &names);
+	long_names(now, t);
 	full_disk(now, t);
 
 	/* Field quoting on its own. */

@@ -195,6 +195,37 @@ static void render_names(enum output_format fmt, const struct tft_flow *f, char 
 	fclose(tmp);
 }
 
+/*
+ * Machine formats never cut: eight valid 253-byte names (four labels of
+ * 63) come out whole in CSV and JSON, and only the text format cuts.
+ */
+static void test_long_names(void)
+{
+	static char buf[256 * 1024];
+	struct tft_flow f = sample();
+	char names[8][254];
+	int i, j;
+
+	memset(f.key.daddr, 0, 16);
+	f.key.daddr[15] = 12;
+	for (i = 0; i < 8; i++) {
+		for (j = 0; j < 253; j++)
+			names[i][j] = (j + 1) % 64 == 0 ? '.' : (char)('a' + (i + j) % 26);
+		names[i][253] = '\0';
+		CHECK_EQ(dns_cache_add(cache, 6, f.key.daddr, names[i], 253, TFT_NAME_DNS, 60, 1),
+			 0, "a 253-byte name");
+	}
+	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+	for (i = 0; i < 8; i++)
+		CHECK(strstr(buf, names[i]) != NULL, "csv: every long name whole");
+	CHECK(strstr(buf, TFT_ESC_CUT_MARK) == NULL, "csv: no cut mark");
+	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+	for (i = 0; i < 8; i++)
+		CHECK(strstr(buf, names[i]) != NULL, "json: every long name whole");
+	render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, TFT_ESC_CUT_MARK "\n") != NULL, "text: cut, with its mark");
+}
+
 static void test_names(void)
 {
 	static const char evil[] = "\x1b]0;pwned\x07=cmd|' /C calc'!A0";
@@ -263,6 +294,7 @@ static void test_names(void)
 		CHECK_EQ(strlen(line), FLOW_NAMES_MAX_COLS - 1 + strlen(TFT_ESC_CUT_MARK) + 1,
 			 "capped at the column limit");
 	}
+	test_long_names();
 	dns_cache_free(cache);
 }
 
