@@ -231,9 +231,17 @@ const char *flow_names_text(const struct names_list *l, const char *sep, size_t 
 	return buf;
 }
 
+/*
+ * Each name is spelt as text and CSV spell it (every byte outside printable
+ * ASCII, and the backslash, as \xHH), then quoted for JSON: the three
+ * formats agree, an invalid byte is not confused with a code point (0xff is
+ * not U+00FF), and nothing invisible (C1 controls, U+202E) reaches a
+ * terminal through jq.
+ */
 void flow_names_json(const struct names_list *l, char *buf, size_t size)
 {
-	size_t i, n = l ? l->n : 0, len = 0;
+	char one[4 * TFT_DNS_CACHE_NAME_MAX + 1];
+	size_t i, n = l ? l->n : 0, len = 0, olen;
 
 	if (!n) {
 		snprintf(buf, size, "[]");
@@ -244,7 +252,11 @@ void flow_names_json(const struct names_list *l, char *buf, size_t size)
 		len += (size_t)snprintf(buf + len, size - len, "%s{\"name\":", i ? "," : "");
 		if (len >= size)
 			break;
-		len += tft_escape_json(buf + len, size - len, l->e[i].name, l->e[i].len);
+		olen = tft_escape_term(one, sizeof(one), l->e[i].name, l->e[i].len, 0);
+		if (olen >= sizeof(one))
+			olen =
+			    strlen(one); /* cannot happen: a name is at most the cache's longest */
+		len += tft_escape_json(buf + len, size - len, one, olen);
 		if (len >= size)
 			break;
 		len += (size_t)snprintf(buf + len, size - len, ",\"source\":\"%s\"}",

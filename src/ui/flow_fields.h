@@ -166,7 +166,11 @@ const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size
  */
 const char *flow_names_text(const struct names_list *l, const char *sep, size_t max_cols, char *buf,
 			    size_t size);
-/* JSON array of {"name":..,"source":..}: names keep their bytes, JSON-escaped. */
+/*
+ * JSON array of {"name":..,"source":..}: each name spelt as in text and CSV
+ * (bytes outside printable ASCII and the backslash as \xHH), then
+ * JSON-quoted, so the string holds printable ASCII only.
+ */
 void flow_names_json(const struct names_list *l, char *buf, size_t size);
 /* Room one end's names need in JSON, NUL included. */
 #define FLOW_NAMES_JSON_SIZE (NAMES_LIST_MAX * (6 * TFT_DNS_CACHE_NAME_MAX + 40) + 8)

@@ -264,8 +264,29 @@ static void test_names(void)
 	CHECK(strstr(buf, ",\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0\n") != NULL,
 	      "csv: escaped cell");
 	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
-	CHECK(strstr(buf, "\"name\":\"\\u001b]0;pwned\\u0007=cmd|' /C calc'!A0\"") != NULL,
-	      "json: RFC 8259 escapes keep the bytes");
+	CHECK(strstr(buf, "\"name\":\"\\\\x1b]0;pwned\\\\x07=cmd|' /C calc'!A0\"") != NULL,
+	      "json: spelt as in text and CSV, \\xHH inside a JSON string");
+
+	/* Bytes JSON would carry as characters: invalid UTF-8, a C1 control, U+202E. */
+	{
+		static const char odd[] = "a\xff\xc2\x9b\xe2\x80\xae\\b.test";
+		const char *p;
+
+		memset(f.key.daddr, 0, 16);
+		f.key.daddr[15] = 13;
+		dns_cache_add(cache, 6, f.key.daddr, odd, sizeof(odd) - 1, TFT_NAME_DNS, 60, 1);
+		render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+		CHECK(strstr(buf, "\"name\":\"a\\\\xff\\\\xc2\\\\x9b\\\\xe2\\\\x80\\\\xae"
+				  "\\\\x5cb.test\"") != NULL,
+		      "json: every byte outside printable ASCII as \\xHH, like text");
+		for (p = buf; *p; p++)
+			CHECK(((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f) || *p == '\n',
+			      "json: printable ASCII only");
+		CHECK(strstr(buf, "\\u00") == NULL, "json: no \\u00XX for a byte");
+		render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+		CHECK(strstr(buf, ",a\\xff\\xc2\\x9b\\xe2\\x80\\xae\\x5cb.test\n") != NULL,
+		      "csv: the same spelling");
+	}
 
 	/* A formula-leading name is neutralised in its CSV cell. */
 	memset(f.key.daddr, 0, 16);
