@@ -84,7 +84,7 @@ static const struct argp_option options[] = {
      "Stream lines instead of the screen (default when stdout is not a terminal)", 0},
     {"format", 'f', "FMT", 0, "Stream format: text (default), csv, json (JSON lines)", 0},
     {"duration", 'D', "SECONDS", 0, "Stop after SECONDS (fractions allowed)", 0},
-    {"count", 'c', "N", 0, "Stop after N new flows have been printed", 0},
+    {"count", 'c', "N", 0, "Stop after N flows passing the filter have been printed", 0},
     {NULL, '4', NULL, 0, "IPv4 flows only", 1},
     {NULL, '6', NULL, 0, "IPv6 flows only", 1},
     {"port", 'p', "LIST", 0, "Flows with either port in LIST, e.g. 443,8000-8100; !LIST excludes",
@@ -450,6 +450,14 @@ static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_ch
 	struct app *app = ctx;
 
 	output_stream_flow(app->out, f, change, at_ns);
+}
+
+static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
+{
+	struct app *app = ctx;
+
+	(void)why;
+	output_stream_forget(app->out, f->id);
 }
 
 static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
@@ -821,7 +829,8 @@ static int open_screen(struct app *app, const char *cgroup)
 
 static int open_stream(struct app *app)
 {
-	struct flow_sink sink = {.changed = stream_changed, .lost = stream_lost, .ctx = app};
+	struct flow_sink sink = {
+	    .changed = stream_changed, .left = stream_left, .lost = stream_lost, .ctx = app};
 
 	if (app->names) {
 		struct names_provider np = {app_names, app, NULL};
