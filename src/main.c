@@ -606,6 +606,21 @@ static void on_signal(int fd, uint32_t events, void *ctx)
 	}
 }
 
+/*
+ * Batch mode: a pipe's write end reports EPOLLERR once its reader closes,
+ * so "tcpflowtop -b | head -1" on a quiet host ends at once instead of at
+ * its next write, with its programs detached.
+ */
+static void on_stdout_gone(int fd, uint32_t events, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (!(events & (EPOLLERR | EPOLLHUP)))
+		return;
+	event_loop_del(app->loop, fd);
+	stop(app, 0);
+}
+
 /* Signals arrive through the loop as a signalfd, never as async handlers. */
 static int block_signals(sigset_t *set)
 {
@@ -857,6 +872,9 @@ static int watch(struct app *app, sigset_t *sigs)
 	if (app->capture &&
 	    event_loop_add(app->loop, capture_fd(app->capture), EPOLLIN, on_ring, app))
 		return -1;
+	/* Only hang-up and error: EPERM for a regular file, which has no reader to lose. */
+	if (app->out)
+		event_loop_add(app->loop, STDOUT_FILENO, 0, on_stdout_gone, app);
 	if (env.duration > 0) {
 		double ms = env.duration * 1000.0;
 
