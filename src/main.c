@@ -652,15 +652,15 @@ static void print_summary(const struct app *app)
 	if (st.names_on) {
 		const struct names_stats *n = &st.names;
 
-		fprintf(
-		    stderr,
-		    "tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated), "
-		    "cache %llu addresses, hit rate %llu%% of %llu; ",
-		    (unsigned long long)n->answers, (unsigned long long)n->malformed,
-		    (unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
-		    (unsigned long long)n->cache.entries,
-		    (unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
-		    (unsigned long long)n->asked);
+		fprintf(stderr,
+			"tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated, "
+			"%llu records over the parser's limits), cache %llu addresses, hit rate "
+			"%llu%% of %llu; ",
+			(unsigned long long)n->answers, (unsigned long long)n->malformed,
+			(unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
+			(unsigned long long)n->over_limit, (unsigned long long)n->cache.entries,
+			(unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
+			(unsigned long long)n->asked);
 		if (n->reverse_on)
 			fprintf(stderr,
 				"reverse lookups %llu (%llu named, %llu failed, %llu timed out, "
