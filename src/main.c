@@ -644,11 +644,13 @@ static void print_summary(const struct app *app)
 	flow_pipeline_stats(app->pipeline, &st);
 	fprintf(stderr,
 		"tcpflowtop: %llu flows seen (%llu in, %llu out; %llu accepted, %llu refused, "
-		"%llu unanswered), %llu events lost, %llu flows evicted\n",
+		"%llu unanswered, %llu unsure), %llu events lost, %llu flows evicted (%llu "
+		"pending)\n",
 		(unsigned long long)s->seen, (unsigned long long)s->seen_in,
 		(unsigned long long)s->seen_out, (unsigned long long)s->accepted,
 		(unsigned long long)s->refused, (unsigned long long)st.unanswered,
-		(unsigned long long)st.counters[TFT_CNT_RB_FULL], (unsigned long long)s->evicted);
+		(unsigned long long)st.unsure, (unsigned long long)st.counters[TFT_CNT_RB_FULL],
+		(unsigned long long)s->evicted, (unsigned long long)s->evicted_pending);
 	if (st.names_on) {
 		const struct names_stats *n = &st.names;
 
