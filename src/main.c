@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "cgroup.h"
+#include "cgroup_watch.h"
 #include "clock.h"
 #include "event_loop.h"
 #include "filter.h"
@@ -379,6 +380,7 @@ struct app {
 	struct flow_pipeline *pipeline; /* ring records to flows and sinks */
 	struct record_writer *rec;	/* -w */
 	struct names *names;		/* NULL with --no-dns */
+	struct cgroup_watch *cgwatch;	/* --cgroup: tells when it is removed or replaced */
 	struct output_stream *out;	/* batch mode */
 	struct tui *tui;		/* screen mode */
 	int drain_fd;
@@ -530,9 +532,26 @@ static void on_ring(int fd, uint32_t events, void *ctx)
 
 static void on_drain_timer(int fd, uint32_t events, void *ctx)
 {
+	struct app *app = ctx;
+
 	(void)events;
 	event_loop_timerfd_ack(fd);
-	drain(ctx, false);
+	drain(app, false);
+	switch (app->cgwatch ? cgroup_watch_poll(app->cgwatch) : CGROUP_WATCH_SAME) {
+	case CGROUP_WATCH_GONE:
+		report(app, "tcpflowtop: cgroup %s was removed: no flow of it can be seen now",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_REPLACED:
+		report(app,
+		       "tcpflowtop: cgroup %s was removed and created again: its new flows are "
+		       "not seen (following it needs the privileges given up after the attach; "
+		       "restart tcpflowtop)",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_SAME:
+		break;
+	}
 }
 
 /* Records a replay delivers per wakeup at full speed: the screen's keys stay responsive. */
@@ -966,6 +985,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (!app.replay && open_capture(&app, cgroup, &drop_to))
 		goto cleanup;
+	/* The root cgroup cannot be removed; a named one can, under the running programs. */
+	if (!app.replay && env.cgroup)
+		app.cgwatch = cgroup_watch_new(env.cgroup);
 	if (watch(&app, &sigs)) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
 			strerror(errno));
@@ -1023,6 +1045,7 @@ cleanup:
 		close(app.drain_fd);
 	if (app.signal_fd >= 0)
 		close(app.signal_fd);
+	cgroup_watch_free(app.cgwatch);
 	output_stream_free(app.out);
 	flow_pipeline_free(app.pipeline);
 	event_loop_free(app.loop);
