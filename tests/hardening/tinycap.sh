@@ -10,10 +10,11 @@ CONNSTORM=$2
 need_root
 
 CG=$(make_cgroup tinycap)
-# Capacity 3 with client and server both watched: each connection's two SYNs
-# (out and in) push older pending flows out before their SYN-ACKs are read.
-start_tft "$T_DIR/out" "$T_DIR/err" --batch --format csv --capacity 3 --cgroup "$CG" --duration 60
-in_cgroup "$CG" "$CONNSTORM" -n 2000 -c 4 -t 30 >"$T_DIR/storm" || fail "connstorm: $(cat "$T_DIR/storm")"
+# Capacity 1 with client and server both watched: a connection's SYN is seen
+# leaving (the outgoing flow) then arriving (the incoming flow, which evicts
+# the outgoing one while it is pending), always before its SYN-ACK.
+start_tft "$T_DIR/out" "$T_DIR/err" --batch --format csv --capacity 1 --cgroup "$CG" --duration 60
+in_cgroup "$CG" "$CONNSTORM" -n 1000 -c 4 -t 30 >"$T_DIR/storm" || fail "connstorm: $(cat "$T_DIR/storm")"
 sleep 0.3 # two drain periods
 kill -INT "$T_TFT_PID"
 wait_exit "$T_TFT_PID" 10
