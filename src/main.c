@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "cgroup.h"
+#include "cgroup_watch.h"
 #include "clock.h"
 #include "event_loop.h"
 #include "filter.h"
@@ -84,7 +85,7 @@ static const struct argp_option options[] = {
      "Stream lines instead of the screen (default when stdout is not a terminal)", 0},
     {"format", 'f', "FMT", 0, "Stream format: text (default), csv, json (JSON lines)", 0},
     {"duration", 'D', "SECONDS", 0, "Stop after SECONDS (fractions allowed)", 0},
-    {"count", 'c', "N", 0, "Stop after N new flows have been printed", 0},
+    {"count", 'c', "N", 0, "Stop after N flows passing the filter have been printed", 0},
     {NULL, '4', NULL, 0, "IPv4 flows only", 1},
     {NULL, '6', NULL, 0, "IPv6 flows only", 1},
     {"port", 'p', "LIST", 0, "Flows with either port in LIST, e.g. 443,8000-8100; !LIST excludes",
@@ -382,6 +383,7 @@ struct app {
 	struct flow_pipeline *pipeline; /* ring records to flows and sinks */
 	struct record_writer *rec;	/* -w */
 	struct names *names;		/* NULL with --no-dns */
+	struct cgroup_watch *cgwatch;	/* --cgroup: tells when it is removed or replaced */
 	struct output_stream *out;	/* batch mode */
 	struct tui *tui;		/* screen mode */
 	int drain_fd;
@@ -391,6 +393,7 @@ struct app {
 	int exit_code;
 	bool stopping;
 	bool rec_failed; /* a write to the record file failed, and was reported */
+	bool out_failed; /* a write to stdout failed, and was reported */
 };
 
 static void stop(struct app *app, int code)
@@ -462,6 +465,14 @@ static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_ch
 	output_stream_flow(app->out, f, change, at_ns);
 }
 
+static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
+{
+	struct app *app = ctx;
+
+	(void)why;
+	output_stream_forget(app->out, f->id);
+}
+
 static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
 {
 	struct app *app = ctx;
@@ -513,8 +524,10 @@ static void drain(struct app *app, bool final)
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
 		stop(app, 0); /* the reader is gone, e.g. "| head" */
-	} else if (err) {
+	} else if (err && !app->out_failed) {
+		/* The error is sticky: the final drain sees it again and must not repeat it. */
 		fprintf(stderr, "tcpflowtop: writing the output failed: %s\n", strerror(-err));
+		app->out_failed = true;
 		stop(app, 1);
 	}
 	if (output_stream_done(app->out))
@@ -530,9 +543,26 @@ static void on_ring(int fd, uint32_t events, void *ctx)
 
 static void on_drain_timer(int fd, uint32_t events, void *ctx)
 {
+	struct app *app = ctx;
+
 	(void)events;
 	event_loop_timerfd_ack(fd);
-	drain(ctx, false);
+	drain(app, false);
+	switch (app->cgwatch ? cgroup_watch_poll(app->cgwatch) : CGROUP_WATCH_SAME) {
+	case CGROUP_WATCH_GONE:
+		report(app, "tcpflowtop: cgroup %s was removed: no flow of it can be seen now",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_REPLACED:
+		report(app,
+		       "tcpflowtop: cgroup %s was removed and created again: its new flows are "
+		       "not seen (following it needs the privileges given up after the attach; "
+		       "restart tcpflowtop)",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_SAME:
+		break;
+	}
 }
 
 /* Records a replay delivers per wakeup at full speed: the screen's keys stay responsive. */
@@ -606,6 +636,21 @@ static void on_signal(int fd, uint32_t events, void *ctx)
 	}
 }
 
+/*
+ * Batch mode: a pipe's write end reports EPOLLERR once its reader closes,
+ * so "tcpflowtop -b | head -1" on a quiet host ends at once instead of at
+ * its next write, with its programs detached.
+ */
+static void on_stdout_gone(int fd, uint32_t events, void *ctx)
+{
+	struct app *app = ctx;
+
+	if (!(events & (EPOLLERR | EPOLLHUP)))
+		return;
+	event_loop_del(app->loop, fd);
+	stop(app, 0);
+}
+
 /* Signals arrive through the loop as a signalfd, never as async handlers. */
 static int block_signals(sigset_t *set)
 {
@@ -629,23 +674,25 @@ static void print_summary(const struct app *app)
 	flow_pipeline_stats(app->pipeline, &st);
 	fprintf(stderr,
 		"tcpflowtop: %llu flows seen (%llu in, %llu out; %llu accepted, %llu refused, "
-		"%llu unanswered), %llu events lost, %llu flows evicted\n",
+		"%llu unanswered, %llu unsure), %llu events lost, %llu flows evicted (%llu "
+		"pending)\n",
 		(unsigned long long)s->seen, (unsigned long long)s->seen_in,
 		(unsigned long long)s->seen_out, (unsigned long long)s->accepted,
 		(unsigned long long)s->refused, (unsigned long long)st.unanswered,
-		(unsigned long long)st.counters[TFT_CNT_RB_FULL], (unsigned long long)s->evicted);
+		(unsigned long long)st.unsure, (unsigned long long)st.counters[TFT_CNT_RB_FULL],
+		(unsigned long long)s->evicted, (unsigned long long)s->evicted_pending);
 	if (st.names_on) {
 		const struct names_stats *n = &st.names;
 
-		fprintf(
-		    stderr,
-		    "tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated), "
-		    "cache %llu addresses, hit rate %llu%% of %llu; ",
-		    (unsigned long long)n->answers, (unsigned long long)n->malformed,
-		    (unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
-		    (unsigned long long)n->cache.entries,
-		    (unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
-		    (unsigned long long)n->asked);
+		fprintf(stderr,
+			"tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated, "
+			"%llu records over the parser's limits), cache %llu addresses, hit rate "
+			"%llu%% of %llu; ",
+			(unsigned long long)n->answers, (unsigned long long)n->malformed,
+			(unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
+			(unsigned long long)n->over_limit, (unsigned long long)n->cache.entries,
+			(unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
+			(unsigned long long)n->asked);
 		if (n->reverse_on)
 			fprintf(stderr,
 				"reverse lookups %llu (%llu named, %llu failed, %llu timed out, "
@@ -830,7 +877,8 @@ static int open_screen(struct app *app, const char *cgroup)
 
 static int open_stream(struct app *app)
 {
-	struct flow_sink sink = {.changed = stream_changed, .lost = stream_lost, .ctx = app};
+	struct flow_sink sink = {
+	    .changed = stream_changed, .left = stream_left, .lost = stream_lost, .ctx = app};
 
 	if (app->names) {
 		struct names_provider np = {app_names, app, NULL, NULL};
@@ -857,6 +905,9 @@ static int watch(struct app *app, sigset_t *sigs)
 	if (app->capture &&
 	    event_loop_add(app->loop, capture_fd(app->capture), EPOLLIN, on_ring, app))
 		return -1;
+	/* Only hang-up and error: EPERM for a regular file, which has no reader to lose. */
+	if (app->out)
+		event_loop_add(app->loop, STDOUT_FILENO, 0, on_stdout_gone, app);
 	if (env.duration > 0) {
 		double ms = env.duration * 1000.0;
 
@@ -946,6 +997,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (!app.replay && open_capture(&app, cgroup, &drop_to))
 		goto cleanup;
+	/* The root cgroup cannot be removed; a named one can, under the running programs. */
+	if (!app.replay && env.cgroup)
+		app.cgwatch = cgroup_watch_new(env.cgroup);
 	if (watch(&app, &sigs)) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
 			strerror(errno));
@@ -1003,6 +1057,7 @@ cleanup:
 		close(app.drain_fd);
 	if (app.signal_fd >= 0)
 		close(app.signal_fd);
+	cgroup_watch_free(app.cgwatch);
 	output_stream_free(app.out);
 	flow_pipeline_free(app.pipeline);
 	event_loop_free(app.loop);

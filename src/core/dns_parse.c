@@ -168,6 +168,18 @@ static int owner_is(const uint8_t *msg, size_t len, const struct rr_ref *rr,
 	return wire_eq(&owner, wn);
 }
 
+/* Whether some CNAME answer is owned by last: the chain goes on past the limit. */
+static bool chain_continues(const uint8_t *msg, size_t len, const struct rr_ref *rrs, size_t n,
+			    const struct wire_name *last)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rrs[i].type == TFT_DNS_TYPE_CNAME && owner_is(msg, len, &rrs[i], last))
+			return true;
+	return false;
+}
+
 /*
  * prefix: msg is the start of a longer message (the capture cut it). Then
  * the counts may exceed the data, and the records that fit are used: the
@@ -180,6 +192,7 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out, bool 
 	uint32_t chain_ttl[TFT_DNS_MAX_CHAIN];
 	size_t pos, end, n_rrs, n_total, a, i;
 	unsigned int q;
+	bool chain_cut = false;
 	uint64_t min_len;
 	uint16_t flags;
 	int err;
@@ -277,8 +290,10 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out, bool 
 		if (a < out->ancount && n_rrs < TFT_DNS_MAX_RRS)
 			rrs[n_rrs++] = rr;
 	}
-	if (out->ancount > TFT_DNS_MAX_RRS) /* answers we will not look at */
+	if (out->ancount > TFT_DNS_MAX_RRS) { /* answers we will not look at */
 		out->skipped = (uint16_t)(out->ancount - TFT_DNS_MAX_RRS);
+		out->over_limit = out->skipped;
+	}
 	/* bytes after the last record (padding, garbage) are ignored */
 
 	if (out->chain_len)
@@ -313,6 +328,8 @@ static int parse(const uint8_t *msg, size_t len, struct dns_response *out, bool 
 			break;
 		out->chain_len++;
 	}
+	if (out->chain_len == TFT_DNS_MAX_CHAIN)
+		chain_cut = chain_continues(msg, len, rrs, n_rrs, &chain[out->chain_len - 1]);
 chain_done:
 	for (i = 1; i < out->chain_len; i++)
 		wire_to_text(&chain[i], &out->chain[i]);
@@ -329,6 +346,10 @@ chain_done:
 				break;
 		if (k == 0 || out->n_addrs >= TFT_DNS_MAX_ADDRS) {
 			out->skipped++;
+			/* Past the address limit, or (after a cut) owned by the chain's unseen
+			 * part. */
+			if (k || chain_cut)
+				out->over_limit++;
 			continue;
 		}
 		ad = &out->addrs[out->n_addrs++];

@@ -15,11 +15,17 @@
 /* A name as text (labels joined by '.', no trailing dot) is at most 253 bytes. */
 #define TFT_DNS_TEXT_NAME_MAX 253
 
-/* Work bounds: a hostile message cannot make the parser do more than this. */
-#define TFT_DNS_MAX_RRS 64   /* answer records examined; later ones are only validated */
-#define TFT_DNS_MAX_ADDRS 32 /* A/AAAA results kept per message */
-#define TFT_DNS_MAX_CHAIN 8  /* names on a chain: the question name plus up to 7 CNAMEs */
-#define TFT_DNS_MAX_JUMPS 32 /* compression pointers followed per name */
+/*
+ * Work bounds: a hostile message cannot make the parser do more than this.
+ * They are above what a captured message (at most 1024 bytes, so at most
+ * 92 records of 11 bytes) can carry, so real answers are never cut: CDN
+ * chains reach about 10 CNAMEs, large answers 60 and more A records.
+ * What a longer message loses to them is counted (over_limit).
+ */
+#define TFT_DNS_MAX_RRS 128   /* answer records examined; later ones are only validated */
+#define TFT_DNS_MAX_ADDRS 128 /* A/AAAA results kept per message */
+#define TFT_DNS_MAX_CHAIN 16  /* names on a chain: the question name plus up to 15 CNAMEs */
+#define TFT_DNS_MAX_JUMPS 32  /* compression pointers followed per name */
 
 #define TFT_DNS_TYPE_A 1
 #define TFT_DNS_TYPE_CNAME 5
@@ -67,6 +73,12 @@ struct dns_response {
 	/* A/AAAA records ignored: owner not on the chain, over TFT_DNS_MAX_ADDRS
 	 * or beyond TFT_DNS_MAX_RRS. */
 	uint16_t skipped;
+	/*
+	 * Of the records above, those dropped only because of a limit: answers
+	 * past TFT_DNS_MAX_RRS, addresses past TFT_DNS_MAX_ADDRS, and the
+	 * addresses and CNAMEs past a chain cut at TFT_DNS_MAX_CHAIN.
+	 */
+	uint16_t over_limit;
 	/* dns_parse_response_prefix only: records were cut off at the end. */
 	uint8_t truncated;
 };

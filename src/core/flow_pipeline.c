@@ -111,6 +111,8 @@ void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CN
 		p->rec_err = record_writer_counters(p->rec, &c);
 	}
 	if (total[TFT_CNT_RB_FULL] > lost_before) {
+		/* Any pending flow's answer may be among what was lost: not "unanswered". */
+		flow_table_mark_loss(p->table);
 		for (size_t i = 0; i < p->nsinks; i++)
 			if (p->sinks[i].lost)
 				p->sinks[i].lost(p->sinks[i].ctx, total[TFT_CNT_RB_FULL], at_ns);
@@ -134,6 +136,7 @@ void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->flows = *flow_table_stats(p->table);
 	out->unanswered = flow_table_unanswered(p->table);
+	out->unsure = flow_table_unsure(p->table);
 	out->held = flow_table_count(p->table);
 	out->capacity = flow_table_capacity(p->table);
 	memcpy(out->counters, p->counters, sizeof(out->counters));

@@ -40,7 +40,8 @@ struct flow_sink {
 /* Everything counted, in one place: the header, the exit summary and exporters read it. */
 struct flow_stats {
 	struct flow_table_stats flows;
-	uint64_t unanswered; /* flows never answered: seen - accepted - refused */
+	uint64_t unanswered; /* flows held and pending that no lost event could have answered */
+	uint64_t unsure;     /* flows held and pending whose answer may have been lost */
 	size_t held;	     /* flows in the table now */
 	size_t capacity;
 	uint64_t counters[TFT_CNT_MAX]; /* the programs' (or the recording's) counters */

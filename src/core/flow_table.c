@@ -27,6 +27,12 @@ struct flow_table {
 	size_t head;	 /* slot of the oldest flow */
 	size_t count;
 	uint64_t next_id; /* id of the next flow created */
+	/*
+	 * Pending flows held, and of them those created before the last loss
+	 * (id <= loss_mark), whose answer may have been lost: O(1) counts kept
+	 * on every change, eviction and clear.
+	 */
+	uint64_t pending, unsure, loss_mark;
 	struct flow_table_stats stats;
 	flow_table_evict_cb evict_cb;
 	void *evict_ctx; /* borrowed */
@@ -115,14 +121,28 @@ static void unlink_slot(struct flow_table *t, uint32_t victim)
 	}
 }
 
+/* A pending flow stops being pending here (answered, evicted or cleared). */
+static void pending_done(struct flow_table *t, const struct tft_flow *f)
+{
+	t->pending--;
+	if (f->id <= t->loss_mark)
+		t->unsure--;
+}
+
 static struct tft_flow *insert(struct flow_table *t, const struct tft_flow_key *key)
 {
 	uint32_t s;
 	size_t b;
 
 	if (t->count == t->capacity) {
+		const struct tft_flow *old = &t->slots[t->head].flow;
+
 		if (t->evict_cb)
-			t->evict_cb(&t->slots[t->head].flow, t->evict_ctx);
+			t->evict_cb(old, t->evict_ctx);
+		if (old->state == TFT_STATE_PENDING) {
+			t->stats.evicted_pending++;
+			pending_done(t, old);
+		}
 		unlink_slot(t, (uint32_t)t->head);
 		t->head = (t->head + 1) % t->capacity;
 		t->count--;
@@ -188,6 +208,7 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 			return TFT_CHANGE_RETRANS;
 		}
 		f = insert(t, &key);
+		t->pending++;
 		f->syn_ns = ev->ts_ns;
 		f->isn = ev->seq;
 		t->stats.seen++;
@@ -217,6 +238,7 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 	default:
 		return TFT_CHANGE_NONE;
 	}
+	pending_done(t, f);
 	f->answer_ns = ev->ts_ns;
 	if (out)
 		*out = f;
@@ -263,6 +285,8 @@ void flow_table_clear(struct flow_table *t)
 	memset(t->buckets, 0xff, t->nbuckets * sizeof(*t->buckets));
 	t->head = 0;
 	t->count = 0;
+	t->pending = 0;
+	t->unsure = 0;
 }
 
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t)
@@ -270,7 +294,18 @@ const struct flow_table_stats *flow_table_stats(const struct flow_table *t)
 	return &t->stats;
 }
 
+void flow_table_mark_loss(struct flow_table *t)
+{
+	t->loss_mark = t->next_id - 1;
+	t->unsure = t->pending;
+}
+
 uint64_t flow_table_unanswered(const struct flow_table *t)
 {
-	return t->stats.seen - t->stats.accepted - t->stats.refused;
+	return t->pending - t->unsure;
+}
+
+uint64_t flow_table_unsure(const struct flow_table *t)
+{
+	return t->unsure;
 }

@@ -47,13 +47,14 @@ enum tft_flow_change {
 };
 
 struct flow_table_stats {
-	uint64_t seen;	   /* flows created since start */
-	uint64_t seen_in;  /* of which incoming */
-	uint64_t seen_out; /* of which outgoing */
-	uint64_t accepted; /* flows accepted since start */
-	uint64_t refused;  /* flows refused since start */
-	uint64_t retrans;  /* SYN retransmissions since start */
-	uint64_t evicted;  /* oldest flows dropped to make room */
+	uint64_t seen;		  /* flows created since start */
+	uint64_t seen_in;	  /* of which incoming */
+	uint64_t seen_out;	  /* of which outgoing */
+	uint64_t accepted;	  /* flows accepted since start */
+	uint64_t refused;	  /* flows refused since start */
+	uint64_t retrans;	  /* SYN retransmissions since start */
+	uint64_t evicted;	  /* oldest flows dropped to make room */
+	uint64_t evicted_pending; /* of which still pending: their answer, if any, went unseen */
 };
 
 struct flow_table;
@@ -93,7 +94,15 @@ void flow_table_clear(struct flow_table *t);
 
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
 
-/* Flows still pending, from the counters: seen - accepted - refused. */
+/*
+ * Events were lost (the ring was full): every flow held and pending now may
+ * have lost its answer among them, so it is no longer counted unanswered
+ * but unsure, until an answer does come.
+ */
+void flow_table_mark_loss(struct flow_table *t);
+/* Flows held and pending that no loss could have answered: really unanswered so far. */
 uint64_t flow_table_unanswered(const struct flow_table *t);
+/* Flows held and pending whose answer may have been among lost events. */
+uint64_t flow_table_unsure(const struct flow_table *t);
 
 #endif /* TFT_FLOW_TABLE_H */

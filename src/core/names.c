@@ -32,7 +32,7 @@ struct names {
 	bool passive;
 	names_changed_cb cb;
 	void *ctx; /* borrowed */
-	uint64_t answers, malformed, own_dns, own_flows;
+	uint64_t answers, malformed, over_limit, own_dns, own_flows;
 	uint64_t asked, asked_hits; /* names_get with ask: once per new flow end */
 	struct dns_response parsed; /* scratch: too large for the stack of a callback */
 };
@@ -135,6 +135,7 @@ void names_on_dns(struct names *n, const struct tft_dns_event *ev)
 		n->malformed++;
 		return;
 	}
+	n->over_limit += n->parsed.over_limit;
 	if (!n->parsed.n_addrs)
 		return;
 	dns_cache_add_response(n->cache, &n->parsed, clock_mono_coarse_ns());
@@ -210,6 +211,7 @@ void names_stats(struct names *n, struct names_stats *out)
 	}
 	out->answers = n->answers;
 	out->malformed = n->malformed;
+	out->over_limit = n->over_limit;
 	out->own_dns = n->own_dns;
 	out->own_flows = n->own_flows;
 	out->asked = n->asked;

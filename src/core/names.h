@@ -27,6 +27,7 @@ struct names_stats {
 	bool reverse_on;
 	uint64_t answers;    /* DNS answers seen (ours excluded) */
 	uint64_t malformed;  /* of which could not be parsed */
+	uint64_t over_limit; /* records dropped by the parser's limits (dns_parse.h) */
 	uint64_t own_dns;    /* answers to our own lookups, dropped */
 	uint64_t own_flows;  /* TCP flows of our own lookups, dropped */
 	uint64_t asked;	     /* addresses of new flows looked up */

@@ -84,10 +84,22 @@ int privs_choose_target(const char *user, struct privs_target *t, char *err, siz
 		return e;
 	}
 	if (su) {
-		if (parse_id(su, &uid) || parse_id(sg, &gid)) {
+		/* Each fault named as it is: "not numeric" for an unset variable misled people. */
+		if (parse_id(su, &uid)) {
 			err_msg(err, errlen,
-				"SUDO_UID/SUDO_GID are not numeric ids (unset them or pass --user "
-				"NAME)");
+				"SUDO_UID is not a numeric user id (unset it or pass --user NAME)");
+			return -EINVAL;
+		}
+		if (!sg) {
+			err_msg(err, errlen,
+				"SUDO_UID is set but SUDO_GID is not (set both, unset SUDO_UID, or "
+				"pass --user NAME)");
+			return -EINVAL;
+		}
+		if (parse_id(sg, &gid)) {
+			err_msg(
+			    err, errlen,
+			    "SUDO_GID is not a numeric group id (unset it or pass --user NAME)");
 			return -EINVAL;
 		}
 		/* sudo from root: staying uid 0 without caps still owns root's files. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,14 +17,22 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
+/* A failed stdio write as -errno: ENOSPC on a full disk, not a generic EIO. */
+static int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 int export_csv_field(FILE *out, const char *text)
 {
-	char cell[4 * 1024 + 8];
+	/* Quotes doubled at most: room for a whole names cell, never cut. */
+	static char cell[2 * FLOW_NAMES_TEXT_SIZE + 8];
 	size_t n = tft_escape_csv(cell, sizeof(cell), text, strlen(text));
 
 	if (n >= sizeof(cell))
-		return -E2BIG; /* cannot happen: the screen's names are capped far below */
-	return fputs(cell, out) == EOF ? -EIO : 0;
+		return -E2BIG; /* cannot happen: a cell is at most FLOW_NAMES_TEXT_SIZE */
+	errno = 0;
+	return fputs(cell, out) == EOF ? write_error() : 0;
 }
 
 /* The stream's CSV columns without `event`, from the field table: the same scripts read both. */
@@ -32,10 +41,11 @@ static int write_header(FILE *out)
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
 
+	errno = 0;
 	for (i = 0; i < n; i++)
 		if ((i && fputc(',', out) == EOF) || fputs(flow_field(ids[i])->key, out) == EOF)
-			return -EIO;
-	return fputs("\r\n", out) == EOF ? -EIO : 0;
+			return write_error();
+	return fputs("\r\n", out) == EOF ? write_error() : 0;
 }
 
 static int write_row(FILE *out, const struct tft_flow *f, const struct names_provider *names)
@@ -43,14 +53,48 @@ static int write_row(FILE *out, const struct tft_flow *f, const struct names_pro
 	struct flow_field_ctx c = {f, TFT_CHANGE_NONE, f->syn_ns, names};
 	enum flow_field ids[FLOW_FIELD_COUNT];
 	size_t n = flow_fields_with(FLOW_FIELD_ON_EXPORT, ids), i;
-	char cell[1024];
+	static char cell[FLOW_NAMES_TEXT_SIZE]; /* a names cell, uncut */
+	int err;
 
+	errno = 0;
 	for (i = 0; i < n; i++) {
 		flow_field_render(ids[i], &c, FLOW_TARGET_EXPORT, cell, sizeof(cell));
-		if ((i && fputc(',', out) == EOF) || export_csv_field(out, cell))
-			return -EIO;
+		if (i && fputc(',', out) == EOF)
+			return write_error();
+		err = export_csv_field(out, cell);
+		if (err)
+			return err;
 	}
-	return fputs("\r\n", out) == EOF ? -EIO : 0;
+	return fputs("\r\n", out) == EOF ? write_error() : 0;
+}
+
+/*
+ * An exclusive temporary name nobody can guess: in a shared (1777)
+ * directory another user could pre-create a predictable one and block
+ * every export. Retries on the (unlikely) name that exists. Returns the
+ * fd, or -errno.
+ */
+static int open_temp(int dfd, char *tmp, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[8];
+	int attempt, fd, i;
+
+	for (attempt = 0; attempt < 100; attempt++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return errno ? -errno : -EIO;
+		snprintf(tmp, size, ".tcpflowtop-");
+		for (i = 0; i < (int)sizeof(rnd); i++) {
+			char h[3] = {hex[rnd[i] >> 4], hex[rnd[i] & 15], '\0'};
+
+			strncat(tmp, h, size - strlen(tmp) - 1);
+		}
+		strncat(tmp, ".tmp", size - strlen(tmp) - 1);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
 }
 
 int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
@@ -68,10 +112,10 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), ".tcpflowtop-%s.%ld.tmp", stamp, (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open_temp(dfd, tmp, sizeof(tmp));
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
+		fd = -1;
 		goto out_dir;
 	}
 	/* The umask can only narrow the mode; make sure nothing widened it. */
@@ -85,19 +129,17 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		goto out_unlink;
 	}
 	fd = -1; /* owned by out now */
-	if (write_header(out)) {
-		err = -EIO;
+	err = write_header(out);
+	if (err)
 		goto out_unlink;
-	}
 	for (i = 0; i < n; i++) {
 		const struct tft_flow *f = row(ctx, i);
 
 		if (!f)
 			continue;
-		if (write_row(out, f, names)) {
-			err = -EIO;
+		err = write_row(out, f, names);
+		if (err)
 			goto out_unlink;
-		}
 		rows++;
 	}
 	/* Errors of buffered writes (ENOSPC) surface here, with their errno. */

@@ -18,8 +18,9 @@ typedef const struct tft_flow *(*export_csv_row_fn)(void *ctx, size_t i);
  * DIR/tcpflowtop-YYYYmmdd-HHMMSS.csv (now in local time; "-2", "-3"... when
  * that name exists), RFC 4180: CRLF line ends, fields with a comma, quote or
  * line break quoted, and a leading = + - @ defused with a quote character so
- * a spreadsheet never runs a name as a formula. The file is written under a
- * temporary name, created O_EXCL|O_NOFOLLOW with mode 0600, and renamed
+ * a spreadsheet never runs a name as a formula. The file is written under an
+ * unpredictable temporary name (.tcpflowtop-RANDOM.tmp, another tried when
+ * one exists), created O_EXCL|O_NOFOLLOW with mode 0600, and renamed
  * without replacing anything (so never through a symlink). On success puts
  * the path in path and the rows written in *written. Returns 0 or -errno
  * (-ENOSPC, -EROFS, -EACCES...); nothing is left behind on failure.

@@ -238,10 +238,18 @@ const char *flow_names_text(const struct names_list *l, const char *sep, size_t 
 	return buf;
 }
 
-/* Pieces appended without printf: this runs twice per JSON record. */
+/*
+ * Each name is spelt as text and CSV spell it (every byte outside printable
+ * ASCII, and the backslash, as \xHH), then quoted for JSON: the three
+ * formats agree, an invalid byte is not confused with a code point (0xff is
+ * not U+00FF), and nothing invisible (C1 controls, U+202E) reaches a
+ * terminal through jq. Pieces are appended without printf: this runs twice
+ * per JSON record.
+ */
 void flow_names_json(const struct names_list *l, char *buf, size_t size)
 {
-	size_t i, n = l ? l->n : 0, len = 1;
+	char one[4 * TFT_DNS_CACHE_NAME_MAX + 1];
+	size_t i, n = l ? l->n : 0, len = 1, olen;
 
 	if (size < 3) {
 		if (size)
@@ -257,7 +265,10 @@ void flow_names_json(const struct names_list *l, char *buf, size_t size)
 		if ((i && !append(buf, size, &len, ",", 1)) ||
 		    !append(buf, size, &len, "{\"name\":", 8))
 			break;
-		len += tft_escape_json(buf + len, size - len, l->e[i].name, l->e[i].len);
+		olen = tft_escape_term(one, sizeof(one), l->e[i].name, l->e[i].len, 0);
+		if (olen >= sizeof(one))
+			olen = strlen(one); /* cannot happen: a name is at most the cache's longest */
+		len += tft_escape_json(buf + len, size - len, one, olen);
 		if (len >= size || !append(buf, size, &len, src, strlen(src)))
 			break;
 	}
@@ -461,13 +472,15 @@ static size_t render_dport(const struct flow_field_ctx *c, enum flow_field_targe
 /*
  * One end's names for target. The screen shows the first and how many more
  * ("a.example +2"; the detail view shows them all); the export separates
- * names with spaces but escapes commas inside them as the screen does.
+ * names with spaces but escapes commas inside them as the screen does. Only
+ * the text stream caps its column: CSV and JSON are read by programs, which
+ * must get every name whole.
  */
 static size_t render_names(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			   size_t size, bool src)
 {
 	const struct tft_flow_key *k = &c->flow->key;
-	char text[FLOW_NAMES_MAX_COLS + 8];
+	static char text[FLOW_NAMES_TEXT_SIZE]; /* too big for a stack frame per record */
 	struct names_list l;
 	char *p;
 
@@ -486,14 +499,14 @@ static size_t render_names(const struct flow_field_ctx *c, enum flow_field_targe
 	case FLOW_TARGET_TEXT:
 		return strlen(flow_names_text(&l, ",", FLOW_NAMES_MAX_COLS, buf, size));
 	case FLOW_TARGET_CSV:
-		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
+		flow_names_text(&l, " ", 0, text, sizeof(text));
 		tft_escape_csv(buf, size, text, strlen(text));
 		return strlen(buf);
 	case FLOW_TARGET_JSON:
 		flow_names_json(&l, buf, size);
 		return strlen(buf);
 	case FLOW_TARGET_EXPORT:
-		flow_names_text(&l, ",", 0, buf, size < 512 ? size : 512);
+		flow_names_text(&l, ",", 0, buf, size);
 		for (p = buf; *p; p++)
 			if (*p == ',')
 				*p = ' ';

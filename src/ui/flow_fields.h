@@ -151,8 +151,13 @@ void flow_field_time_iso(uint64_t mono_ns, char *buf, size_t size);
 /* The address of one end as text; buf holds INET6_ADDRSTRLEN. */
 const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size_t size);
 
-/* Longest text of one end's names in text and CSV streams; longer ends with a cut mark. */
+/*
+ * Longest text of one end's names in the text stream; longer ends with a cut
+ * mark. Machine formats (CSV stream, JSON, the CSV export) are never cut.
+ */
 #define FLOW_NAMES_MAX_COLS 200
+/* Room one end's names need as escaped text, uncut, NUL included: \xHH is 4 bytes a byte. */
+#define FLOW_NAMES_TEXT_SIZE (NAMES_LIST_MAX * (4 * TFT_DNS_CACHE_NAME_MAX + 2) + 8)
 
 /*
  * One end's names as safe text: each escaped for a terminal (\xHH), PTR
@@ -163,7 +168,11 @@ const char *flow_field_addr(uint8_t family, const uint8_t *addr, char *buf, size
  */
 const char *flow_names_text(const struct names_list *l, const char *sep, size_t max_cols, char *buf,
 			    size_t size);
-/* JSON array of {"name":..,"source":..}: names keep their bytes, JSON-escaped. */
+/*
+ * JSON array of {"name":..,"source":..}: each name spelt as in text and CSV
+ * (bytes outside printable ASCII and the backslash as \xHH), then
+ * JSON-quoted, so the string holds printable ASCII only.
+ */
 void flow_names_json(const struct names_list *l, char *buf, size_t size);
 /* Room one end's names need in JSON, NUL included. */
 #define FLOW_NAMES_JSON_SIZE (NAMES_LIST_MAX * (6 * TFT_DNS_CACHE_NAME_MAX + 40) + 8)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "id_set.h"
 #include "line_queue.h"
 #include "output_format.h"
 #include "output_stream.h"
@@ -38,6 +39,12 @@ struct output_stream {
 	struct filter filter;
 	bool has_filter;
 	unsigned long long count, printed;
+	/*
+	 * With a filter or --count: the flows introduced (their `new` record
+	 * printed) that may still change, i.e. still pending. Owned; NULL when
+	 * every flow is introduced by its SYN.
+	 */
+	struct id_set *introduced;
 	struct line_queue *held; /* owned; NULL without --resolve-wait */
 	uint64_t wait_ns;
 	output_settled_fn settled;
@@ -82,6 +89,15 @@ struct output_stream *output_stream_new(int fd, const struct output_stream_opts 
 		o->has_filter = true;
 	}
 	o->count = opts ? opts->count : 0;
+	if (o->has_filter || o->count) {
+		o->introduced = id_set_new();
+		if (!o->introduced) {
+			free(o->buf);
+			free(o);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	return o;
 }
 
@@ -91,6 +107,7 @@ void output_stream_free(struct output_stream *o)
 		return;
 	output_stream_flush(o);
 	line_queue_free(o->held);
+	id_set_free(o->introduced);
 	free(o->buf);
 	free(o);
 }
@@ -209,19 +226,52 @@ static void release(struct output_stream *o, uint64_t now, size_t force)
 	}
 }
 
-int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
-		       enum tft_flow_change change, uint64_t at_ns)
+/*
+ * Whether to print this change, and as what. A flow is introduced by a
+ * `new` record the first time it passes the filter: at its SYN, or on a
+ * later change (a flow that matches only once refused is introduced then,
+ * in that state). Only introduced flows get later records, and --count
+ * counts introductions. A flow answered or gone cannot change again, so
+ * the set holds pending flows only.
+ */
+static bool admit(struct output_stream *o, const struct tft_flow *f, enum tft_flow_change *change)
 {
+	bool known;
+
+	if (!o->introduced)
+		return true;
+	known = *change != TFT_CHANGE_NEW && id_set_has(o->introduced, f->id);
+	if (known && f->state != TFT_STATE_PENDING)
+		id_set_del(o->introduced, f->id);
 	/* Word and names terms see the names known now, as the screen's filter does. */
 	if (o->has_filter &&
 	    !filter_match_names(&o->filter, f, o->names.names_for ? &o->names : NULL))
+		return false;
+	if (known)
+		return true;
+	if (o->count && o->printed >= o->count)
+		return false;
+	/* Without room to remember it, a flow is shown once, in its state now. */
+	if (f->state == TFT_STATE_PENDING)
+		id_set_add(o->introduced, f->id);
+	o->printed++;
+	*change = TFT_CHANGE_NEW;
+	return true;
+}
+
+void output_stream_forget(struct output_stream *o, uint64_t id)
+{
+	if (o->introduced)
+		id_set_del(o->introduced, id);
+}
+
+int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
+		       enum tft_flow_change change, uint64_t at_ns)
+{
+	if (!admit(o, f, &change))
 		return 0;
-	/* After --count new flows, updates of those flows still print until exit. */
-	if (change == TFT_CHANGE_NEW) {
-		if (o->count && o->printed >= o->count)
-			return 0;
+	if (!o->introduced && change == TFT_CHANGE_NEW)
 		o->printed++;
-	}
 	if (o->held) {
 		struct held_line h = {
 		    .flow = *f,

@@ -30,7 +30,7 @@ int output_format_parse(const char *text, enum output_format *fmt);
 struct output_stream_opts {
 	enum output_format format;
 	const struct filter *filter; /* copied; NULL: every flow */
-	unsigned long long count;    /* stop after this many new flows; 0: no limit */
+	unsigned long long count;    /* stop after this many flows introduced; 0: no limit */
 };
 
 /*
@@ -58,14 +58,18 @@ int output_stream_set_hold(struct output_stream *o, unsigned wait_ms, output_set
 /* The header line (text and CSV); JSON has none. */
 int output_stream_header(struct output_stream *o);
 /*
- * A flow changed at at_ns (CLOCK_MONOTONIC): TFT_CHANGE_NEW prints the flow,
- * TFT_CHANGE_STATE and TFT_CHANGE_RETRANS print an update, if the flow
- * passes the filter. After --count new flows, further new flows are
- * dropped while updates of the printed ones still print. With a hold, the
- * record is queued (a copy of the flow) and printed by a later tick.
+ * A flow changed at at_ns (CLOCK_MONOTONIC). A flow is introduced by a
+ * `new` record the first time it passes the filter (at its SYN, or on a
+ * later change, then in its state at that change); later changes of an
+ * introduced flow print an update (retrans or state) when they pass the
+ * filter; a flow never introduced prints nothing. --count counts
+ * introductions: past it, no flow is introduced. With a hold, the record
+ * is queued (a copy of the flow) and printed by a later tick.
  */
 int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns);
+/* The flow left the table (evicted): it cannot change again, forget it. */
+void output_stream_forget(struct output_stream *o, uint64_t id);
 /* A record saying how many events were lost so far (JSON only). */
 int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns);
 /*
@@ -73,7 +77,7 @@ int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns);
  * final prints every one and ends the run (the format's end of run).
  */
 void output_stream_tick(struct output_stream *o, uint64_t now_ns, bool final);
-/* True once --count new flows were printed: the caller stops (and ticks final). */
+/* True once --count flows were introduced: the caller stops (and ticks final). */
 bool output_stream_done(const struct output_stream *o);
 /* Returns 0, or -errno of the first failed write (EPIPE when the reader left). */
 int output_stream_flush(struct output_stream *o);

@@ -199,7 +199,14 @@ int tui_export(struct tui *t)
 	size_t rows = 0;
 	int err;
 
-	/* Exactly what the screen shows: the current view, not a fresh rebuild. */
+	/*
+	 * The view as of the key or signal, rebuilt and drawn now: a view built
+	 * at the last frame may list flows evicted since (a full table under
+	 * churn), which the file would then lack. Nothing runs between this
+	 * rebuild and the write, so every row the screen lists is written.
+	 */
+	rebuild(t);
+	draw(t);
 	err = export_csv_write(dir, time(NULL), table_view_count(t->view), export_row, t,
 			       &t->opts.names, path, sizeof(path), &rows);
 	if (err)

@@ -99,10 +99,11 @@ static void draw_header(struct tui *t)
 	rates(t, &last, &avg);
 	snprintf(line, sizeof(line),
 		 "new/s %.0f (avg %.1f)  flows %llu: in %llu out %llu  accepted %llu refused %llu "
-		 "unanswered %llu",
+		 "unanswered %llu unsure %llu",
 		 last, avg, (unsigned long long)s->seen, (unsigned long long)s->seen_in,
 		 (unsigned long long)s->seen_out, (unsigned long long)s->accepted,
-		 (unsigned long long)s->refused, (unsigned long long)st.unanswered);
+		 (unsigned long long)s->refused, (unsigned long long)st.unanswered,
+		 (unsigned long long)st.unsure);
 	put_fit(1, 0, line, COLS, false, A_NORMAL);
 
 	/* Loss and eviction: quiet when zero, loud otherwise. */
@@ -112,7 +113,8 @@ static void draw_header(struct tui *t)
 	put_fit(2, 0, line, (int)strlen(line), false,
 		st.counters[TFT_CNT_RB_FULL] ? alert_attr(t) : A_NORMAL);
 	x = (int)strlen(line) + 2;
-	snprintf(line, sizeof(line), "evicted %llu", (unsigned long long)s->evicted);
+	snprintf(line, sizeof(line), "evicted %llu (%llu pending)", (unsigned long long)s->evicted,
+		 (unsigned long long)s->evicted_pending);
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x < (int)strlen(line) ? COLS - x : (int)strlen(line),
 			false, s->evicted ? alert_attr(t) : A_NORMAL);
@@ -121,11 +123,12 @@ static void draw_header(struct tui *t)
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
 		 flow_field(t->opts.sort)->name, t->opts.sort_desc ? "desc" : "asc",
-		 table_view_count(t->view), st.held, t->show_names ? "" : "  names off");
+		 table_view_count(t->view), st.held, t->show_names ? "" : "  name columns hidden");
 	if (x < COLS)
 		put_fit(2, x, line, COLS - x, false, A_NORMAL);
 	x += (int)strlen(line) + 2;
-	if (st.names_on) {
+	/* Beside hidden columns the cache figures would read as if names were off. */
+	if (st.names_on && t->show_names) {
 		const struct names_stats *n = &st.names;
 
 		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",

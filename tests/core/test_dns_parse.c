@@ -618,7 +618,8 @@ static void test_hostile_names(void)
 
 static void test_chain_rules(void)
 {
-	unsigned int i;
+	unsigned int i, n;
+	char last[16];
 
 	/* case-insensitive owner match; chain_ttl is the smallest on the way */
 	hdr(&m, RESP, 1, 2, 0, 0);
@@ -678,50 +679,72 @@ static void test_chain_rules(void)
 	CHECK_EQ(r.n_addrs, 1, "cname loop: A of a");
 	CHECK_EQ(r.addrs[0].chain_len, 1, "cname loop: owned by the asked name");
 
-	/* a chain of 10 CNAMEs stops at TFT_DNS_MAX_CHAIN names */
-	hdr(&m, RESP, 1, 11, 0, 0);
-	question(&m, "n0.test", 1);
-	for (i = 0; i < 10; i++) {
-		char o[16], t[16];
+	/* a CDN chain of 10 CNAMEs is followed whole; one of 20 stops at the limit, counted */
+	for (n = 10; n <= 20; n += 10) {
+		hdr(&m, RESP, 1, n + 1, 0, 0);
+		question(&m, "n0.test", 1);
+		for (i = 0; i < n; i++) {
+			char o[16], t[16];
 
-		snprintf(o, sizeof(o), "n%u.test", i);
-		snprintf(t, sizeof(t), "n%u.test", i + 1);
-		name(&m, o);
-		rr(&m, TFT_DNS_TYPE_CNAME, 60, (unsigned int)strlen(t) + 2);
-		name(&m, t);
-	}
-	name(&m, "n10.test");
-	rr(&m, TFT_DNS_TYPE_A, 60, 4);
-	a_rdata(&m, 4, 4, 4, 4);
-	CHECK_EQ(parse_exact(m.b, m.n, &r), 0, "long chain: parses");
-	CHECK_EQ(r.chain_len, TFT_DNS_MAX_CHAIN, "long chain: capped");
-	CHECK_STR(r.chain[TFT_DNS_MAX_CHAIN - 1].text, "n7.test", "long chain: last kept");
-	CHECK_EQ(r.n_addrs, 0, "long chain: address past the cap not attributed");
-	CHECK_EQ(r.skipped, 1, "long chain: counted");
-
-	/* 40 addresses: TFT_DNS_MAX_ADDRS kept */
-	hdr(&m, RESP, 1, 40, 0, 0);
-	question(&m, "many.test", 1);
-	for (i = 0; i < 40; i++) {
-		ptr(&m, 12);
+			snprintf(o, sizeof(o), "n%u.test", i);
+			snprintf(t, sizeof(t), "n%u.test", i + 1);
+			name(&m, o);
+			rr(&m, TFT_DNS_TYPE_CNAME, 60, (unsigned int)strlen(t) + 2);
+			name(&m, t);
+		}
+		snprintf(last, sizeof(last), "n%u.test", n);
+		name(&m, last);
 		rr(&m, TFT_DNS_TYPE_A, 60, 4);
-		a_rdata(&m, 10, 0, 0, (uint8_t)i);
+		a_rdata(&m, 4, 4, 4, 4);
+		CHECK_EQ(parse_exact(m.b, m.n, &r), 0, "long chain: parses");
+		if (n == 10) {
+			CHECK_EQ(r.chain_len, 11, "10 CNAMEs: every name kept");
+			CHECK_STR(r.chain[10].text, "n10.test", "10 CNAMEs: the last one");
+			CHECK_EQ(r.n_addrs, 1, "10 CNAMEs: the address attributed");
+			CHECK_EQ(r.addrs[0].chain_len, 11, "10 CNAMEs: through the whole chain");
+			CHECK_EQ(r.over_limit, 0, "10 CNAMEs: nothing over a limit");
+		} else {
+			CHECK_EQ(r.chain_len, TFT_DNS_MAX_CHAIN, "20 CNAMEs: capped");
+			CHECK_EQ(r.n_addrs, 0, "20 CNAMEs: address past the cap not attributed");
+			CHECK_EQ(r.skipped, 1, "20 CNAMEs: skipped");
+			CHECK_EQ(r.over_limit, 1, "20 CNAMEs: counted as over the limit");
+		}
 	}
-	CHECK_EQ(parse_exact(m.b, m.n, &r), 0, "many: parses");
-	CHECK_EQ(r.n_addrs, TFT_DNS_MAX_ADDRS, "many: capped");
-	CHECK_EQ(r.skipped, 40 - TFT_DNS_MAX_ADDRS, "many: rest counted");
-	CHECK_EQ(r.addrs[TFT_DNS_MAX_ADDRS - 1].addr[3], TFT_DNS_MAX_ADDRS - 1, "many: order");
 
-	/* 100 records: only TFT_DNS_MAX_RRS looked at, the rest not even parsed */
-	hdr(&m, RESP, 1, 100, 0, 0);
+	/* 60 A records fit a 1024-byte answer: all kept; 150 stop at the limits, counted */
+	for (n = 60; n <= 150; n += 90) {
+		hdr(&m, RESP, 1, n, 0, 0);
+		question(&m, "many.test", 1);
+		for (i = 0; i < n; i++) {
+			ptr(&m, 12);
+			rr(&m, TFT_DNS_TYPE_A, 60, 4);
+			a_rdata(&m, 10, 0, (uint8_t)(i >> 8), (uint8_t)i);
+		}
+		CHECK_EQ(parse_exact(m.b, m.n, &r), 0, "many: parses");
+		if (n == 60) {
+			CHECK(m.n <= 1024, "60 A records in 1024 bytes");
+			CHECK_EQ(r.n_addrs, 60, "60 A records: all kept");
+			CHECK_EQ(r.addrs[59].addr[3], 59, "60 A records: order");
+			CHECK_EQ(r.over_limit, 0, "60 A records: nothing over a limit");
+		} else {
+			CHECK_EQ(r.n_addrs, TFT_DNS_MAX_ADDRS, "150: capped");
+			CHECK_EQ(r.skipped, 150 - TFT_DNS_MAX_ADDRS, "150: rest skipped");
+			CHECK_EQ(r.over_limit, 150 - TFT_DNS_MAX_ADDRS,
+				 "150: counted over the limit");
+		}
+	}
+
+	/* 200 records: only TFT_DNS_MAX_RRS looked at, the rest not even parsed */
+	hdr(&m, RESP, 1, 200, 0, 0);
 	question(&m, "many.test", 1);
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 200; i++) {
 		ptr(&m, 12);
 		rr(&m, 16 /* TXT */, 60, 4);
 		a_rdata(&m, 3, 'a', 'b', 'c');
 	}
 	CHECK_EQ(parse_exact(m.b, m.n, &r), 0, "rr cap: parses");
-	CHECK_EQ(r.skipped, 100 - TFT_DNS_MAX_RRS, "rr cap: counted");
+	CHECK_EQ(r.skipped, 200 - TFT_DNS_MAX_RRS, "rr cap: counted");
+	CHECK_EQ(r.over_limit, 200 - TFT_DNS_MAX_RRS, "rr cap: over the limit");
 	m.b[m.n - 6] = 1; /* the last record's rdlength runs past the end: still found */
 	CHECK_EQ(parse_exact(m.b, m.n, &r), -EBADMSG, "rr cap: records past the cap validated");
 

@@ -188,6 +188,50 @@ static void test_churn(void)
 	flow_table_free(t);
 }
 
+/*
+ * Only a flow held with no answer is unanswered: a pending flow evicted is
+ * counted as such, and one pending when events were lost is unsure.
+ */
+static void test_unanswered_honest(void)
+{
+	struct flow_table *t = flow_table_new(2);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	uint16_t p;
+
+	/* Three SYNs into two slots: the first is evicted pending, then answered unseen. */
+	for (p = 1000; p < 1003; p++) {
+		e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", p, "10.0.0.2", 80, p, 0, p);
+		CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "syn");
+	}
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1000, 7,
+		1001, 2000);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_NONE, "answer of an evicted flow");
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1001, 7,
+		1002, 2001);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_STATE, "answer of a held flow");
+	CHECK_EQ(flow_table_stats(t)->evicted_pending, 1, "evicted while pending: counted");
+	CHECK_EQ(flow_table_unanswered(t), 1, "only the held pending flow is unanswered");
+	CHECK_EQ(flow_table_unsure(t), 0, "no loss: none unsure");
+
+	/* Events lost: the held pending flow may have lost its answer. */
+	flow_table_mark_loss(t);
+	CHECK_EQ(flow_table_unanswered(t), 0, "after a loss: not unanswered");
+	CHECK_EQ(flow_table_unsure(t), 1, "after a loss: unsure");
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 1003, "10.0.0.2", 80, 1003, 0, 3000);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_NEW, "a flow after the loss");
+	CHECK_EQ(flow_table_unanswered(t), 1, "a flow after the loss is unanswered");
+	CHECK_EQ(flow_table_stats(t)->evicted_pending, 1, "the evicted one was answered");
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_RST | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1003, 0,
+		1004, 3001);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_STATE, "refused");
+	CHECK_EQ(flow_table_unanswered(t), 0, "the flow after the loss answered");
+	CHECK_EQ(flow_table_unsure(t), 1, "the one from before the loss still unsure");
+	flow_table_clear(t);
+	CHECK_EQ(flow_table_unanswered(t) + flow_table_unsure(t), 0, "cleared");
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	test_outgoing_accepted();
@@ -195,5 +239,6 @@ int main(void)
 	test_eviction_and_ids();
 	test_ipv6_and_bad_family();
 	test_churn();
+	test_unanswered_honest();
 	return t_done();
 }

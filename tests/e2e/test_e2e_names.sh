@@ -235,7 +235,8 @@ for fmt in text json; do
 	else
 		line() { grep "\"src_port\":$s,\"dst_addr\":\"127.0.0.9\",\"dst_port\":$p9," "$tmp/out.json" | grep '"type":"flow"'; }
 		wait_for 5 eval 'line | grep -q .' || die "json: no line for 127.0.0.9"
-		line | grep -qF '"dst_names":[{"name":"=x\u001b[31mred.evil.test","source":"dns"}]' ||
+		# Spelt as in text (\x1b), inside a JSON string: jq shows \x1b, never an ESC.
+		line | grep -qF '"dst_names":[{"name":"=x\\x1b[31mred.evil.test","source":"dns"}]' ||
 			die "json: dst names: $(line)"
 	fi
 	stop_tft

@@ -46,6 +46,12 @@ expect_one_line "not root" "CAP_BPF and CAP_NET_ADMIN" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
 	"$TFT" -n --batch --cgroup "$CG" --duration 1
 
+# 3b. SUDO_UID without SUDO_GID is named as such, not as "not numeric".
+expect_one_line "SUDO_UID without SUDO_GID" "SUDO_UID is set but SUDO_GID is not" \
+	env -u SUDO_GID SUDO_UID="$(id -u nobody)" "$TFT" -n --batch --cgroup "$CG" --duration 1
+expect_one_line "SUDO_GID not numeric" "SUDO_GID is not a numeric group id" \
+	env SUDO_UID="$(id -u nobody)" SUDO_GID=x "$TFT" -n --batch --cgroup "$CG" --duration 1
+
 # 4. Bad flags: argp adds its usual "Try --help" line, so only the first line is checked.
 for args in "--bogus" "--ring-size 1000" "--port 70000" "--format xml" "--direction up"; do
 	# shellcheck disable=SC2086

@@ -51,10 +51,27 @@ for term in alias dnames:alias; do
 	[ "$(wc -l <"$tmp/out")" -gt 1 ] || fail "--filter $term: no lines"
 done
 ok "names filters in a stream"
+# --count with a state filter: the refused flow's first record introduces it
+# (event new), nothing of a flow never introduced, and the count ends the run.
+"$TFT" -r "$FIX" -f csv -c 1 --filter refused >"$tmp/out" 2>"$tmp/err" || fail "-c 1 --filter refused: exit $?"
+[ "$(tail -n +2 "$tmp/out" | wc -l)" = 1 ] || { cat "$tmp/out"; fail "-c 1 --filter refused: not one record"; }
+tail -n +2 "$tmp/out" | grep -q '^[^,]*,new,5,.*,refused,' || { cat "$tmp/out"; fail "-c 1 --filter refused: not a new record"; }
+"$TFT" -r "$FIX" -f csv -c 3 >"$tmp/out" 2>"$tmp/err" || fail "-c 3: exit $?"
+awk -F, 'NR > 1 && $2 == "new" { n[$3] = 1 } NR > 1 && !n[$3] { bad = 1 } END { exit bad }' "$tmp/out" ||
+	{ cat "$tmp/out"; fail "-c 3: a record for a flow never introduced"; }
+[ "$(grep -c ',new,' "$tmp/out")" = 3 ] || fail "-c 3: not three flows"
+ok "--count with a state filter: introduced by a new record, no orphans"
 grep -q '"type":"lost"' "$DIR/golden.json" || fail "the fixture records no lost events"
 grep -q '"events lost\|1137 events lost' "$tmp/err" 2>/dev/null
 "$TFT" -r "$FIX" -f json 2>&1 >/dev/null | grep -q "1137 events lost" || fail "summary lacks the recorded losses"
 ok "losses reported as recorded"
+
+# A full disk on stdout: exit 1 and the error said once, not again by the final flush.
+"$TFT" -r "$FIX" -f json >/dev/full 2>"$tmp/err"
+[ $? = 1 ] || fail "/dev/full: exit status not 1"
+[ "$(grep -c 'writing the output failed: No space left on device' "$tmp/err")" = 1 ] ||
+	fail "/dev/full: the error is not said exactly once: $(cat "$tmp/err")"
+ok "/dev/full: one error line, exit 1"
 
 # --realtime: the same output, no faster than the recording.
 first=$(head -1 "$DIR/golden.json" | sed 's/.*"time":"[^T]*T\([0-9:.]*\)Z.*/\1/')

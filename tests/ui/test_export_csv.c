@@ -1,6 +1,9 @@
 /* CSV snapshot: RFC 4180, defused names, mode 0600, no symlink followed, errors returned. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +49,160 @@ static char *slurp(const char *path)
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	return buf;
+}
+
+/* The rows of an export of n flows that all resolve. */
+struct many {
+	const struct flow_table *t;
+	size_t n;
+};
+
+static const struct tft_flow *many_at(void *ctx, size_t i)
+{
+	struct many *m = ctx;
+
+	return flow_table_at(m->t, i % flow_table_count(m->t));
+}
+
+/*
+ * A shared 1777 directory where another user pre-created the temporary
+ * names an export of this second and this process would have used: the
+ * export still succeeds and leaves their files alone.
+ */
+static void shared_dir_blocker(time_t now, export_csv_row_fn row, void *ctx,
+			       const struct names_provider *names)
+{
+	char dir[] = "/tmp/tft-export-shared-XXXXXX", name[600], path[512], stamp[32];
+	struct tm tm;
+	size_t written = 0;
+	struct stat st;
+	int fd, s;
+
+	CHECK(mkdtemp(dir) != NULL, "shared dir");
+	CHECK_EQ(chmod(dir, 01777), 0, "mode 1777");
+	localtime_r(&now, &tm);
+	/* Around the export's second, as a squatter guessing a clock and a pid would. */
+	for (s = -1; s <= 1; s++) {
+		time_t when = now + s;
+
+		localtime_r(&when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(name, sizeof(name), "%s/.tcpflowtop-%s.%ld.tmp", dir, stamp,
+			 (long)getpid());
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		CHECK(fd >= 0, "pre-create the guessable name");
+		if (fd >= 0)
+			close(fd);
+		if (geteuid() == 0)
+			CHECK_EQ(chown(name, 65534, 65534), 0, "owned by another user");
+	}
+	CHECK_EQ(export_csv_write(dir, now, 2, row, ctx, names, path, sizeof(path), &written), 0,
+		 "export in a shared directory with squatted temporary names");
+	CHECK_EQ(written, 2, "rows written");
+	CHECK_EQ(stat(path, &st), 0, "export exists");
+	unlink(path);
+	for (s = -1; s <= 1; s++) {
+		time_t when = now + s;
+
+		localtime_r(&when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(name, sizeof(name), "%s/.tcpflowtop-%s.%ld.tmp", dir, stamp,
+			 (long)getpid());
+		CHECK_EQ(stat(name, &st), 0, "their file is still there");
+		CHECK_EQ(st.st_size, 0, "and untouched");
+		unlink(name);
+	}
+	CHECK_EQ(rmdir(dir), 0, "nothing else left behind");
+}
+
+static char long_name[8][254];
+
+static size_t long_names_for(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
+{
+	int i;
+
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	for (i = 0; i < 8; i++)
+		out->e[i] = (struct names_entry){long_name[i], 253, TFT_NAME_DNS};
+	out->n = 8;
+	return out->n;
+}
+
+/* A snapshot is for programs too: eight 253-byte names per end come out whole. */
+static void long_names(time_t now, const struct flow_table *t)
+{
+	static char text[128 * 1024];
+	struct names_provider names = {long_names_for, NULL, "test", NULL};
+	char dir[] = "/tmp/tft-export-long-XXXXXX", path[512];
+	struct many m = {t, 1};
+	size_t written = 0, n;
+	FILE *f;
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		for (j = 0; j < 253; j++)
+			long_name[i][j] = (j + 1) % 64 == 0 ? '.' : (char)('a' + (i + j) % 26);
+		long_name[i][253] = '\0';
+	}
+	CHECK(mkdtemp(dir) != NULL, "dir");
+	CHECK_EQ(export_csv_write(dir, now, 1, many_at, &m, &names, path, sizeof(path), &written),
+		 0, "export of long names");
+	f = fopen(path, "r");
+	CHECK(f != NULL, "open the export");
+	if (f) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+		for (i = 0; i < 8; i++)
+			CHECK(strstr(text, long_name[i]) != NULL, "export: every long name whole");
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+static int entries(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * A tiny tmpfs as the export directory (root only, in a private mount
+ * namespace, unmounted at the end): the error is ENOSPC, as the disk says,
+ * and nothing is left behind.
+ */
+static void full_disk(time_t now, const struct flow_table *t)
+{
+	char dir[] = "/tmp/tft-export-full-XXXXXX", path[512];
+	struct many m = {t, 5000};
+	size_t written = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP (loudly): the full-disk export needs root for a tmpfs\n");
+		return;
+	}
+	CHECK(mkdtemp(dir) != NULL, "mount point");
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tft-full", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0700")) {
+		CHECK(0, "a private 16 KiB tmpfs");
+		rmdir(dir);
+		return;
+	}
+	CHECK_EQ(export_csv_write(dir, now, m.n, many_at, &m, NULL, path, sizeof(path), &written),
+		 -ENOSPC, "a full disk is ENOSPC, not EIO");
+	CHECK_EQ(entries(dir), 0, "nothing left behind on the full disk");
+	CHECK_EQ(umount2(dir, 0), 0, "unmount");
+	CHECK_EQ(rmdir(dir), 0, "mount point removed");
 }
 
 int main(void)
@@ -127,6 +284,10 @@ int main(void)
 		}
 	}
 	CHECK_EQ(rmdir(dir), 0, "no temp file left behind");
+
+	shared_dir_blocker(now, row_at, &r, &names);
+	long_names(now, t);
+	full_disk(now, t);
 
 	/* Field quoting on its own. */
 	mem = fmemopen(membuf, sizeof(membuf), "w");

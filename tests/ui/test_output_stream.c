@@ -195,6 +195,37 @@ static void render_names(enum output_format fmt, const struct tft_flow *f, char 
 	fclose(tmp);
 }
 
+/*
+ * Machine formats never cut: eight valid 253-byte names (four labels of
+ * 63) come out whole in CSV and JSON, and only the text format cuts.
+ */
+static void test_long_names(void)
+{
+	static char buf[256 * 1024];
+	struct tft_flow f = sample();
+	char names[8][254];
+	int i, j;
+
+	memset(f.key.daddr, 0, 16);
+	f.key.daddr[15] = 12;
+	for (i = 0; i < 8; i++) {
+		for (j = 0; j < 253; j++)
+			names[i][j] = (j + 1) % 64 == 0 ? '.' : (char)('a' + (i + j) % 26);
+		names[i][253] = '\0';
+		CHECK_EQ(dns_cache_add(cache, 6, f.key.daddr, names[i], 253, TFT_NAME_DNS, 60, 1),
+			 0, "a 253-byte name");
+	}
+	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+	for (i = 0; i < 8; i++)
+		CHECK(strstr(buf, names[i]) != NULL, "csv: every long name whole");
+	CHECK(strstr(buf, TFT_ESC_CUT_MARK) == NULL, "csv: no cut mark");
+	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+	for (i = 0; i < 8; i++)
+		CHECK(strstr(buf, names[i]) != NULL, "json: every long name whole");
+	render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
+	CHECK(strstr(buf, TFT_ESC_CUT_MARK "\n") != NULL, "text: cut, with its mark");
+}
+
 static void test_names(void)
 {
 	static const char evil[] = "\x1b]0;pwned\x07=cmd|' /C calc'!A0";
@@ -233,8 +264,29 @@ static void test_names(void)
 	CHECK(strstr(buf, ",\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0\n") != NULL,
 	      "csv: escaped cell");
 	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
-	CHECK(strstr(buf, "\"name\":\"\\u001b]0;pwned\\u0007=cmd|' /C calc'!A0\"") != NULL,
-	      "json: RFC 8259 escapes keep the bytes");
+	CHECK(strstr(buf, "\"name\":\"\\\\x1b]0;pwned\\\\x07=cmd|' /C calc'!A0\"") != NULL,
+	      "json: spelt as in text and CSV, \\xHH inside a JSON string");
+
+	/* Bytes JSON would carry as characters: invalid UTF-8, a C1 control, U+202E. */
+	{
+		static const char odd[] = "a\xff\xc2\x9b\xe2\x80\xae\\b.test";
+		const char *p;
+
+		memset(f.key.daddr, 0, 16);
+		f.key.daddr[15] = 13;
+		dns_cache_add(cache, 6, f.key.daddr, odd, sizeof(odd) - 1, TFT_NAME_DNS, 60, 1);
+		render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
+		CHECK(strstr(buf, "\"name\":\"a\\\\xff\\\\xc2\\\\x9b\\\\xe2\\\\x80\\\\xae"
+				  "\\\\x5cb.test\"") != NULL,
+		      "json: every byte outside printable ASCII as \\xHH, like text");
+		for (p = buf; *p; p++)
+			CHECK(((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f) || *p == '\n',
+			      "json: printable ASCII only");
+		CHECK(strstr(buf, "\\u00") == NULL, "json: no \\u00XX for a byte");
+		render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
+		CHECK(strstr(buf, ",a\\xff\\xc2\\x9b\\xe2\\x80\\xae\\x5cb.test\n") != NULL,
+		      "csv: the same spelling");
+	}
 
 	/* A formula-leading name is neutralised in its CSV cell. */
 	memset(f.key.daddr, 0, 16);
@@ -263,6 +315,7 @@ static void test_names(void)
 		CHECK_EQ(strlen(line), FLOW_NAMES_MAX_COLS - 1 + strlen(TFT_ESC_CUT_MARK) + 1,
 			 "capped at the column limit");
 	}
+	test_long_names();
 	dns_cache_free(cache);
 }
 
@@ -321,6 +374,7 @@ static void test_filter_and_count(void)
 
 	CHECK_EQ(filter_parse_terms(&flt, "dport:443", err, sizeof(err)), 0, "filter");
 	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2});
+	f.state = TFT_STATE_PENDING; /* as every flow is at its SYN */
 	CHECK(!output_stream_done(o), "not done at start");
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
 	f.key.dport = 80;
@@ -333,6 +387,7 @@ static void test_filter_and_count(void)
 	f.id = 9;
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns); /* past the count */
 	f.id = 7;
+	f.state = TFT_STATE_ACCEPTED;
 	output_stream_flow(o, &f, TFT_CHANGE_STATE, f.syn_ns); /* an update still prints */
 	output_stream_lost(o, 5, f.syn_ns);		       /* CSV: nothing */
 	output_stream_tick(o, f.syn_ns, true);
@@ -344,6 +399,95 @@ static void test_filter_and_count(void)
 	CHECK(strstr(buf, ",new,7,") && strstr(buf, ",new,8,") && !strstr(buf, ",new,9,") &&
 		  strstr(buf, ",update,7,"),
 	      "the right records");
+}
+
+/* Runs the changes through a CSV stream with filter text (or none) and count; returns lines. */
+struct change {
+	uint64_t id;
+	enum tft_flow_change change;
+	uint8_t state;
+};
+
+static size_t run_changes(const char *filter_text, unsigned long long count,
+			  const struct change *ch, size_t n, char *buf, size_t size, bool *done)
+{
+	struct tft_flow f = sample();
+	struct filter flt = {0};
+	char err[128];
+	FILE *tmp = tmpfile();
+	struct output_stream *o;
+	size_t i;
+
+	if (filter_text)
+		CHECK_EQ(filter_parse_terms(&flt, filter_text, err, sizeof(err)), 0, "filter");
+	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){
+					       OUTPUT_CSV, filter_text ? &flt : NULL, count});
+	for (i = 0; i < n; i++) {
+		if (ch[i].change == TFT_CHANGE_NONE) { /* evicted */
+			output_stream_forget(o, ch[i].id);
+			continue;
+		}
+		f.id = ch[i].id;
+		f.key.sport = (uint16_t)(40000 + ch[i].id);
+		f.state = ch[i].state;
+		output_stream_flow(o, &f, ch[i].change, f.syn_ns);
+	}
+	*done = output_stream_done(o);
+	output_stream_tick(o, f.syn_ns, true);
+	output_stream_free(o);
+	slurp(tmp, buf, size);
+	fclose(tmp);
+	return count_lines(buf);
+}
+
+/*
+ * --count with filters: each flow introduced by its own `new` record (when
+ * it first matches), no record for a flow never introduced, and the count
+ * reached ends the run.
+ */
+static void test_count_introduces(void)
+{
+	enum { P = TFT_STATE_PENDING, A = TFT_STATE_ACCEPTED, R = TFT_STATE_REFUSED };
+	const enum tft_flow_change NEW = TFT_CHANGE_NEW, ST = TFT_CHANGE_STATE,
+				   RT = TFT_CHANGE_RETRANS;
+	char buf[8192];
+	bool done;
+
+	/* -c 1 --filter refused: the refused flow's first record is a `new` one, then done. */
+	{
+		const struct change ch[] = {{1, NEW, P}, {2, NEW, P}, {1, ST, A},
+					    {2, ST, R},	 {3, NEW, P}, {3, ST, R}};
+
+		CHECK_EQ(run_changes("refused", 1, ch, 6, buf, sizeof(buf), &done), 1,
+			 "-c 1 --filter refused: one record");
+		CHECK(strstr(buf, ",new,2,") && strstr(buf, ",refused,"),
+		      "introduced by a new record, in its refused state");
+		CHECK(done, "-c 1 --filter refused: done");
+	}
+	/* -c 3 without a filter: no update for flows 4 and 5, never introduced. */
+	{
+		const struct change ch[] = {{1, NEW, P}, {2, NEW, P}, {3, NEW, P}, {4, NEW, P},
+					    {5, NEW, P}, {4, RT, P},  {1, ST, A},  {4, ST, A},
+					    {5, ST, R},	 {3, ST, R}};
+
+		CHECK_EQ(run_changes(NULL, 3, ch, 10, buf, sizeof(buf), &done), 5,
+			 "-c 3: three new and their two updates");
+		CHECK(!strstr(buf, ",4,") && !strstr(buf, ",5,"), "-c 3: no orphan records");
+		CHECK(strstr(buf, ",update,1,") && strstr(buf, ",update,3,"), "-c 3: updates");
+		CHECK(done, "-c 3: done");
+	}
+	/* A filter without a count: introduced on the matching change; gone flows forgotten. */
+	{
+		const struct change ch[] = {
+		    {1, NEW, P}, {1, ST, R}, {2, NEW, P}, {2, RT, P}, {2, TFT_CHANGE_NONE, P},
+		    {2, ST, R}};
+
+		CHECK_EQ(run_changes("refused", 0, ch, 6, buf, sizeof(buf), &done), 2,
+			 "--filter refused: one line each");
+		CHECK(strstr(buf, ",new,1,") && !strstr(buf, ",update,"),
+		      "--filter refused: a new record, no orphan update");
+		CHECK(!done, "no count: never done");
+	}
 }
 
 static int settled_calls;
@@ -405,6 +549,7 @@ int main(void)
 	test_names();
 	test_fast_formatting();
 	test_filter_and_count();
+	test_count_introduces();
 	test_hold();
 	return t_done();
 }

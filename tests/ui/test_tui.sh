@@ -277,6 +277,15 @@ pane | grep -qE '^out +127\.0\.0\.1' || fail "40 columns rows"
 wait_for 5 colhdr_has '^TIME' || fail "back to 120x40"
 ok "resize 80x24, 40x20, 120x40"
 
+# --- n hides the name columns; the header says so, without the cache figures beside it
+keys n
+wait_for 5 pane_has "name columns hidden" || fail "n: header does not say the columns are hidden"
+pane_has "names [0-9]+ \(hit" && fail "n: the names figures still show beside hidden columns"
+keys n
+wait_for 5 pane_has "names [0-9]+ \(hit" || fail "n again: names figures back"
+pane_has "name columns hidden" && fail "n again: still hidden"
+ok "n: name columns hidden and shown, header honest"
+
 # --- help and detail
 keys h
 wait_for 5 pane_has "this help" || fail "help screen"
