@@ -8,6 +8,10 @@
  *   bpfbench pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]
  *       runs tft_egress and empty_egress with BPF_PROG_TEST_RUN on crafted
  *       packets and prints the kernel-measured ns per run for each.
+ *   bpfbench stats CGROUP
+ *       prints "id name run_time_ns run_cnt" for every program attached to
+ *       CGROUP's ingress and egress hooks (kernel.bpf_stats_enabled=1 makes
+ *       the kernel count them), read with bpf_obj_get_info_by_fd.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -237,13 +241,57 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	return 0;
 }
 
+static int print_attached(int cg, enum bpf_attach_type type)
+{
+	__u32 ids[64], n = 64, i;
+
+	if (bpf_prog_query(cg, type, 0, NULL, ids, &n) < 0) {
+		fprintf(stderr, "bpfbench: querying the cgroup failed: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+			fprintf(stderr, "bpfbench: program %u: %s\n", ids[i], strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return 1;
+		}
+		printf("%u %s %llu %llu\n", ids[i], info.name[0] ? info.name : "-",
+		       (unsigned long long)info.run_time_ns, (unsigned long long)info.run_cnt);
+		close(fd);
+	}
+	return 0;
+}
+
+static int cmd_stats(const char *cgroup)
+{
+	int cg = open(cgroup, O_RDONLY | O_DIRECTORY), err;
+
+	if (cg < 0) {
+		fprintf(stderr, "bpfbench: %s: %s\n", cgroup, strerror(errno));
+		return 1;
+	}
+	err = print_attached(cg, BPF_CGROUP_INET_INGRESS) ||
+	      print_attached(cg, BPF_CGROUP_INET_EGRESS);
+	close(cg);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "stats"))
+		return cmd_stats(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "pktcost"))
 		return cmd_pktcost(argv[2], argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 1000000);
 	fprintf(stderr,
-		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]\n");
+		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT] | "
+		"stats CGROUP\n");
 	return 2;
 }
