@@ -175,11 +175,69 @@ static int drop(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The programs' rings before load: one "events" ring buffer (older builds),
+ * or a ring per possible CPU in the "rings" array, the first of them the
+ * template. Returns the ring_buffer manager once rings_fill has run.
+ */
+static int ring_fds[1024], n_rings;
+
+static int rings_prepare(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "events"), *slots;
+	int i;
+
+	if (m)
+		return bpf_map__set_max_entries(m, 1u << 20);
+	m = bpf_object__find_map_by_name(obj, "rings");
+	if (!m)
+		return 0;
+	n_rings = libbpf_num_possible_cpus();
+	if (n_rings <= 0 || n_rings > 1024)
+		return -EINVAL;
+	for (i = 0; i < n_rings; i++) {
+		ring_fds[i] =
+		    bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tft_ring", 0, 0, 1u << 20, NULL);
+		if (ring_fds[i] < 0)
+			return -errno;
+	}
+	slots = bpf_object__find_map_by_name(obj, "cpu_slots");
+	if (slots)
+		bpf_map__set_max_entries(slots, (__u32)n_rings);
+	bpf_map__set_max_entries(m, (__u32)n_rings);
+	return bpf_map__set_inner_map_fd(m, ring_fds[0]);
+}
+
+static int drop(void *ctx, void *data, size_t size);
+
+static struct ring_buffer *rings_fill(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "events");
+	struct ring_buffer *rb;
+	int i;
+
+	if (m)
+		return ring_buffer__new(bpf_map__fd(m), drop, NULL, NULL);
+	m = bpf_object__find_map_by_name(obj, "rings");
+	if (!m)
+		return NULL;
+	rb = ring_buffer__new(ring_fds[0], drop, NULL, NULL);
+	for (i = 0; rb && i < n_rings; i++) {
+		__u32 key = (__u32)i;
+
+		if (bpf_map_update_elem(bpf_map__fd(m), &key, &ring_fds[i], BPF_ANY) ||
+		    (i > 0 && ring_buffer__add(rb, ring_fds[i], drop, NULL))) {
+			ring_buffer__free(rb);
+			return NULL;
+		}
+	}
+	return rb;
+}
+
 static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned repeat)
 {
 	struct pkt pk[6];
 	struct bpf_object *tft, *empty;
-	struct bpf_map *ring;
 	struct ring_buffer *rb;
 	int tfd, efd, i, n = 0;
 	size_t l;
@@ -190,16 +248,13 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 		fprintf(stderr, "bpfbench: open failed: %s\n", strerror(errno));
 		return 1;
 	}
-	ring = bpf_object__find_map_by_name(tft, "events");
-	if (ring)
-		bpf_map__set_max_entries(ring, 1u << 20);
-	if (bpf_object__load(tft) || bpf_object__load(empty)) {
+	if (rings_prepare(tft) || bpf_object__load(tft) || bpf_object__load(empty)) {
 		fprintf(stderr, "bpfbench: load failed: %s\n", strerror(errno));
 		return 1;
 	}
 	tfd = bpf_program__fd(bpf_object__find_program_by_name(tft, "tft_egress"));
 	efd = bpf_program__fd(bpf_object__find_program_by_name(empty, "empty_egress"));
-	rb = ring ? ring_buffer__new(bpf_map__fd(ring), drop, NULL, NULL) : NULL;
+	rb = rings_fill(tft);
 
 	l = ip4(pk[n].data, IPPROTO_TCP, 20);
 	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv4 SYN",
