@@ -33,7 +33,7 @@
 #define IPV6_MAX_EXT_HDRS 6
 #define IP_FRAG_OFFSET_MASK 0x1fff
 
-/* Set at load time: wake the reader once this many bytes are pending. */
+/* Set at load time: a CPU wakes the reader each time it has queued this many bytes. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 
 /*

@@ -202,7 +202,10 @@ static int create_rings(struct capture *c, size_t each, char *err, size_t errlen
 		}
 	}
 	/* libbpf 1.1 cannot resize the template it would make itself from the BTF. */
-	return bpf_map__set_inner_map_fd(c->skel->maps.rings, c->ring_fds[0]);
+	e = -bpf_map__set_inner_map_fd(c->skel->maps.rings, c->ring_fds[0]);
+	if (e)
+		err_msg(err, errlen, "setting up the ring buffer array failed: %s", strerror(e));
+	return -e;
 }
 
 /* After load: each ring in the programs' array, all in one ring_buffer manager (one epoll fd). */
