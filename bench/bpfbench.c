@@ -8,6 +8,10 @@
  *   bpfbench pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]
  *       runs tft_egress and empty_egress with BPF_PROG_TEST_RUN on crafted
  *       packets and prints the kernel-measured ns per run for each.
+ *   bpfbench stats CGROUP
+ *       prints "id name run_time_ns run_cnt" for every program attached to
+ *       CGROUP's ingress and egress hooks (kernel.bpf_stats_enabled=1 makes
+ *       the kernel count them), read with bpf_obj_get_info_by_fd.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,11 +175,69 @@ static int drop(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The programs' rings before load: one "events" ring buffer (older builds),
+ * or a ring per possible CPU in the "rings" array, the first of them the
+ * template. Returns the ring_buffer manager once rings_fill has run.
+ */
+static int ring_fds[1024], n_rings;
+
+static int rings_prepare(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "events"), *slots;
+	int i;
+
+	if (m)
+		return bpf_map__set_max_entries(m, 1u << 20);
+	m = bpf_object__find_map_by_name(obj, "rings");
+	if (!m)
+		return 0;
+	n_rings = libbpf_num_possible_cpus();
+	if (n_rings <= 0 || n_rings > 1024)
+		return -EINVAL;
+	for (i = 0; i < n_rings; i++) {
+		ring_fds[i] =
+		    bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tft_ring", 0, 0, 1u << 20, NULL);
+		if (ring_fds[i] < 0)
+			return -errno;
+	}
+	slots = bpf_object__find_map_by_name(obj, "cpu_slots");
+	if (slots)
+		bpf_map__set_max_entries(slots, (__u32)n_rings);
+	bpf_map__set_max_entries(m, (__u32)n_rings);
+	return bpf_map__set_inner_map_fd(m, ring_fds[0]);
+}
+
+static int drop(void *ctx, void *data, size_t size);
+
+static struct ring_buffer *rings_fill(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "events");
+	struct ring_buffer *rb;
+	int i;
+
+	if (m)
+		return ring_buffer__new(bpf_map__fd(m), drop, NULL, NULL);
+	m = bpf_object__find_map_by_name(obj, "rings");
+	if (!m)
+		return NULL;
+	rb = ring_buffer__new(ring_fds[0], drop, NULL, NULL);
+	for (i = 0; rb && i < n_rings; i++) {
+		__u32 key = (__u32)i;
+
+		if (bpf_map_update_elem(bpf_map__fd(m), &key, &ring_fds[i], BPF_ANY) ||
+		    (i > 0 && ring_buffer__add(rb, ring_fds[i], drop, NULL))) {
+			ring_buffer__free(rb);
+			return NULL;
+		}
+	}
+	return rb;
+}
+
 static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned repeat)
 {
 	struct pkt pk[6];
 	struct bpf_object *tft, *empty;
-	struct bpf_map *ring;
 	struct ring_buffer *rb;
 	int tfd, efd, i, n = 0;
 	size_t l;
@@ -186,16 +248,13 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 		fprintf(stderr, "bpfbench: open failed: %s\n", strerror(errno));
 		return 1;
 	}
-	ring = bpf_object__find_map_by_name(tft, "events");
-	if (ring)
-		bpf_map__set_max_entries(ring, 1u << 20);
-	if (bpf_object__load(tft) || bpf_object__load(empty)) {
+	if (rings_prepare(tft) || bpf_object__load(tft) || bpf_object__load(empty)) {
 		fprintf(stderr, "bpfbench: load failed: %s\n", strerror(errno));
 		return 1;
 	}
 	tfd = bpf_program__fd(bpf_object__find_program_by_name(tft, "tft_egress"));
 	efd = bpf_program__fd(bpf_object__find_program_by_name(empty, "empty_egress"));
-	rb = ring ? ring_buffer__new(bpf_map__fd(ring), drop, NULL, NULL) : NULL;
+	rb = rings_fill(tft);
 
 	l = ip4(pk[n].data, IPPROTO_TCP, 20);
 	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv4 SYN",
@@ -237,13 +296,57 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	return 0;
 }
 
+static int print_attached(int cg, enum bpf_attach_type type)
+{
+	__u32 ids[64], n = 64, i;
+
+	if (bpf_prog_query(cg, type, 0, NULL, ids, &n) < 0) {
+		fprintf(stderr, "bpfbench: querying the cgroup failed: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+			fprintf(stderr, "bpfbench: program %u: %s\n", ids[i], strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return 1;
+		}
+		printf("%u %s %llu %llu\n", ids[i], info.name[0] ? info.name : "-",
+		       (unsigned long long)info.run_time_ns, (unsigned long long)info.run_cnt);
+		close(fd);
+	}
+	return 0;
+}
+
+static int cmd_stats(const char *cgroup)
+{
+	int cg = open(cgroup, O_RDONLY | O_DIRECTORY), err;
+
+	if (cg < 0) {
+		fprintf(stderr, "bpfbench: %s: %s\n", cgroup, strerror(errno));
+		return 1;
+	}
+	err = print_attached(cg, BPF_CGROUP_INET_INGRESS) ||
+	      print_attached(cg, BPF_CGROUP_INET_EGRESS);
+	close(cg);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "stats"))
+		return cmd_stats(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "pktcost"))
 		return cmd_pktcost(argv[2], argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 1000000);
 	fprintf(stderr,
-		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]\n");
+		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT] | "
+		"stats CGROUP\n");
 	return 2;
 }

@@ -33,7 +33,7 @@
 #define IPV6_MAX_EXT_HDRS 6
 #define IP_FRAG_OFFSET_MASK 0x1fff
 
-/* Set at load time: wake the reader once this many bytes are pending. */
+/* Set at load time: a CPU wakes the reader each time it has queued this many bytes. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
 
 /*
@@ -43,10 +43,24 @@ const volatile __u32 wakeup_bytes = 64 * 1024;
 const volatile __be16 dns_ports[TFT_MAX_DNS_PORTS] = {bpf_htons(53)};
 const volatile __u32 dns_port_count = 1;
 
-struct {
+/*
+ * A ring per possible CPU: a reservation takes its ring's lock and moves its
+ * producer position, and with one ring for all CPUs both bounce between CPUs
+ * on every record. Here each CPU writes only its own ring. User space sizes
+ * the template and the outer array, then creates the rings and fills the
+ * array after load; a CPU without a ring counts its records as lost.
+ */
+struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 * 1024 * 1024); /* resized by user space before load */
-} events SEC(".maps");
+	__uint(max_entries, 4096);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
 
 /*
  * Losses and truncations, indexed by enum tft_counter. A global in .bss: user
@@ -63,14 +77,42 @@ static __always_inline void count(__u32 idx)
 }
 
 /*
+ * One slot per possible CPU (max_entries set by user space before load), 64
+ * bytes each so that two CPUs never write the same cache line.
+ */
+struct cpu_slot {
+	__u64 unsignalled; /* bytes queued by this CPU since it last woke the reader */
+	__u64 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_slot);
+} cpu_slots SEC(".maps");
+
+/*
  * Batched wakeups: a wakeup per event costs more than the event itself under
  * a connect storm, so the reader drains on its own short timer and is only
- * woken early when a burst has filled wakeup_bytes.
+ * woken early when this CPU has queued wakeup_bytes since it last woke it.
+ * The count is this CPU's own: asking the ring how much is pending
+ * (bpf_ringbuf_query) reads the consumer position that the reader keeps
+ * writing, a cache line pulled across CPUs on every record. A program nested
+ * on the same CPU (softirq over process context) may lose an add: the
+ * wakeup then comes a little later, never a record.
  */
-static __always_inline __u64 submit_flags(void)
+static __always_inline __u64 submit_flags(__u32 cpu, __u32 bytes)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
+	struct cpu_slot *slot = bpf_map_lookup_elem(&cpu_slots, &cpu);
+
+	if (!slot)
+		return BPF_RB_NO_WAKEUP;
+	slot->unsignalled += bytes;
+	if (slot->unsignalled < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	slot->unsignalled = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* The part of the TCP header we need: ports, seq, ack, data offset, flags. */
@@ -122,13 +164,71 @@ static __always_inline void copy_addrs(__u8 *dst_s, __u8 *dst_d, __u8 family, co
 	}
 }
 
-static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family, const __u8 *saddr,
-				  const __u8 *daddr, const struct tcp_head *th)
+/* This CPU's ring, or NULL (then the record counts as lost). */
+static __always_inline void *cpu_ring(__u32 cpu)
 {
-	struct tft_tcp_event *ev;
+	return bpf_map_lookup_elem(&rings, &cpu);
+}
 
-	(void)skb;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+/*
+ * When the packet was seen, CLOCK_MONOTONIC. A clock read costs about as much
+ * as the rest of a record (rdtsc is ordered), and a SYN leaving the host
+ * already carries one: TCP stamps it with its earliest departure time, a
+ * CLOCK_MONOTONIC reading taken as the SYN was built (tcp_connect). SYN-ACKs
+ * read the clock: under SYN cookies the kernel stamps them with a time made
+ * up from the cookie, up to 64 ms early. Arriving packets carry no stamp, or
+ * a CLOCK_REALTIME one.
+ */
+static __always_inline __u64 packet_time(struct __sk_buff *skb, const struct tcp_head *th,
+					 __u8 hook)
+{
+	__u64 t;
+
+	if (hook == TFT_HOOK_EGRESS &&
+	    (th->flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN) {
+		t = skb->tstamp;
+		if (t)
+			return t;
+	}
+	return bpf_ktime_get_ns();
+}
+
+/* An IPv4 SYN or RST: the compact record. */
+static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
+				   const struct tcp_head *th, __u8 hook)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tft_tcp4_rec *ev;
+	void *ring = cpu_ring(cpu);
+
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return 1;
+	}
+	ev->type = TFT_REC_TCP4;
+	ev->flags = th->flags;
+	ev->hook = hook;
+	ev->zero = 0;
+	ev->sport = th->sport;
+	ev->dport = th->dport;
+	ev->ts_ns = packet_time(skb, th, hook);
+	ev->seq = bpf_ntohl(th->seq);
+	ev->ack = bpf_ntohl(th->ack);
+	__builtin_memcpy(ev->saddr, saddr, 4);
+	__builtin_memcpy(ev->daddr, daddr, 4);
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
+	return 1;
+}
+
+static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
+				   const struct tcp_head *th, __u8 hook)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tft_tcp_event *ev;
+	void *ring = cpu_ring(cpu);
+
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
 	if (!ev) {
 		count(TFT_CNT_RB_FULL);
 		return 1;
@@ -136,14 +236,15 @@ static __always_inline int report(struct __sk_buff *skb, __u8 hook, __u8 family,
 	ev->type = TFT_REC_TCP;
 	ev->flags = th->flags;
 	ev->hook = hook;
-	ev->family = family;
+	ev->family = 6;
 	ev->sport = th->sport;
 	ev->dport = th->dport;
-	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ts_ns = packet_time(skb, th, hook);
 	ev->seq = bpf_ntohl(th->seq);
 	ev->ack = bpf_ntohl(th->ack);
-	copy_addrs(ev->saddr, ev->daddr, family, saddr, daddr);
-	bpf_ringbuf_submit(ev, submit_flags());
+	__builtin_memcpy(ev->saddr, saddr, 16);
+	__builtin_memcpy(ev->daddr, daddr, 16);
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
 
@@ -175,6 +276,8 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 {
 	struct tft_dns_event *ev;
 	__u64 skb_len = skb->len;
+	__u32 cpu;
+	void *ring;
 	__u8 hdr_flags;
 	__u64 len; /* 64-bit: no zero-extended copy for clang to check in its place */
 
@@ -199,7 +302,9 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 		return 1;
 
 	/* A full-size reservation: DNS answers are rare, and this saves a copy. */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	cpu = bpf_get_smp_processor_id();
+	ring = cpu_ring(cpu);
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
 	if (!ev) {
 		count(TFT_CNT_RB_FULL);
 		return 1;
@@ -222,7 +327,7 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 	ev->reserved = 0;
 	ev->sk_cookie = bpf_get_socket_cookie(skb);
 	copy_addrs(ev->saddr, ev->daddr, family, saddr, daddr);
-	bpf_ringbuf_submit(ev, submit_flags());
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
 
@@ -313,7 +418,7 @@ static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 					      bpf_ntohs(p.tot_len));
 		return 1;
 	}
-	return report(skb, hook, 4, p.saddr, p.daddr, &p.tcp);
+	return report4(skb, p.saddr, p.daddr, &p.tcp, hook);
 }
 
 /* Generic IPv6 extension header: next header and length in 8-byte units. */
@@ -368,7 +473,7 @@ static __always_inline int handle_ipv6(struct __sk_buff *skb, __u8 hook)
 					      sizeof(ip6) + bpf_ntohs(ip6.payload_len));
 		return 1;
 	}
-	return report(skb, hook, 6, ip6.saddr, ip6.daddr, &th);
+	return report6(skb, ip6.saddr, ip6.daddr, &th, hook);
 }
 
 /*

@@ -24,8 +24,9 @@ enum tft_hook {
 
 /* Record types in the ring buffer; the first byte of every record. */
 enum tft_record_type {
-	TFT_REC_TCP = 1,
-	TFT_REC_DNS = 2,
+	TFT_REC_TCP = 1, /* struct tft_tcp_event: IPv6 in the ring; every TCP record past capture */
+	TFT_REC_DNS = 2, /* struct tft_dns_event */
+	TFT_REC_TCP4 = 3, /* struct tft_tcp4_rec: IPv4, in the ring only */
 };
 
 /* Indexes of the programs' global counters[] array (in .bss, read through mmap). */
@@ -53,6 +54,27 @@ struct tft_tcp_event {
 	__u32 ack;   /* host order: a SYN-ACK or RST-ACK acknowledges seq + 1 */
 	__u8 saddr[16];
 	__u8 daddr[16];
+};
+
+/*
+ * The ring's form of an IPv4 TCP control packet: the fields of struct
+ * tft_tcp_event with 4-byte addresses, 32 bytes instead of 56, so a record
+ * and its ring header share one cache line with room to spare. capture.c
+ * turns it into a struct tft_tcp_event before anything else sees it (record
+ * files hold that form).
+ */
+struct tft_tcp4_rec {
+	__u8 type;  /* TFT_REC_TCP4 */
+	__u8 flags; /* TCP flags byte */
+	__u8 hook;  /* enum tft_hook */
+	__u8 zero;
+	__be16 sport;
+	__be16 dport;
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 seq;   /* host order */
+	__u32 ack;   /* host order */
+	__u8 saddr[4];
+	__u8 daddr[4];
 };
 
 /* Bytes of a DNS message copied up; longer messages are cut and flagged. >= 512. */
@@ -93,6 +115,7 @@ struct tft_dns_event {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct tft_tcp_event) == 56, "tft_tcp_event layout");
+_Static_assert(sizeof(struct tft_tcp4_rec) == 32, "tft_tcp4_rec layout");
 _Static_assert(sizeof(struct tft_dns_event) == 56 + TFT_DNS_MAX, "tft_dns_event layout");
 _Static_assert(TFT_DNS_MAX >= 512 && TFT_DNS_MAX < 2048, "TFT_DNS_MAX bounds the copy mask");
 #endif

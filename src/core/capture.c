@@ -20,9 +20,31 @@
 #include "err_msg.h"
 #include "tcpflow.skel.h"
 
+/* Where a ring's records come from: one per ring, handed to libbpf as its ctx. */
+struct ring_src {
+	struct capture *c; /* borrowed: the owner */
+	uint32_t idx;
+};
+
+/* A staged TCP record's place in the drain's order. */
+struct stage_key {
+	uint64_t ts_ns;
+	uint32_t idx; /* into stage[]; breaks ties in the order read */
+};
+
+/* TCP records held within one drain, at most this many before they are passed on. */
+#define STAGE_MAX 16384
+
 struct capture {
 	struct tcpflow_bpf *skel; /* owned */
 	struct ring_buffer *rb;	  /* owned */
+	int *ring_fds;		  /* owned, nrings fds, -1 when not created */
+	struct ring_src *srcs;	  /* owned, nrings */
+	size_t nrings;
+	struct tft_tcp_event *stage; /* owned, STAGE_MAX records */
+	struct stage_key *keys;	     /* owned, STAGE_MAX */
+	size_t nstage;
+	bool stage_unsorted;
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
 	void *ctx; /* borrowed */
@@ -44,17 +66,94 @@ bool capture_ring_size_valid(size_t bytes)
 	return bytes >= TFT_RING_MIN && (bytes & (bytes - 1)) == 0 && bytes <= (1u << 30);
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	const struct stage_key *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Passes the staged TCP records on in time order. Each ring is in order, but
+ * a drain reads the rings one after the other, so a SYN-ACK read from one
+ * CPU's ring may precede its SYN from another's; their own timestamps put
+ * them back in the order the packets were seen.
+ */
+static void flush_stage(struct capture *c)
+{
+	size_t i;
+
+	if (c->stage_unsorted)
+		qsort(c->keys, c->nstage, sizeof(c->keys[0]), key_cmp);
+	for (i = 0; i < c->nstage; i++)
+		if (c->on_tcp)
+			c->on_tcp(&c->stage[c->keys[i].idx], c->ctx);
+	c->nstage = 0;
+	c->stage_unsorted = false;
+}
+
+/* The next free stage slot, passing the stage on first when it is full. */
+static struct tft_tcp_event *stage_slot(struct capture *c)
+{
+	if (c->nstage == STAGE_MAX)
+		flush_stage(c);
+	return &c->stage[c->nstage];
+}
+
+static void staged(struct capture *c, const struct tft_tcp_event *ev)
+{
+	size_t n = c->nstage;
+
+	c->keys[n].ts_ns = ev->ts_ns;
+	c->keys[n].idx = (uint32_t)n;
+	if (n > 0 && ev->ts_ns < c->keys[n - 1].ts_ns)
+		c->stage_unsorted = true;
+	c->nstage = n + 1;
+}
+
+/*
+ * DNS answers go on at once, TCP records at the end of the drain: an answer
+ * was read by the application before it connected, so names are known before
+ * the flows of the same drain that may use them.
+ */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	struct capture *c = ctx;
+	struct ring_src *src = ctx;
+	struct capture *c = src->c;
 	const __u8 *type = data;
 
 	if (size < 1)
 		return 0;
 	switch (*type) {
+	case TFT_REC_TCP4:
+		if (size >= sizeof(struct tft_tcp4_rec)) {
+			const struct tft_tcp4_rec *r = data;
+			struct tft_tcp_event *ev = stage_slot(c);
+
+			memset(ev, 0, sizeof(*ev));
+			ev->type = TFT_REC_TCP;
+			ev->flags = r->flags;
+			ev->hook = r->hook;
+			ev->family = 4;
+			ev->sport = r->sport;
+			ev->dport = r->dport;
+			ev->ts_ns = r->ts_ns;
+			ev->seq = r->seq;
+			ev->ack = r->ack;
+			memcpy(ev->saddr, r->saddr, 4);
+			memcpy(ev->daddr, r->daddr, 4);
+			staged(c, ev);
+		}
+		break;
 	case TFT_REC_TCP:
-		if (size >= sizeof(struct tft_tcp_event) && c->on_tcp)
-			c->on_tcp(data, c->ctx);
+		if (size >= sizeof(struct tft_tcp_event)) {
+			struct tft_tcp_event *ev = stage_slot(c);
+
+			memcpy(ev, data, sizeof(*ev));
+			staged(c, ev);
+		}
 		break;
 	case TFT_REC_DNS:
 		if (size >= sizeof(struct tft_dns_event) && c->on_dns)
@@ -73,12 +172,79 @@ static const char *perm_hint(int err)
 	return "";
 }
 
+/* Each CPU's ring: ring / nrings rounded down to a power of two, at least TFT_RING_MIN. */
+static size_t ring_per_cpu(size_t ring, size_t nrings)
+{
+	size_t each = TFT_RING_MIN, page = (size_t)sysconf(_SC_PAGESIZE);
+
+	while (each * 2 <= ring / nrings)
+		each *= 2;
+	return each < page ? page : each;
+}
+
+/* Before load: a ring per CPU; the first is also the template the programs are checked against. */
+static int create_rings(struct capture *c, size_t each, char *err, size_t errlen)
+{
+	int e;
+
+	for (size_t i = 0; i < c->nrings; i++) {
+		c->ring_fds[i] =
+		    bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tft_ring", 0, 0, (__u32)each, NULL);
+		if (c->ring_fds[i] < 0) {
+			e = errno;
+			err_msg(
+			    err, errlen, "creating ring buffer %zu of %zu (%zu bytes) failed: %s%s",
+			    i + 1, c->nrings, each, strerror(e),
+			    e == ENOMEM || e == EPERM ? " (raise RLIMIT_MEMLOCK, or give a smaller "
+							"--ring-size)"
+						      : perm_hint(e));
+			return -e;
+		}
+	}
+	/* libbpf 1.1 cannot resize the template it would make itself from the BTF. */
+	e = -bpf_map__set_inner_map_fd(c->skel->maps.rings, c->ring_fds[0]);
+	if (e)
+		err_msg(err, errlen, "setting up the ring buffer array failed: %s", strerror(e));
+	return -e;
+}
+
+/* After load: each ring in the programs' array, all in one ring_buffer manager (one epoll fd). */
+static int fill_rings(struct capture *c, char *err, size_t errlen)
+{
+	int outer = bpf_map__fd(c->skel->maps.rings), e;
+
+	for (size_t i = 0; i < c->nrings; i++) {
+		__u32 key = (__u32)i;
+
+		if (bpf_map_update_elem(outer, &key, &c->ring_fds[i], BPF_ANY) < 0) {
+			e = errno;
+			err_msg(
+			    err, errlen,
+			    "this kernel cannot hold ring buffers in a map array: %s (Linux 5.8 "
+			    "or later needed)",
+			    strerror(e));
+			return -e;
+		}
+		c->srcs[i].c = c;
+		c->srcs[i].idx = (uint32_t)i;
+		if (i == 0)
+			c->rb = ring_buffer__new(c->ring_fds[0], on_record, &c->srcs[0], NULL);
+		if (!c->rb || (i > 0 && ring_buffer__add(c->rb, c->ring_fds[i], on_record,
+							 &c->srcs[i]) < 0)) {
+			e = errno;
+			err_msg(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
 			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen)
 {
-	size_t ring = opts->ring_bytes ? opts->ring_bytes : TFT_RING_DEFAULT;
+	size_t ring = opts->ring_bytes ? opts->ring_bytes : TFT_RING_DEFAULT, each;
 	struct capture *c;
-	int cgfd = -1, e, probe;
+	int cgfd = -1, e, probe, ncpus;
 
 	verbose_libbpf = opts->verbose;
 	libbpf_set_print(libbpf_print);
@@ -115,6 +281,25 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		err_msg(err, errlen, "at most %d DNS ports", TFT_MAX_DNS_PORTS);
 		goto fail;
 	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		e = ncpus < 0 ? -ncpus : EINVAL;
+		err_msg(err, errlen, "cannot count the possible CPUs: %s", strerror(e));
+		goto fail;
+	}
+	c->nrings = (size_t)ncpus;
+	c->ring_fds = malloc(c->nrings * sizeof(*c->ring_fds));
+	c->srcs = calloc(c->nrings, sizeof(*c->srcs));
+	c->stage = malloc(STAGE_MAX * sizeof(*c->stage));
+	c->keys = malloc(STAGE_MAX * sizeof(*c->keys));
+	if (!c->ring_fds || !c->srcs || !c->stage || !c->keys) {
+		e = ENOMEM;
+		err_msg(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < c->nrings; i++)
+		c->ring_fds[i] = -1;
+	each = ring_per_cpu(ring, c->nrings);
 
 	c->skel = tcpflow_bpf__open();
 	if (!c->skel) {
@@ -122,16 +307,21 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		err_msg(err, errlen, "opening the BPF object failed: %s", strerror(e));
 		goto fail;
 	}
-	/* Wake the reader early once a quarter of the ring (at most 64 KiB) is pending. */
-	c->skel->rodata->wakeup_bytes = ring / 4 < 65536 ? (__u32)(ring / 4) : 65536;
+	/* Wake the reader early once a CPU has queued a quarter of its ring (at most 64 KiB). */
+	c->skel->rodata->wakeup_bytes = each / 4 < 65536 ? (__u32)(each / 4) : 65536;
 	/* Network order, as the programs compare them; the count lets the verifier prune. */
 	for (size_t i = 0; i < TFT_MAX_DNS_PORTS; i++)
 		c->skel->rodata->dns_ports[i] =
 		    i < opts->n_dns_ports ? htons(opts->dns_ports[i]) : 0;
 	c->skel->rodata->dns_port_count = (__u32)opts->n_dns_ports;
-	e = -bpf_map__set_max_entries(c->skel->maps.events, (__u32)ring);
+	e = -create_rings(c, each, err, errlen);
+	if (e)
+		goto fail;
+	e = -bpf_map__set_max_entries(c->skel->maps.rings, (__u32)c->nrings);
+	if (!e)
+		e = -bpf_map__set_max_entries(c->skel->maps.cpu_slots, (__u32)c->nrings);
 	if (e) {
-		err_msg(err, errlen, "sizing the ring buffer failed: %s", strerror(e));
+		err_msg(err, errlen, "sizing the ring buffer array failed: %s", strerror(e));
 		goto fail;
 	}
 	e = -tcpflow_bpf__load(c->skel);
@@ -140,6 +330,11 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 			perm_hint(e));
 		goto fail;
 	}
+	e = -fill_rings(c, err, errlen);
+	if (e)
+		goto fail;
+	if (!opts->cgroup_path)
+		return c; /* loaded only: the programs are run by BPF_PROG_TEST_RUN */
 
 	cgfd = open(opts->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0) {
@@ -158,14 +353,6 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		goto fail_attach;
 	}
 	close(cgfd);
-	cgfd = -1;
-
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
-	if (!c->rb) {
-		e = errno;
-		err_msg(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
-		goto fail;
-	}
 	return c;
 
 fail_attach:
@@ -185,6 +372,13 @@ void capture_free(struct capture *c)
 		return;
 	ring_buffer__free(c->rb);
 	tcpflow_bpf__destroy(c->skel);
+	for (size_t i = 0; c->ring_fds && i < c->nrings; i++)
+		if (c->ring_fds[i] >= 0)
+			close(c->ring_fds[i]);
+	free(c->ring_fds);
+	free(c->srcs);
+	free(c->stage);
+	free(c->keys);
 	free(c);
 }
 
@@ -193,9 +387,23 @@ int capture_fd(const struct capture *c)
 	return ring_buffer__epoll_fd(c->rb);
 }
 
+int capture_prog_fd(const struct capture *c, enum tft_hook hook)
+{
+	return bpf_program__fd(hook == TFT_HOOK_EGRESS ? c->skel->progs.tft_egress
+						       : c->skel->progs.tft_ingress);
+}
+
+size_t capture_rings(const struct capture *c)
+{
+	return c->nrings;
+}
+
 int capture_drain(struct capture *c)
 {
-	return ring_buffer__consume(c->rb);
+	int n = ring_buffer__consume(c->rb);
+
+	flush_stage(c);
+	return n;
 }
 
 uint64_t capture_counter(const struct capture *c, enum tft_counter idx)

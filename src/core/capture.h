@@ -12,9 +12,15 @@
 #define TFT_RING_MIN 4096u
 
 struct capture_opts {
-	const char *cgroup_path; /* a cgroup v2 directory to attach to */
-	size_t ring_bytes;	 /* power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT */
-	bool verbose;		 /* let libbpf's debug messages through to stderr */
+	/* a cgroup v2 directory to attach to; NULL: load only (for BPF_PROG_TEST_RUN) */
+	const char *cgroup_path;
+	/*
+	 * Power of two >= TFT_RING_MIN; 0 for TFT_RING_DEFAULT. Shared by the
+	 * CPUs' rings: each gets this divided by the possible CPUs, rounded
+	 * down to a power of two, and at least TFT_RING_MIN.
+	 */
+	size_t ring_bytes;
+	bool verbose; /* let libbpf's debug messages through to stderr */
 	/*
 	 * Source ports whose UDP (and one-segment TCP) DNS responses are
 	 * forwarded, host order, at most TFT_MAX_DNS_PORTS (53 is not implied:
@@ -42,7 +48,15 @@ void capture_free(struct capture *c);
 
 /* An fd for epoll: readable when the programs forced a wakeup. */
 int capture_fd(const struct capture *c);
-/* Delivers every pending record to the callbacks. Returns records read or -errno. */
+/* A program's fd, for BPF_PROG_TEST_RUN. */
+int capture_prog_fd(const struct capture *c, enum tft_hook hook);
+/* Rings read: one per possible CPU. */
+size_t capture_rings(const struct capture *c);
+/*
+ * Delivers every pending record to the callbacks: DNS records as read, then
+ * the TCP records of every ring merged in time order. Returns records read
+ * or -errno.
+ */
 int capture_drain(struct capture *c);
 /* Events the programs could not queue because the ring buffer was full. */
 uint64_t capture_lost(const struct capture *c);

@@ -66,10 +66,19 @@ static void record(struct flow_pipeline *p, const void *rec, size_t size)
 		p->rec_err = record_writer_ring(p->rec, rec, size);
 }
 
+static void tell_changed(struct flow_pipeline *p, const struct tft_flow *f,
+			 enum tft_flow_change change, uint64_t at_ns)
+{
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].changed)
+			p->sinks[i].changed(p->sinks[i].ctx, f, change, at_ns);
+}
+
 void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 {
 	const struct tft_flow *f = NULL;
 	enum tft_flow_change change;
+	uint64_t at_ns;
 
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
 	if (p->names && names_is_own_tcp(p->names, ev))
@@ -83,9 +92,11 @@ void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 		names_get(p->names, f->key.family, f->key.saddr, true);
 		names_get(p->names, f->key.family, f->key.daddr, true);
 	}
-	for (size_t i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].changed)
-			p->sinks[i].changed(p->sinks[i].ctx, f, change, ev->ts_ns);
+	tell_changed(p, f, change, ev->ts_ns);
+	/* Its answer may have been read first (another CPU's ring): it follows the new flow now. */
+	if (change == TFT_CHANGE_NEW &&
+	    flow_table_apply_early(p->table, &f, &at_ns) == TFT_CHANGE_STATE)
+		tell_changed(p, f, TFT_CHANGE_STATE, at_ns);
 }
 
 void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev)

@@ -14,6 +14,23 @@
 
 #define NO_SLOT UINT32_MAX
 
+/*
+ * Answers kept aside: at most EARLY_MAX, each for at most EARLY_NS of record
+ * time. A SYN read after its answer is one from another CPU's ring that the
+ * reader reached later, within one drain or the next (tens of ms).
+ */
+#define EARLY_MAX 1024u
+#define EARLY_BUCKETS 2048u
+#define EARLY_NS 2000000000ull
+
+struct early {
+	struct tft_flow_key key; /* of the flow it answers */
+	uint64_t ts_ns;
+	uint32_t ack;
+	uint32_t hnext; /* next in the same bucket, or NO_SLOT */
+	uint8_t state;	/* TFT_STATE_ACCEPTED or TFT_STATE_REFUSED; PENDING: slot unused */
+};
+
 struct slot {
 	struct tft_flow flow;
 	uint32_t hnext; /* next slot in the same bucket, or NO_SLOT */
@@ -36,6 +53,12 @@ struct flow_table {
 	struct flow_table_stats stats;
 	flow_table_evict_cb evict_cb;
 	void *evict_ctx; /* borrowed */
+	/* answers read before their SYN: a ring of EARLY_MAX in arrival order, hashed by key */
+	struct early *early;	 /* owned */
+	uint32_t *early_buckets; /* owned, EARLY_BUCKETS heads */
+	size_t early_head, early_count;
+	uint64_t newest_ns;	   /* latest record time seen: early answers age against it */
+	struct tft_flow *last_new; /* the flow the last apply created, or NULL */
 };
 
 struct flow_table *flow_table_new(size_t capacity)
@@ -55,12 +78,15 @@ struct flow_table *flow_table_new(size_t capacity)
 		t->nbuckets <<= 1;
 	t->slots = calloc(capacity, sizeof(*t->slots));
 	t->buckets = malloc(t->nbuckets * sizeof(*t->buckets));
-	if (!t->slots || !t->buckets) {
+	t->early = calloc(EARLY_MAX, sizeof(*t->early));
+	t->early_buckets = malloc(EARLY_BUCKETS * sizeof(*t->early_buckets));
+	if (!t->slots || !t->buckets || !t->early || !t->early_buckets) {
 		flow_table_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
 	memset(t->buckets, 0xff, t->nbuckets * sizeof(*t->buckets));
+	memset(t->early_buckets, 0xff, EARLY_BUCKETS * sizeof(*t->early_buckets));
 	t->next_id = 1;
 	return t;
 }
@@ -71,6 +97,8 @@ void flow_table_free(struct flow_table *t)
 		return;
 	free(t->slots);
 	free(t->buckets);
+	free(t->early);
+	free(t->early_buckets);
 	free(t);
 }
 
@@ -78,7 +106,7 @@ void flow_table_free(struct flow_table *t)
  * Keys are built zeroed, so padding is stable. Eight bytes a step with a
  * multiplicative mix: byte-wise FNV was a tenth of the CPU under a storm.
  */
-static size_t key_bucket(const struct flow_table *t, const struct tft_flow_key *key)
+static uint64_t key_hash(const struct tft_flow_key *key)
 {
 	uint64_t w[(sizeof(*key) + 7) / 8] = {0}, h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
@@ -89,7 +117,12 @@ static size_t key_bucket(const struct flow_table *t, const struct tft_flow_key *
 		h *= 0xff51afd7ed558ccdULL;
 		h ^= h >> 29;
 	}
-	return (size_t)(h ^ (h >> 32)) & (t->nbuckets - 1);
+	return h ^ (h >> 32);
+}
+
+static size_t key_bucket(const struct flow_table *t, const struct tft_flow_key *key)
+{
+	return (size_t)key_hash(key) & (t->nbuckets - 1);
 }
 
 static bool key_equal(const struct tft_flow_key *a, const struct tft_flow_key *b)
@@ -180,6 +213,78 @@ static void make_key(struct tft_flow_key *key, const struct tft_tcp_event *ev, b
 	}
 }
 
+static uint32_t *early_head_of(struct flow_table *t, const struct tft_flow_key *key)
+{
+	return &t->early_buckets[key_hash(key) & (EARLY_BUCKETS - 1)];
+}
+
+/* Takes slot i out of its hash chain and marks it unused (it stays in the ring until the head). */
+static void early_forget(struct flow_table *t, uint32_t i)
+{
+	uint32_t *link = early_head_of(t, &t->early[i].key);
+
+	while (*link != NO_SLOT) {
+		if (*link == i) {
+			*link = t->early[i].hnext;
+			break;
+		}
+		link = &t->early[*link].hnext;
+	}
+	t->early[i].state = TFT_STATE_PENDING;
+}
+
+/* Drops the oldest while full or too old (the ring is in arrival order, close to time order). */
+static void early_expire(struct flow_table *t, bool make_room)
+{
+	while (t->early_count > 0) {
+		struct early *e = &t->early[t->early_head];
+
+		if (e->state != TFT_STATE_PENDING && !(make_room && t->early_count == EARLY_MAX) &&
+		    e->ts_ns + EARLY_NS >= t->newest_ns)
+			break;
+		if (e->state != TFT_STATE_PENDING)
+			early_forget(t, (uint32_t)t->early_head);
+		t->early_head = (t->early_head + 1) % EARLY_MAX;
+		t->early_count--;
+	}
+}
+
+static void early_keep(struct flow_table *t, const struct tft_flow_key *key, uint8_t state,
+		       uint32_t ack, uint64_t ts_ns)
+{
+	uint32_t i, *head;
+
+	early_expire(t, true);
+	i = (uint32_t)((t->early_head + t->early_count) % EARLY_MAX);
+	t->early_count++;
+	head = early_head_of(t, key);
+	t->early[i] = (struct early){.key = *key, .ts_ns = ts_ns, .ack = ack, .state = state};
+	t->early[i].hnext = *head;
+	*head = i;
+}
+
+/* The kept answer to flow f (same key, acknowledging its SYN), or NO_SLOT. */
+static uint32_t early_find(struct flow_table *t, const struct tft_flow *f)
+{
+	uint32_t i;
+
+	for (i = *early_head_of(t, &f->key); i != NO_SLOT; i = t->early[i].hnext)
+		if (t->early[i].ack == f->isn + 1 && key_equal(&t->early[i].key, &f->key))
+			return i;
+	return NO_SLOT;
+}
+
+static void answer(struct flow_table *t, struct tft_flow *f, uint8_t state, uint64_t ts_ns)
+{
+	pending_done(t, f);
+	f->state = state;
+	if (state == TFT_STATE_ACCEPTED)
+		t->stats.accepted++;
+	else
+		t->stats.refused++;
+	f->answer_ns = ts_ns;
+}
+
 /*
  * A SYN leaving is an outgoing flow, one arriving an incoming flow; the answer
  * travels the other way, so a SYN-ACK or RST seen on ingress answers an
@@ -191,9 +296,13 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 	bool egress = ev->hook == TFT_HOOK_EGRESS;
 	struct tft_flow_key key;
 	struct tft_flow *f;
+	uint8_t state;
 
+	t->last_new = NULL;
 	if (ev->family != 4 && ev->family != 6)
 		return TFT_CHANGE_NONE;
+	if (ev->ts_ns > t->newest_ns)
+		t->newest_ns = ev->ts_ns;
 
 	if ((ev->flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN) {
 		make_key(&key, ev, false, egress ? TFT_DIR_OUT : TFT_DIR_IN);
@@ -211,6 +320,7 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 		t->pending++;
 		f->syn_ns = ev->ts_ns;
 		f->isn = ev->seq;
+		t->last_new = f;
 		t->stats.seen++;
 		if (egress)
 			t->stats.seen_out++;
@@ -222,26 +332,51 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 	}
 
 	/* An answer: SYN-ACK, or RST-ACK, acknowledging the SYN. */
-	make_key(&key, ev, true, egress ? TFT_DIR_IN : TFT_DIR_OUT);
-	f = (struct tft_flow *)flow_table_find(t, &key);
-	if (!f || f->state != TFT_STATE_PENDING || ev->ack != f->isn + 1)
-		return TFT_CHANGE_NONE;
 	switch (ev->flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) {
 	case TFT_TCP_SYN | TFT_TCP_ACK:
-		f->state = TFT_STATE_ACCEPTED;
-		t->stats.accepted++;
+		state = TFT_STATE_ACCEPTED;
 		break;
 	case TFT_TCP_RST | TFT_TCP_ACK:
-		f->state = TFT_STATE_REFUSED;
-		t->stats.refused++;
+		state = TFT_STATE_REFUSED;
 		break;
 	default:
 		return TFT_CHANGE_NONE;
 	}
-	pending_done(t, f);
-	f->answer_ns = ev->ts_ns;
+	make_key(&key, ev, true, egress ? TFT_DIR_IN : TFT_DIR_OUT);
+	f = (struct tft_flow *)flow_table_find(t, &key);
+	if (!f || f->state != TFT_STATE_PENDING || ev->ack != f->isn + 1) {
+		/* Perhaps its SYN is still to be read: keep it aside for a while. */
+		early_keep(t, &key, state, ev->ack, ev->ts_ns);
+		return TFT_CHANGE_NONE;
+	}
+	answer(t, f, state, ev->ts_ns);
 	if (out)
 		*out = f;
+	return TFT_CHANGE_STATE;
+}
+
+enum tft_flow_change flow_table_apply_early(struct flow_table *t, const struct tft_flow **out,
+					    uint64_t *at_ns)
+{
+	struct tft_flow *f = t->last_new;
+	uint32_t i;
+
+	t->last_new = NULL;
+	if (!f || t->early_count == 0)
+		return TFT_CHANGE_NONE;
+	early_expire(t, false);
+	i = early_find(t, f);
+	if (i == NO_SLOT)
+		return TFT_CHANGE_NONE;
+	/* Never before the SYN: its stamp and the answer's may come from different clocks' reads.
+	 */
+	answer(t, f, t->early[i].state,
+	       t->early[i].ts_ns > f->syn_ns ? t->early[i].ts_ns : f->syn_ns);
+	early_forget(t, i);
+	if (out)
+		*out = f;
+	if (at_ns)
+		*at_ns = f->answer_ns;
 	return TFT_CHANGE_STATE;
 }
 
@@ -287,6 +422,7 @@ void flow_table_clear(struct flow_table *t)
 	t->count = 0;
 	t->pending = 0;
 	t->unsure = 0;
+	t->last_new = NULL;
 }
 
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t)

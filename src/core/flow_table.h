@@ -76,6 +76,17 @@ void flow_table_set_evict_cb(struct flow_table *t, flow_table_evict_cb cb, void 
 enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp_event *ev,
 				      const struct tft_flow **flow);
 
+/*
+ * An answer (SYN-ACK, RST-ACK) that finds no pending flow is kept aside for
+ * a while (up to 1024 answers, 2 s of record time): with a ring per CPU, the
+ * reader may reach a SYN-ACK before the SYN it answers. Right after an apply
+ * that returned TFT_CHANGE_NEW, this applies the kept answer to that new
+ * flow, if any: TFT_CHANGE_STATE with *flow (as for flow_table_apply) and
+ * *at_ns, the answer's time; else TFT_CHANGE_NONE.
+ */
+enum tft_flow_change flow_table_apply_early(struct flow_table *t, const struct tft_flow **flow,
+					    uint64_t *at_ns);
+
 /* The newest flow with this key, or NULL. */
 const struct tft_flow *flow_table_find(const struct flow_table *t, const struct tft_flow_key *key);
 

@@ -17,34 +17,34 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "t.h"
 #include "tft_events.h"
-#include "tcpflow.skel.h"
 
 #define DNS_ALT_PORT 5353
 
-static struct tcpflow_bpf *skel;
-static struct ring_buffer *rb;
+/* The real capture, loaded but not attached. */
+static struct capture *cap;
 
 /* Records read back from the ring buffer by the last run. */
 static struct tft_dns_event got_dns[4];
 static int n_dns, n_tcp, n_other;
 
-static int on_record(void *ctx, void *data, size_t size)
+static void on_dns(const struct tft_dns_event *ev, void *ctx)
 {
-	const uint8_t *type = data;
-
 	(void)ctx;
-	if (*type == TFT_REC_DNS && size >= sizeof(struct tft_dns_event)) {
-		if (n_dns < 4)
-			memcpy(&got_dns[n_dns], data, sizeof(got_dns[0]));
-		n_dns++;
-	} else if (*type == TFT_REC_TCP) {
+	if (n_dns < 4)
+		got_dns[n_dns] = *ev;
+	n_dns++;
+}
+
+static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (ev->type == TFT_REC_TCP)
 		n_tcp++;
-	} else {
+	else
 		n_other++;
-	}
-	return 0;
 }
 
 static size_t put16(uint8_t *p, uint16_t v)
@@ -202,7 +202,7 @@ static void tcp6_pkt(struct pkt *k, uint16_t sport, uint8_t flags, int prefix, c
 }
 
 /* Runs one program on the packet and reads back what it queued. */
-static void run(struct bpf_program *prog, const struct pkt *k, const char *name)
+static void run(enum tft_hook hook, const struct pkt *k, const char *name)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = k->buf, .data_size_in = (__u32)k->len,
 		    .repeat = 1);
@@ -210,15 +210,15 @@ static void run(struct bpf_program *prog, const struct pkt *k, const char *name)
 
 	n_dns = n_tcp = n_other = 0;
 	memset(got_dns, 0, sizeof(got_dns));
-	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	err = bpf_prog_test_run_opts(capture_prog_fd(cap, hook), &opts);
 	CHECK_EQ(err, 0, name);
 	CHECK_EQ(opts.retval, 1, name);
-	ring_buffer__consume(rb);
+	capture_drain(cap);
 }
 
 static uint64_t counter(enum tft_counter idx)
 {
-	return __atomic_load_n(&skel->bss->counters[idx], __ATOMIC_RELAXED);
+	return capture_counter(cap, idx);
 }
 
 static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook, uint8_t flags,
@@ -252,35 +252,25 @@ static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t h
 
 int main(void)
 {
-	struct bpf_program *in, *out;
+	const uint16_t ports[] = {53, DNS_ALT_PORT};
+	struct capture_opts copts = {.ring_bytes = 1 << 20, .dns_ports = ports, .n_dns_ports = 2};
+	enum tft_hook in = TFT_HOOK_INGRESS, out = TFT_HOOK_EGRESS;
+	char errbuf[512];
 	uint8_t msg[1400], big[1400], query[128];
 	size_t mlen, qlen, blen;
 	struct pkt k;
 	uint64_t trunc0;
-	int err;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "skipped: needs root to load BPF programs\n");
 		return T_SKIP;
 	}
-	skel = tcpflow_bpf__open();
-	CHECK(skel != NULL, "open");
-	if (!skel)
+	cap = capture_new(&copts, on_tcp, on_dns, NULL, errbuf, sizeof(errbuf));
+	CHECK(cap != NULL, "load");
+	if (!cap) {
+		fprintf(stderr, "%s\n", errbuf);
 		return t_done();
-	skel->rodata->dns_ports[0] = htons(53);
-	skel->rodata->dns_ports[1] = htons(DNS_ALT_PORT);
-	skel->rodata->dns_port_count = 2;
-	bpf_map__set_max_entries(skel->maps.events, 1 << 20);
-	err = tcpflow_bpf__load(skel);
-	CHECK_EQ(err, 0, "load");
-	if (err)
-		goto out;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
-	CHECK(rb != NULL, "ring_buffer__new");
-	if (!rb)
-		goto out;
-	in = skel->progs.tft_ingress;
-	out = skel->progs.tft_egress;
+	}
 
 	mlen = make_dns(msg, 60, 1);
 	qlen = make_dns(query, 29, 0);
@@ -380,8 +370,6 @@ int main(void)
 	}
 	CHECK_EQ(counter(TFT_CNT_RB_FULL), 0, "no ring buffer loss");
 
-out:
-	ring_buffer__free(rb);
-	tcpflow_bpf__destroy(skel);
+	capture_free(cap);
 	return t_done();
 }

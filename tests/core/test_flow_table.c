@@ -232,6 +232,80 @@ static void test_unanswered_honest(void)
 	flow_table_free(t);
 }
 
+/*
+ * An answer read before its SYN (another CPU's ring) is kept aside and
+ * applied right after the SYN creates the flow; one that does not acknowledge
+ * the SYN, or that waited longer than 2 s, is not.
+ */
+static void test_answer_before_syn(void)
+{
+	struct flow_table *t = flow_table_new(64);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event syn, ack;
+	uint64_t at = 0;
+	int i, paired = 0;
+
+	/* An outgoing flow: SYN-ACK (ingress) read first. */
+	ack = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000,
+		  9, 1001, 250);
+	syn = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 100);
+	CHECK_EQ(flow_table_apply(t, &ack, &f), TFT_CHANGE_NONE, "early answer: nothing yet");
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_NONE, "no new flow: nothing");
+	CHECK_EQ(flow_table_apply(t, &syn, &f), TFT_CHANGE_NEW, "syn after its answer creates");
+	CHECK_EQ(f->state, TFT_STATE_PENDING, "the new flow shows pending first");
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_STATE, "then the answer applies");
+	CHECK_EQ(f->state, TFT_STATE_ACCEPTED, "accepted");
+	CHECK_EQ(at, 250, "at the answer's time");
+	CHECK_EQ(f->answer_ns - f->syn_ns, 150, "handshake time");
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_NONE, "applied once");
+	CHECK_EQ(flow_table_stats(t)->accepted, 1, "counted once");
+
+	/* An incoming flow refused: RST-ACK (egress) first. */
+	ack = ev4(TFT_HOOK_EGRESS, TFT_TCP_RST | TFT_TCP_ACK, "10.0.0.1", 22, "10.0.0.3", 50000, 0,
+		  78, 300);
+	syn = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "10.0.0.3", 50000, "10.0.0.1", 22, 77, 0, 290);
+	flow_table_apply(t, &ack, &f);
+	CHECK_EQ(flow_table_apply(t, &syn, &f), TFT_CHANGE_NEW, "incoming syn creates");
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_STATE, "rst applies");
+	CHECK_EQ(f->state, TFT_STATE_REFUSED, "refused");
+	CHECK_EQ(f->key.dir, TFT_DIR_IN, "incoming");
+
+	/* An answer to another SYN (wrong ack) stays unmatched. */
+	ack = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40001,
+		  9, 5, 400);
+	syn = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40001, "10.0.0.2", 443, 1000, 0, 390);
+	flow_table_apply(t, &ack, &f);
+	flow_table_apply(t, &syn, &f);
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_NONE, "wrong ack: not applied");
+
+	/* Too old: 2 s of record time later the answer is gone. */
+	ack = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40002,
+		  9, 1001, 1000);
+	syn = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40002, "10.0.0.2", 443, 1000, 0,
+		  1000 + 2000000001ull);
+	flow_table_apply(t, &ack, &f);
+	flow_table_apply(t, &syn, &f);
+	CHECK_EQ(flow_table_apply_early(t, &f, &at), TFT_CHANGE_NONE,
+		 "expired answer: not applied");
+	CHECK_EQ(f->state, TFT_STATE_PENDING, "expired answer: still pending");
+
+	/* More answers than are kept: the oldest go, the newest still pair. */
+	for (i = 0; i < 3000; i++) {
+		ack = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.9", 80, "10.0.0.1",
+			  (uint16_t)(1000 + i), 9, 2, 3000000000ull + (uint64_t)i);
+		flow_table_apply(t, &ack, &f);
+	}
+	for (i = 0; i < 3000; i++) {
+		syn = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", (uint16_t)(1000 + i),
+			  "10.0.0.9", 80, 1, 0, 3000000000ull + (uint64_t)i);
+		if (flow_table_apply(t, &syn, &f) == TFT_CHANGE_NEW &&
+		    flow_table_apply_early(t, &f, &at) == TFT_CHANGE_STATE)
+			paired++;
+	}
+	CHECK_EQ(paired, 1024, "the last 1024 answers kept");
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	test_outgoing_accepted();
@@ -240,5 +314,6 @@ int main(void)
 	test_ipv6_and_bad_family();
 	test_churn();
 	test_unanswered_honest();
+	test_answer_before_syn();
 	return t_done();
 }
