@@ -113,12 +113,14 @@ static size_t tcp(unsigned char *b, unsigned char flags, size_t payload)
 	return 20 + payload;
 }
 
-static size_t udp(unsigned char *b, int sport, size_t payload)
+/* A UDP datagram; dns_flags is the third byte of the payload (0x81: a response, QR set). */
+static size_t udp(unsigned char *b, int sport, int dport, size_t payload, unsigned char dns_flags)
 {
 	memset(b, 0, 8 + payload);
 	b[0] = (unsigned char)(sport >> 8), b[1] = (unsigned char)sport;
-	b[2] = 0x9c, b[3] = 0x40;
+	b[2] = (unsigned char)(dport >> 8), b[3] = (unsigned char)dport;
 	b[4] = (unsigned char)((8 + payload) >> 8), b[5] = (unsigned char)(8 + payload);
+	b[8 + 2] = dns_flags;
 	return 8 + payload;
 }
 
@@ -236,7 +238,7 @@ static struct ring_buffer *rings_fill(struct bpf_object *obj)
 
 static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned repeat)
 {
-	struct pkt pk[6];
+	struct pkt pk[7];
 	struct bpf_object *tft, *empty;
 	struct ring_buffer *rb;
 	int tfd, efd, i, n = 0;
@@ -269,11 +271,15 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	pk[n].len = l + tcp(pk[n].data + l, 0x02, 0), pk[n].name = "IPv6 SYN",
 	pk[n++].proto = 0x86dd;
 	l = ip4(pk[n].data, IPPROTO_UDP, 8 + 64);
-	pk[n].len = l + udp(pk[n].data + l, 40001, 64), pk[n].name = "IPv4 UDP",
+	pk[n].len = l + udp(pk[n].data + l, 40001, 40000, 64, 0), pk[n].name = "IPv4 UDP",
+	pk[n++].proto = 0x0800;
+	/* A query is remembered; an answer nobody asked for is counted and dropped. */
+	l = ip4(pk[n].data, IPPROTO_UDP, 8 + 64);
+	pk[n].len = l + udp(pk[n].data + l, 40000, 53, 64, 0x01), pk[n].name = "IPv4 UDP DNS query",
 	pk[n++].proto = 0x0800;
 	l = ip4(pk[n].data, IPPROTO_UDP, 8 + 64);
-	pk[n].len = l + udp(pk[n].data + l, 53, 64), pk[n].name = "IPv4 UDP DNS answer",
-	pk[n++].proto = 0x0800;
+	pk[n].len = l + udp(pk[n].data + l, 53, 40000, 64, 0x81),
+	pk[n].name = "IPv4 UDP DNS unasked", pk[n++].proto = 0x0800;
 
 	printf("%-22s %12s %12s %8s\n", "packet", "tft_ns", "empty_ns", "ratio");
 	for (i = 0; i < n; i++) {

@@ -3,7 +3,10 @@
  * cgroup_skb ingress/egress observers: report TCP SYNs and RSTs (the start of
  * a flow and its answer), and DNS responses from the DNS ports (UDP, or TCP
  * when the message fits one segment), through a ring buffer. They never drop:
- * every path returns 1 ("allow").
+ * every path returns 1 ("allow"). A UDP response goes up only when it
+ * answers a query these programs saw leave or arrive (same id, ports and
+ * addresses mirrored, within TFT_DNS_ANSWER_WINDOW_NS): anyone can send a
+ * datagram from port 53, so the others are counted and ignored.
  *
  * Cost matters on every packet of the host, so the common case (a TCP segment
  * without SYN or RST, or anything not TCP) leaves after one or two
@@ -61,6 +64,44 @@ struct {
 	__type(key, __u32);
 	__array(values, struct ring);
 } rings SEC(".maps");
+
+/*
+ * Outstanding UDP queries. The key is the query as the client sent it, with
+ * the hook that saw it: on loopback one query passes both hooks (the
+ * client's egress, the server's ingress) and so does its answer, and each
+ * answer sighting consumes the query sighting of the other hook.
+ *
+ * A direct-mapped table, not a hash map: a query is a hash, a lookup and a
+ * 48-byte store (an LRU hash update took about 480 ns a query in test runs,
+ * this about a tenth of that), and old entries need no expiry: a newer query
+ * with the same slot replaces one, whose answer then counts as unmatched.
+ * With TFT_DNS_QUERIES_MAX slots and the few queries outstanding at a time
+ * that is rare, and it is counted, never silent. Two CPUs writing one slot
+ * at once can only leave a key that matches nothing.
+ */
+struct dns_query_key {
+	__u8 family;
+	__u8 hook; /* the hook that saw the query */
+	__u16 id;  /* the DNS transaction id, as on the wire */
+	__be16 client_port;
+	__be16 server_port;
+	__u8 client[16];
+	__u8 server[16];
+} __attribute__((aligned(8))); /* compared and hashed as 64-bit words */
+
+_Static_assert(sizeof(struct dns_query_key) % 8 == 0, "dns_query_key is whole words");
+
+struct dns_query_slot {
+	struct dns_query_key key;
+	__u64 seen_ns; /* when the query was seen; 0: free */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TFT_DNS_QUERIES_MAX);
+	__type(key, __u32);
+	__type(value, struct dns_query_slot);
+} dns_queries SEC(".maps");
 
 /*
  * Losses and truncations, indexed by enum tft_counter. A global in .bss: user
@@ -265,10 +306,95 @@ static __always_inline int is_dns_port(__be16 port)
 #define DNS_HDR_LEN 12
 #define DNS_QR 0x80 /* in the third byte of the header */
 
+static __always_inline void copy16(__u8 *dst, const __u8 *src, __u8 family)
+{
+	__builtin_memcpy(dst, src, 4);
+	if (family == 6)
+		__builtin_memcpy(dst + 4, src + 4, 12);
+}
+
+/* The key of a query as the client sent it; for an answer, the query it would answer. */
+static __always_inline void query_key(struct dns_query_key *k, __u8 family, __u8 hook, __u16 id,
+				      const __u8 *client, __be16 client_port, const __u8 *server,
+				      __be16 server_port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->hook = hook;
+	k->id = id;
+	k->client_port = client_port;
+	k->server_port = server_port;
+	copy16(k->client, client, family);
+	copy16(k->server, server, family);
+}
+
+/* The slot of a query key: its words mixed, multiply-xorshift. */
+static __always_inline struct dns_query_slot *query_slot(const struct dns_query_key *k)
+{
+	const __u64 *w = (const void *)k;
+	__u64 h = 0;
+	__u32 i, idx;
+
+	for (i = 0; i < sizeof(*k) / 8; i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+	idx = (__u32)(h >> 32) & (TFT_DNS_QUERIES_MAX - 1);
+	return bpf_map_lookup_elem(&dns_queries, &idx);
+}
+
+static __always_inline bool same_key(const struct dns_query_key *a, const struct dns_query_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+	__u64 d = 0;
+	__u32 i;
+
+	for (i = 0; i < sizeof(*a) / 8; i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+static __always_inline void remember_query(const struct dns_query_key *k)
+{
+	struct dns_query_slot *s = query_slot(k);
+
+	if (!s)
+		return;
+	s->key = *k;
+	s->seen_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * Whether a UDP answer (the packet's source is the server) answers a query
+ * seen by the other hook; the query is consumed. A miss is counted.
+ */
+static __always_inline bool answers_query(__u8 hook, __u8 family, __u16 id, const __u8 *saddr,
+					  const __u8 *daddr, __be16 sport, __be16 dport)
+{
+	struct dns_query_key k;
+	struct dns_query_slot *s;
+	__u64 seen;
+
+	query_key(&k, family, hook == TFT_HOOK_INGRESS ? TFT_HOOK_EGRESS : TFT_HOOK_INGRESS, id,
+		  daddr, dport, saddr, sport);
+	s = query_slot(&k);
+	if (!s || !s->seen_ns || !same_key(&s->key, &k)) {
+		count(TFT_CNT_DNS_UNMATCHED);
+		return false;
+	}
+	seen = s->seen_ns;
+	s->seen_ns = 0;
+	if (bpf_ktime_get_ns() - seen > TFT_DNS_ANSWER_WINDOW_NS) {
+		count(TFT_CNT_DNS_UNMATCHED);
+		return false;
+	}
+	return true;
+}
+
 /*
  * A DNS message of msg_len bytes (its own length, from the UDP header or the
  * TCP length prefix) starts at msg_off. Responses go up, cut at TFT_DNS_MAX;
- * queries cost one 1-byte load and nothing else.
+ * over UDP only those that answer a query seen (TCP cannot be blindly
+ * spoofed: the connection is the proof). A UDP query to a DNS port is
+ * remembered for its answer.
  */
 static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 family, __u8 flags,
 				      const __u8 *saddr, const __u8 *daddr, __be16 sport,
@@ -278,14 +404,28 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 	__u64 skb_len = skb->len;
 	__u32 cpu;
 	void *ring;
-	__u8 hdr_flags;
-	__u64 len; /* 64-bit: no zero-extended copy for clang to check in its place */
+	__u8 head[3]; /* id, then the flags byte with QR */
+	__u64 len;    /* 64-bit: no zero-extended copy for clang to check in its place */
+	__u16 id;
 
 	if (msg_len < DNS_HDR_LEN)
 		return 1;
-	if (bpf_skb_load_bytes(skb, msg_off + 2, &hdr_flags, 1) < 0)
+	if (bpf_skb_load_bytes(skb, msg_off, head, sizeof(head)) < 0)
 		return 1;
-	if (!(hdr_flags & DNS_QR))
+	__builtin_memcpy(&id, head, sizeof(id));
+	if (!(head[2] & DNS_QR)) {
+		if (!(flags & TFT_DNS_F_TCP) && is_dns_port(dport)) {
+			struct dns_query_key k;
+
+			query_key(&k, family, hook, id, saddr, sport, daddr, dport);
+			remember_query(&k);
+		}
+		return 1;
+	}
+	if (!is_dns_port(sport))
+		return 1; /* a response to a query sent from a DNS port: not an answer we read */
+	if (!(flags & TFT_DNS_F_TCP) &&
+	    !answers_query(hook, family, id, saddr, daddr, sport, dport))
 		return 1;
 	if (msg_off >= skb_len)
 		return 1;
@@ -347,7 +487,7 @@ static __always_inline int handle_udp(struct __sk_buff *skb, __u8 hook, __u8 fam
 
 	if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)) < 0)
 		return 1;
-	if (!is_dns_port(uh.sport))
+	if (!is_dns_port(uh.sport) && !is_dns_port(uh.dport))
 		return 1;
 	ulen = bpf_ntohs(uh.len);
 	if (ulen < sizeof(uh) + DNS_HDR_LEN)
@@ -397,7 +537,8 @@ static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 		 * compare per DNS port decides. With options, or fragmented,
 		 * the slow path sorts it out.
 		 */
-		if (p.protocol == IPPROTO_UDP && (p.ver_ihl != 0x45 || is_dns_port(p.tcp.sport))) {
+		if (p.protocol == IPPROTO_UDP &&
+		    (p.ver_ihl != 0x45 || is_dns_port(p.tcp.sport) || is_dns_port(p.tcp.dport))) {
 			ihl = (p.ver_ihl & 0x0f) * 4;
 			if (ihl < 20 || (p.frag_off & bpf_htons(IP_FRAG_OFFSET_MASK | 0x2000)))
 				return 1; /* a fragment: not a whole datagram */
@@ -494,8 +635,8 @@ static __always_inline bool ipv4_nothing_to_do(struct __sk_buff *skb)
 		return (p->frag_off & bpf_htons(IP_FRAG_OFFSET_MASK)) ||
 		       (!(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) &&
 			!is_dns_port(p->tcp.sport));
-	if (p->protocol == IPPROTO_UDP)
-		return !is_dns_port(p->tcp.sport);
+	if (p->protocol == IPPROTO_UDP) /* an answer from, or a query to, a DNS port */
+		return !is_dns_port(p->tcp.sport) && !is_dns_port(p->tcp.dport);
 	return true;
 }
 
@@ -514,7 +655,7 @@ static __always_inline bool ipv6_nothing_to_do(struct __sk_buff *skb)
 	if (p->ip6.nexthdr == IPPROTO_TCP)
 		return !(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) && !is_dns_port(p->tcp.sport);
 	if (p->ip6.nexthdr == IPPROTO_UDP)
-		return !is_dns_port(p->tcp.sport);
+		return !is_dns_port(p->tcp.sport) && !is_dns_port(p->tcp.dport);
 	return false; /* extension headers: the full walk */
 }
 

@@ -33,6 +33,8 @@ enum tft_record_type {
 enum tft_counter {
 	TFT_CNT_RB_FULL = 0,   /* ring buffer reservation failed: an event was lost */
 	TFT_CNT_DNS_TRUNC = 1, /* a DNS message was longer than TFT_DNS_MAX and cut */
+	/* a UDP DNS answer matched no query seen (id, ports, addresses), or came too late: ignored */
+	TFT_CNT_DNS_UNMATCHED = 2,
 	TFT_CNT_MAX = 4,
 };
 
@@ -112,6 +114,10 @@ struct tft_dns_event {
 
 /* DNS source ports watched, 53 included (rodata dns_ports, set at load time). */
 #define TFT_MAX_DNS_PORTS 4
+
+/* Outstanding UDP DNS queries the programs remember, and how long an answer may take. */
+#define TFT_DNS_QUERIES_MAX 4096
+#define TFT_DNS_ANSWER_WINDOW_NS (15ull * 1000000000ull)
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct tft_tcp_event) == 56, "tft_tcp_event layout");

@@ -484,6 +484,13 @@ static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
 	output_stream_lost(app->out, lost, at_ns);
 }
 
+static void stream_ignored(void *ctx, uint64_t answers, uint64_t at_ns)
+{
+	struct app *app = ctx;
+
+	output_stream_ignored(app->out, answers, at_ns);
+}
+
 static void on_replay_counters(const struct record_counters *c, void *ctx)
 {
 	struct app *app = ctx;
@@ -686,11 +693,13 @@ static void print_summary(const struct app *app)
 
 		fprintf(stderr,
 			"tcpflowtop: names: %llu DNS answers seen (%llu malformed, %llu truncated, "
-			"%llu records over the parser's limits), cache %llu addresses, hit rate "
-			"%llu%% of %llu; ",
+			"%llu records over the parser's limits), %llu answers to no query seen "
+			"ignored, cache %llu addresses, hit rate %llu%% of %llu; ",
 			(unsigned long long)n->answers, (unsigned long long)n->malformed,
 			(unsigned long long)st.counters[TFT_CNT_DNS_TRUNC],
-			(unsigned long long)n->over_limit, (unsigned long long)n->cache.entries,
+			(unsigned long long)n->over_limit,
+			(unsigned long long)st.counters[TFT_CNT_DNS_UNMATCHED],
+			(unsigned long long)n->cache.entries,
 			(unsigned long long)(n->asked ? n->asked_hits * 100 / n->asked : 0),
 			(unsigned long long)n->asked);
 		if (n->reverse_on)
@@ -877,8 +886,11 @@ static int open_screen(struct app *app, const char *cgroup)
 
 static int open_stream(struct app *app)
 {
-	struct flow_sink sink = {
-	    .changed = stream_changed, .left = stream_left, .lost = stream_lost, .ctx = app};
+	struct flow_sink sink = {.changed = stream_changed,
+				 .left = stream_left,
+				 .lost = stream_lost,
+				 .ignored = stream_ignored,
+				 .ctx = app};
 
 	if (app->names) {
 		struct names_provider np = {app_names, app, NULL, NULL};

@@ -111,6 +111,7 @@ void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CN
 			    uint64_t at_ns)
 {
 	uint64_t lost_before = p->counters[TFT_CNT_RB_FULL];
+	uint64_t ignored_before = p->counters[TFT_CNT_DNS_UNMATCHED];
 
 	if (!memcmp(total, p->counters, sizeof(p->counters)))
 		return;
@@ -127,6 +128,12 @@ void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CN
 		for (size_t i = 0; i < p->nsinks; i++)
 			if (p->sinks[i].lost)
 				p->sinks[i].lost(p->sinks[i].ctx, total[TFT_CNT_RB_FULL], at_ns);
+	}
+	if (total[TFT_CNT_DNS_UNMATCHED] > ignored_before) {
+		for (size_t i = 0; i < p->nsinks; i++)
+			if (p->sinks[i].ignored)
+				p->sinks[i].ignored(p->sinks[i].ctx, total[TFT_CNT_DNS_UNMATCHED],
+						    at_ns);
 	}
 }
 

@@ -34,6 +34,8 @@ struct flow_sink {
 	void (*left)(void *ctx, const struct tft_flow *f, enum flow_leave why);
 	/* The programs' lost-events total grew to lost, seen at at_ns. */
 	void (*lost)(void *ctx, uint64_t lost, uint64_t at_ns);
+	/* DNS answers that answered no query seen (so ignored) grew to answers, seen at at_ns. */
+	void (*ignored)(void *ctx, uint64_t answers, uint64_t at_ns);
 	void *ctx; /* borrowed */
 };
 

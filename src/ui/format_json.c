@@ -49,6 +49,19 @@ static void json_lost(struct format_buf *b, uint64_t lost, uint64_t at_ns)
 		b->len += (size_t)n;
 }
 
+static void json_ignored(struct format_buf *b, uint64_t answers, uint64_t at_ns)
+{
+	char t[40];
+	int n;
+
+	flow_field_time_iso(at_ns, t, sizeof(t));
+	n = snprintf(b->buf + b->len, b->size - b->len,
+		     "{\"type\":\"dns_ignored\",\"time\":\"%s\",\"answers_ignored\":%llu}\n", t,
+		     (unsigned long long)answers);
+	if (n > 0 && (size_t)n < b->size - b->len)
+		b->len += (size_t)n;
+}
+
 static void json_end(struct format_buf *b)
 {
 	(void)b;
@@ -60,5 +73,6 @@ const struct output_format_ops format_json = {
     .header = json_header,
     .record = json_record,
     .lost = json_lost,
+    .ignored = json_ignored,
     .end = json_end,
 };

@@ -33,6 +33,8 @@ struct output_format_ops {
 	void (*record)(struct format_buf *b, const struct flow_field_ctx *c);
 	/* How many events were lost so far, or nothing. */
 	void (*lost)(struct format_buf *b, uint64_t lost, uint64_t at_ns);
+	/* How many DNS answers were ignored so far (they answered no query seen), or nothing. */
+	void (*ignored)(struct format_buf *b, uint64_t answers, uint64_t at_ns);
 	/* After the last record, or nothing. */
 	void (*end)(struct format_buf *b);
 };

@@ -301,6 +301,21 @@ int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
 	return 0;
 }
 
+int output_stream_ignored(struct output_stream *o, uint64_t answers, uint64_t at_ns)
+{
+	struct format_buf b;
+	int rc;
+
+	if (!o->fmt->ignored)
+		return 0; /* text and CSV rows have one shape: the summary counts them */
+	rc = begin(o, &b);
+	if (rc)
+		return rc;
+	o->fmt->ignored(&b, answers, at_ns);
+	commit(o, &b);
+	return 0;
+}
+
 void output_stream_tick(struct output_stream *o, uint64_t now_ns, bool final)
 {
 	struct format_buf b;

@@ -72,6 +72,8 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 void output_stream_forget(struct output_stream *o, uint64_t id);
 /* A record saying how many events were lost so far (JSON only). */
 int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns);
+/* A record saying how many DNS answers were ignored so far, answering no query seen (JSON only). */
+int output_stream_ignored(struct output_stream *o, uint64_t answers, uint64_t at_ns);
 /*
  * Prints held records whose names settled or whose wait is over at now_ns;
  * final prints every one and ends the run (the format's end of run).

@@ -131,11 +131,19 @@ static void draw_header(struct tui *t)
 	if (st.names_on && t->show_names) {
 		const struct names_stats *n = &st.names;
 
-		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu)",
+		uint64_t ignored = st.counters[TFT_CNT_DNS_UNMATCHED];
+		char extra[48] = "";
+
+		/* Answers to no query seen (spoofing, or a query sent before start): shown once
+		 * any. */
+		if (ignored)
+			snprintf(extra, sizeof(extra), ", ignored %llu",
+				 (unsigned long long)ignored);
+		snprintf(line, sizeof(line), "names %llu (hit %u%%, lookups %llu, failed %llu%s)",
 			 (unsigned long long)n->cache.entries,
 			 n->asked ? (unsigned)(n->asked_hits * 100 / n->asked) : 0,
 			 (unsigned long long)(n->reverse.in_flight + n->reverse.queued),
-			 (unsigned long long)n->reverse.failed);
+			 (unsigned long long)n->reverse.failed, extra);
 		if (x < COLS)
 			put_fit(2, x, line, COLS - x, false, A_NORMAL);
 	}

@@ -4,7 +4,9 @@
  * IPv6 from port 53 and from an extra --dns-port, a TCP response in one
  * segment, and everything that must forward nothing (a query, other ports, a
  * split TCP message, a segment without PSH). An oversize answer is cut at
- * TFT_DNS_MAX, flagged and counted.
+ * TFT_DNS_MAX, flagged and counted. A UDP answer goes up only after its
+ * query passed the other hook: unsolicited, mismatched and repeated answers
+ * are counted and ignored.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,6 +223,40 @@ static uint64_t counter(enum tft_counter idx)
 	return capture_counter(cap, idx);
 }
 
+/*
+ * The query a UDP answer packet answers: addresses and ports swapped, QR
+ * cleared, run on the other hook (the client's query leaves where its
+ * answer arrives, and the other way round for a server on this host).
+ */
+static void ask(const struct pkt *answer, enum tft_hook answer_hook, uint16_t id)
+{
+	struct pkt q = *answer;
+	size_t l3 = ETH_HLEN, l4, alen;
+	uint8_t tmp[16];
+
+	if (q.buf[12] == 0x08) { /* IPv4 */
+		alen = 4;
+		memcpy(tmp, q.buf + l3 + 12, 4);
+		memcpy(q.buf + l3 + 12, q.buf + l3 + 16, 4);
+		memcpy(q.buf + l3 + 16, tmp, 4);
+		l4 = l3 + 20;
+	} else {
+		alen = 16;
+		memcpy(tmp, q.buf + l3 + 8, 16);
+		memcpy(q.buf + l3 + 8, q.buf + l3 + 24, 16);
+		memcpy(q.buf + l3 + 24, tmp, 16);
+		l4 = l3 + 40;
+	}
+	(void)alen;
+	memcpy(tmp, q.buf + l4, 2);
+	memcpy(q.buf + l4, q.buf + l4 + 2, 2);
+	memcpy(q.buf + l4 + 2, tmp, 2);
+	put16(q.buf + l4 + 8, id);
+	q.buf[l4 + 8 + 2] &= 0x7f; /* QR: a query */
+	run(answer_hook == TFT_HOOK_INGRESS ? TFT_HOOK_EGRESS : TFT_HOOK_INGRESS, &q, "query");
+	CHECK_EQ(n_dns + n_tcp + n_other, 0, "a query forwards nothing");
+}
+
 static void check_one(const uint8_t *msg, size_t mlen, uint8_t family, uint8_t hook, uint8_t flags,
 		      uint16_t sport, const char *name)
 {
@@ -278,21 +314,26 @@ int main(void)
 
 	/* UDP over IPv4 from 53, both hooks. */
 	udp4_pkt(&k, 53, msg, mlen);
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp4 ingress");
 	check_one(msg, mlen, 4, TFT_HOOK_INGRESS, 0, 53, "udp4 ingress");
+	ask(&k, out, 0x1234);
 	run(out, &k, "udp4 egress");
 	check_one(msg, mlen, 4, TFT_HOOK_EGRESS, 0, 53, "udp4 egress");
 
 	/* The extra port given at load time. */
 	udp4_pkt(&k, DNS_ALT_PORT, msg, mlen);
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp4 alt port");
 	check_one(msg, mlen, 4, TFT_HOOK_INGRESS, 0, DNS_ALT_PORT, "udp4 alt port");
 
 	/* UDP over IPv6. */
 	udp6_pkt(&k, 53, msg, mlen);
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp6 ingress");
 	check_one(msg, mlen, 6, TFT_HOOK_INGRESS, 0, 53, "udp6 ingress");
 	udp6_pkt(&k, DNS_ALT_PORT, msg, mlen);
+	ask(&k, out, 0x1234);
 	run(out, &k, "udp6 egress alt port");
 	check_one(msg, mlen, 6, TFT_HOOK_EGRESS, 0, DNS_ALT_PORT, "udp6 egress alt port");
 
@@ -346,27 +387,61 @@ int main(void)
 	/* Oversize: cut at TFT_DNS_MAX, flagged, counted. */
 	trunc0 = counter(TFT_CNT_DNS_TRUNC);
 	udp4_pkt(&k, 53, big, blen);
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp4 big");
 	check_one(big, blen, 4, TFT_HOOK_INGRESS, TFT_DNS_F_TRUNCATED, 53, "udp4 big");
 	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 1, "trunc counted");
 	udp6_pkt(&k, 53, big, blen);
+	ask(&k, out, 0x1234);
 	run(out, &k, "udp6 big");
 	check_one(big, blen, 6, TFT_HOOK_EGRESS, TFT_DNS_F_TRUNCATED, 53, "udp6 big");
 	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 2, "trunc counted twice");
 	/* Exactly TFT_DNS_MAX bytes: whole, not flagged. */
 	udp4_pkt(&k, 53, big, TFT_DNS_MAX);
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp4 max");
 	check_one(big, TFT_DNS_MAX, 4, TFT_HOOK_INGRESS, 0, 53, "udp4 exactly max");
 	CHECK_EQ(counter(TFT_CNT_DNS_TRUNC), trunc0 + 2, "max not counted");
 	/* The UDP header claims more than the packet holds: what is there, flagged. */
 	udp4_pkt(&k, 53, msg, mlen);
 	put16(k.buf + ETH_HLEN + 20 + 4, (uint16_t)(8 + mlen + 40));
+	ask(&k, in, 0x1234);
 	run(in, &k, "udp4 short packet");
 	CHECK_EQ(n_dns, 1, "udp4 short packet: event");
 	if (n_dns == 1) {
 		CHECK_EQ(got_dns[0].len, mlen, "short packet len");
 		CHECK_EQ(got_dns[0].orig_len, mlen + 40, "short packet orig_len");
 		CHECK_EQ(got_dns[0].flags, TFT_DNS_F_TRUNCATED, "short packet flagged");
+	}
+	/* Answers nobody asked for: counted, ignored. */
+	{
+		uint64_t unmatched0 = counter(TFT_CNT_DNS_UNMATCHED);
+
+		udp4_pkt(&k, 53, msg, mlen);
+		run(in, &k, "unsolicited");
+		CHECK_EQ(n_dns, 0, "unsolicited answer: no event");
+		CHECK_EQ(counter(TFT_CNT_DNS_UNMATCHED), unmatched0 + 1, "unsolicited counted");
+		ask(&k, in, 0x4321);
+		run(in, &k, "another id");
+		CHECK_EQ(n_dns, 0, "answer with another id: no event");
+		ask(&k, out, 0x1234); /* the query seen by the same hook as the answer */
+		run(in, &k, "same hook");
+		CHECK_EQ(n_dns, 0, "query on the answer's own hook: no event");
+		ask(&k, in, 0x1234);
+		run(in, &k, "asked");
+		CHECK_EQ(n_dns, 1, "asked: one event");
+		run(in, &k, "answered twice");
+		CHECK_EQ(n_dns, 0, "a second answer to one query: no event");
+		CHECK_EQ(counter(TFT_CNT_DNS_UNMATCHED), unmatched0 + 4,
+			 "each ignored answer counted");
+		/* Loopback: the query passes both hooks, and so does its answer. */
+		ask(&k, in, 0x1234);
+		ask(&k, out, 0x1234);
+		run(out, &k, "loopback server side");
+		CHECK_EQ(n_dns, 1, "loopback: the server's sending side");
+		run(in, &k, "loopback client side");
+		CHECK_EQ(n_dns, 1, "loopback: the client's receiving side");
+		CHECK_EQ(counter(TFT_CNT_DNS_UNMATCHED), unmatched0 + 4, "loopback: none ignored");
 	}
 	CHECK_EQ(counter(TFT_CNT_RB_FULL), 0, "no ring buffer loss");
 

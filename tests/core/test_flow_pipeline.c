@@ -46,6 +46,11 @@ static void sink_lost(void *ctx, uint64_t lost, uint64_t at_ns)
 	add(ctx, "lost %llu at %llu", lost, at_ns);
 }
 
+static void sink_ignored(void *ctx, uint64_t answers, uint64_t at_ns)
+{
+	add(ctx, "ignored %llu at %llu", answers, at_ns);
+}
+
 static struct tft_tcp_event tcp(uint8_t hook, uint8_t flags, uint16_t sport, uint16_t dport,
 				uint32_t seq, uint32_t ack, uint64_t ts)
 {
@@ -78,6 +83,8 @@ static void feed(struct flow_pipeline *p)
 	flow_pipeline_counters(p, c, 36); /* unchanged: nothing told */
 	c[TFT_CNT_DNS_TRUNC] = 1;
 	flow_pipeline_counters(p, c, 37); /* moved, but no new loss */
+	c[TFT_CNT_DNS_UNMATCHED] = 2;
+	flow_pipeline_counters(p, c, 38); /* answers to no query: ignored, told */
 	e = tcp(TFT_HOOK_EGRESS, TFT_TCP_SYN, 40002, 443, 300, 0, 40);
 	flow_pipeline_tcp(p, &e);
 	c[TFT_CNT_RB_FULL] = 7;
@@ -85,8 +92,8 @@ static void feed(struct flow_pipeline *p)
 }
 
 static const char *const want[] = {
-    "new 1 state 0",  "change 1 state 1", "new 2 state 0", "lost 5 at 35",
-    "left 1 state 1", "new 3 state 0",	  "lost 7 at 45",
+    "new 1 state 0",   "change 1 state 1", "new 2 state 0", "lost 5 at 35",
+    "ignored 2 at 38", "left 1 state 1",   "new 3 state 0", "lost 7 at 45",
 };
 
 static void check_log(const struct log *l, const char *what)
@@ -112,7 +119,7 @@ int main(void)
 {
 	char path[] = "/tmp/tft-test-pipeline.XXXXXX", err[256];
 	struct log live = {0}, replayed = {0};
-	struct flow_sink sink = {sink_changed, sink_left, sink_lost, &live};
+	struct flow_sink sink = {sink_changed, sink_left, sink_lost, sink_ignored, &live};
 	struct record_file_info info = {.start_ns = 1}, rinfo;
 	struct flow_pipeline_opts opts = {.capacity = 2};
 	struct flow_pipeline *p;
@@ -162,7 +169,7 @@ int main(void)
 		if (r) {
 			CHECK_EQ(replay_step(r, 0, 1000, &next, err, sizeof(err)), 0,
 				 "replayed to the end");
-			CHECK_EQ(replay_records(r), 7, "4 TCP records and 3 counter changes");
+			CHECK_EQ(replay_records(r), 8, "4 TCP records and 4 counter changes");
 		}
 	}
 	check_log(&replayed, "replayed events");
