@@ -36,30 +36,29 @@ static void json_record(struct format_buf *b, const struct flow_field_ctx *c)
 	format_put(b, "}\n", 2);
 }
 
-static void json_lost(struct format_buf *b, uint64_t lost, uint64_t at_ns)
+/* A running total: {"type":TYPE,"time":...,KEY:N}. */
+static void json_total(struct format_buf *b, const char *type, const char *key, uint64_t n,
+		       uint64_t at_ns)
 {
 	char t[40];
-	int n;
+	int w;
 
 	flow_field_time_iso(at_ns, t, sizeof(t));
-	n = snprintf(b->buf + b->len, b->size - b->len,
-		     "{\"type\":\"lost\",\"time\":\"%s\",\"events_lost\":%llu}\n", t,
-		     (unsigned long long)lost);
-	if (n > 0 && (size_t)n < b->size - b->len)
-		b->len += (size_t)n;
+	w = snprintf(b->buf + b->len, b->size - b->len,
+		     "{\"type\":\"%s\",\"time\":\"%s\",\"%s\":%llu}\n", type, t, key,
+		     (unsigned long long)n);
+	if (w > 0 && (size_t)w < b->size - b->len)
+		b->len += (size_t)w;
+}
+
+static void json_lost(struct format_buf *b, uint64_t lost, uint64_t at_ns)
+{
+	json_total(b, "lost", "events_lost", lost, at_ns);
 }
 
 static void json_ignored(struct format_buf *b, uint64_t answers, uint64_t at_ns)
 {
-	char t[40];
-	int n;
-
-	flow_field_time_iso(at_ns, t, sizeof(t));
-	n = snprintf(b->buf + b->len, b->size - b->len,
-		     "{\"type\":\"dns_ignored\",\"time\":\"%s\",\"answers_ignored\":%llu}\n", t,
-		     (unsigned long long)answers);
-	if (n > 0 && (size_t)n < b->size - b->len)
-		b->len += (size_t)n;
+	json_total(b, "dns_ignored", "answers_ignored", answers, at_ns);
 }
 
 static void json_end(struct format_buf *b)

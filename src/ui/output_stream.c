@@ -289,31 +289,31 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 	return print(o, f, change, at_ns);
 }
 
-int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
-{
-	struct format_buf b;
-	int rc = begin(o, &b);
-
-	if (rc)
-		return rc;
-	o->fmt->lost(&b, lost, at_ns);
-	commit(o, &b);
-	return 0;
-}
-
-int output_stream_ignored(struct output_stream *o, uint64_t answers, uint64_t at_ns)
+/* A running total through one of the format's ops; a format without it prints nothing. */
+static int total(struct output_stream *o, void (*op)(struct format_buf *, uint64_t, uint64_t),
+		 uint64_t n, uint64_t at_ns)
 {
 	struct format_buf b;
 	int rc;
 
-	if (!o->fmt->ignored)
-		return 0; /* text and CSV rows have one shape: the summary counts them */
+	if (!op)
+		return 0; /* text and CSV rows have one shape: the summary counts these */
 	rc = begin(o, &b);
 	if (rc)
 		return rc;
-	o->fmt->ignored(&b, answers, at_ns);
+	op(&b, n, at_ns);
 	commit(o, &b);
 	return 0;
+}
+
+int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
+{
+	return total(o, o->fmt->lost, lost, at_ns);
+}
+
+int output_stream_ignored(struct output_stream *o, uint64_t answers, uint64_t at_ns)
+{
+	return total(o, o->fmt->ignored, answers, at_ns);
 }
 
 void output_stream_tick(struct output_stream *o, uint64_t now_ns, bool final)
