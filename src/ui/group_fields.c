@@ -79,12 +79,9 @@ static size_t put_untrusted(const char *s, size_t len, enum flow_field_target t,
 	struct names_list l = {1, {{s, len, TFT_NAME_DNS}}};
 
 	switch (t) {
-	case FLOW_TARGET_JSON:
-		if (size < 3)
-			return put_text(buf, size, "");
-		buf[0] = '"';
-		tft_escape_json(buf + 1, size - 2, s, len);
-		return strlen(strcat(buf, "\""));
+	case FLOW_TARGET_JSON: /* a quoted string */
+		tft_escape_json(buf, size, s, len);
+		return strlen(buf);
 	case FLOW_TARGET_CSV:
 		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
 		tft_escape_csv(buf, size, text, strlen(text));
