@@ -99,6 +99,42 @@ int hdr_hist_merge(struct hdr_hist *dst, const struct hdr_hist *src)
 	return 0;
 }
 
+void hdr_hist_quantiles(const struct hdr_hist *h, const double *qs, size_t n, uint64_t *out)
+{
+	uint64_t cum = 0, rank, v;
+	size_t k = 0;
+	unsigned i = 0;
+	double x;
+
+	for (; k < n; k++) {
+		if (!h->total) {
+			out[k] = 0;
+			continue;
+		}
+		x = qs[k] * (double)h->total;
+		rank = (uint64_t)x;
+		if ((double)rank < x)
+			rank++;
+		if (qs[k] <= 0 || rank < 1) {
+			out[k] = h->min;
+			continue;
+		}
+		if (rank >= h->total) {
+			out[k] = h->max;
+			continue;
+		}
+		/* cum counts buckets before i; the walk resumes where the last quantile stopped. */
+		while (i < h->n && cum + h->counts[i] < rank)
+			cum += h->counts[i++];
+		if (i == h->n) {
+			out[k] = h->max;
+			continue;
+		}
+		v = hdr_hist_bucket_lo(h->lo + i) + hdr_hist_bucket_width(h->lo + i) / 2;
+		out[k] = v < h->min ? h->min : v > h->max ? h->max : v;
+	}
+}
+
 uint64_t hdr_hist_quantile(const struct hdr_hist *h, double q)
 {
 	uint64_t rank, cum = 0, v;

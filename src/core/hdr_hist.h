@@ -44,6 +44,12 @@ int hdr_hist_merge(struct hdr_hist *dst, const struct hdr_hist *src);
  */
 uint64_t hdr_hist_quantile(const struct hdr_hist *h, double q);
 
+/*
+ * Several quantiles in one pass: qs ascending, out[i] as hdr_hist_quantile(h,
+ * qs[i]) would answer.
+ */
+void hdr_hist_quantiles(const struct hdr_hist *h, const double *qs, size_t n, uint64_t *out);
+
 /* The bucket of a value, and a bucket's lowest value and width (exposed for tests). */
 unsigned hdr_hist_bucket(uint64_t us);
 uint64_t hdr_hist_bucket_lo(unsigned b);

@@ -29,9 +29,13 @@ int group_kind_parse(const char *text, enum flow_group_kind *out)
 	return 0;
 }
 
-void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns)
+void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns,
+		    struct group_row_cache *cache)
 {
-	const struct flow_group_client *top = flow_group_top_client(gr);
+	static const double qs[2] = {0.50, 0.95};
+	struct group_row_cache local = {0};
+	/* Only listeners count clients: a remote group's top[] is never touched. */
+	const struct flow_group_client *top = gr->hll ? flow_group_top_client(gr) : NULL;
 
 	memset(r, 0, sizeof(*r));
 	r->index = i;
@@ -42,11 +46,26 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 	r->unanswered = gr->flows - gr->accepted - gr->refused;
 	r->retrans = gr->retrans;
 	r->half_open = gr->half_open;
-	r->clients = gr->hll ? flow_group_clients(gr) : 0;
+	if (!cache)
+		cache = &local;
+	if (!cache->valid || cache->flows != gr->flows) {
+		cache->clients = gr->hll ? flow_group_clients(gr) : 0;
+		cache->flows = gr->flows;
+	}
+	if (!cache->valid || cache->hs_total != gr->hs.total) {
+		uint64_t q[2];
+
+		hdr_hist_quantiles(&gr->hs, qs, 2, q);
+		cache->p50 = q[0];
+		cache->p95 = q[1];
+		cache->hs_total = gr->hs.total;
+	}
+	cache->valid = true;
+	r->clients = cache->clients;
 	r->answered = gr->hs.total;
 	if (r->answered) {
-		r->p50 = hdr_hist_quantile(&gr->hs, 0.50);
-		r->p95 = hdr_hist_quantile(&gr->hs, 0.95);
+		r->p50 = cache->p50;
+		r->p95 = cache->p95;
 		r->max = gr->hs.max;
 	}
 	r->rate_milli = (uint64_t)(flow_group_rate(gr, now_ns) * 1000 + 0.5);

@@ -96,8 +96,20 @@ const char *group_kind_name(enum flow_group_kind kind);
 /* Parses "remote" or "listener". 0 or -EINVAL. */
 int group_kind_parse(const char *text, enum flow_group_kind *out);
 
-/* The row of group gr (index i) as of now_ns. */
-void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns);
+/*
+ * What group_row_fill computed last time for a group: percentiles and
+ * distinct clients are only computed again when the group changed (a frame
+ * of 10,000 groups mostly finds them unchanged).
+ */
+struct group_row_cache {
+	uint64_t hs_total, p50, p95; /* as of hs_total answered flows */
+	uint64_t flows, clients;     /* as of flows */
+	bool valid;
+};
+
+/* The row of group gr (index i) as of now_ns; cache (may be NULL) as above. */
+void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns,
+		    struct group_row_cache *cache);
 
 const char *group_field_render(enum group_field id, const struct group_field_ctx *c,
 			       enum flow_field_target t, char *buf, size_t size);

@@ -52,9 +52,9 @@ static int parse_range(const char *v, size_t len, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
-int group_filter_parse(struct group_filter *f, const char *text, char *err, size_t errlen)
+int group_filter_parse(struct group_view_filter *f, const char *text, char *err, size_t errlen)
 {
-	struct group_filter out = {0};
+	struct group_view_filter out = {0};
 	const char *p = text;
 
 	if (strlen(text) >= sizeof(out.text))
@@ -154,7 +154,7 @@ static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 	return false;
 }
 
-bool group_filter_match(const struct group_filter *f, enum flow_group_kind kind,
+bool group_filter_match(const struct group_view_filter *f, enum flow_group_kind kind,
 			const struct group_field_ctx *c)
 {
 	size_t i;
@@ -231,7 +231,8 @@ int group_layout_hit(const struct group_layout *l, int x)
 
 struct keyed {
 	uint64_t key;
-	const char *text; /* text sorts: the row's key text */
+	const char *text;		 /* text sorts but the endpoints: the row's text */
+	const struct flow_group_key *gk; /* endpoint sorts: the group's key */
 	size_t row;
 };
 
@@ -242,6 +243,9 @@ struct group_view {
 	struct keyed *keyed;	 /* owned: scratch */
 	char (*texts)[TEXT_KEY]; /* owned: scratch */
 	size_t scratch_cap;
+	struct group_row_cache *cache; /* owned: by group index */
+	size_t cache_n;
+	const struct flow_groups *cache_of; /* the groups the cache is for */
 	size_t sel, top;
 	uint32_t sel_index;
 	bool following;
@@ -260,17 +264,40 @@ void group_view_free(struct group_view *v)
 	free(v->all);
 	free(v->keyed);
 	free(v->texts);
+	free(v->cache);
 	free(v);
 }
 
 static bool sort_desc_g;
+
+/* Endpoints: names (any case) before addresses, addresses by family and value; `other` last. */
+static int cmp_endpoint(const struct flow_group_key *a, const struct flow_group_key *b)
+{
+	size_t n;
+	int r;
+
+	if (!a || !b)
+		return !a - !b;
+	if (!a->name_len != !b->name_len)
+		return a->name_len ? -1 : 1;
+	if (a->name_len) {
+		n = a->name_len < b->name_len ? a->name_len : b->name_len;
+		r = strncasecmp(a->name, b->name, n);
+		return r ? r : (a->name_len > b->name_len) - (a->name_len < b->name_len);
+	}
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, 16);
+}
 
 static int cmp_keyed(const void *pa, const void *pb)
 {
 	const struct keyed *a = pa, *b = pb;
 	int r;
 
-	if (a->text)
+	if (a->gk || b->gk)
+		r = cmp_endpoint(a->gk, b->gk);
+	else if (a->text)
 		r = strcasecmp(a->text, b->text);
 	else
 		r = a->key < b->key ? -1 : a->key > b->key;
@@ -279,14 +306,63 @@ static int cmp_keyed(const void *pa, const void *pb)
 	return sort_desc_g ? -r : r;
 }
 
+/*
+ * Numbers: a stable LSD radix a byte a pass, skipping the bytes every key
+ * shares (counts of a few thousand need two passes). Rows come in group
+ * order, so equal keys stay in it ascending; descending sorts the inverted
+ * keys of the rows fed backwards, which reverses the ties too, as
+ * cmp_keyed's flipped result would. a holds 2n.
+ */
+static void radix_keyed(struct keyed *a, size_t n, bool desc)
+{
+	struct keyed *src = a, *dst = a + n, *tmp;
+	uint64_t or = 0, and = UINT64_MAX;
+	size_t count[256], i, sum, c;
+	unsigned shift;
+
+	if (desc) {
+		for (i = 0; i < n / 2; i++) {
+			tmp = &dst[0];
+			*tmp = a[i];
+			a[i] = a[n - 1 - i];
+			a[n - 1 - i] = *tmp;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (desc)
+			a[i].key = ~a[i].key;
+		or |= a[i].key;
+		and &= a[i].key;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		if (!(((or ^and) >> shift) & 0xff))
+			continue;
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i].key >> shift) & 0xff]++;
+		for (i = 0, sum = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+		tmp = src, src = dst, dst = tmp;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
 int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
-		       const struct group_filter *f, enum group_field sort, bool desc,
+		       const struct group_view_filter *f, enum group_field sort, bool desc,
 		       uint64_t now_ns)
 {
 	size_t count = flow_groups_count(g), i, n = 0;
 	enum flow_group_kind kind = flow_groups_kind(g);
 	const struct group_field_desc *d = group_field(sort);
 	bool filtering = f && f->nterms;
+	bool endpoint = sort == GROUP_FIELD_REMOTE || sort == GROUP_FIELD_LOCAL;
+	bool packed = true; /* endpoints: every key an IPv4 address (or other), radix-sortable */
 
 	if (count > v->scratch_cap) {
 		struct group_row *all = realloc(v->all, count * sizeof(*all));
@@ -296,7 +372,7 @@ int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
 		if (!all)
 			return -ENOMEM;
 		v->all = all;
-		k = realloc(v->keyed, count * sizeof(*k));
+		k = realloc(v->keyed, 2 * count * sizeof(*k)); /* the radix's two halves */
 		if (!k)
 			return -ENOMEM;
 		v->keyed = k;
@@ -310,17 +386,40 @@ int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
 		v->rows = all;
 		v->scratch_cap = count;
 	}
+	if (v->cache_of != g || v->cache_n < count) {
+		struct group_row_cache *c = realloc(v->cache, count * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		if (v->cache_of != g)
+			v->cache_n = 0;
+		memset(c + v->cache_n, 0, (count - v->cache_n) * sizeof(*c));
+		v->cache = c;
+		v->cache_n = count;
+		v->cache_of = g;
+	}
 	for (i = 0; i < count; i++) {
 		const struct flow_group *gr = flow_groups_at(g, i);
 		struct group_row *r = &v->all[n];
 		struct group_field_ctx c = {r, &gr->key};
 
-		group_row_fill(r, (uint32_t)i, gr, now_ns);
+		group_row_fill(r, (uint32_t)i, gr, now_ns, &v->cache[i]);
 		if (filtering && !group_filter_match(f, kind, &c))
 			continue;
 		v->keyed[n].row = n;
 		v->keyed[n].text = NULL;
-		if (d->text) {
+		v->keyed[n].gk = NULL;
+		if (endpoint) {
+			const uint8_t *a = gr->key.addr;
+
+			/* by key, not rendering: `other` (no key) sorts last */
+			v->keyed[n].gk = gr->other ? NULL : &gr->key;
+			packed =
+			    packed && (gr->other || (!gr->key.name_len && gr->key.family == 4));
+			v->keyed[n].key = gr->other ? UINT64_MAX
+						    : (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+							  (uint64_t)a[2] << 8 | a[3];
+		} else if (d->text) {
 			group_field_render(sort, &c, FLOW_TARGET_SCREEN, v->texts[n], TEXT_KEY);
 			v->keyed[n].text = v->texts[n];
 		} else {
@@ -328,8 +427,12 @@ int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
 		}
 		n++;
 	}
-	sort_desc_g = desc;
-	qsort(v->keyed, n, sizeof(*v->keyed), cmp_keyed);
+	if (!d->text || (endpoint && packed))
+		radix_keyed(v->keyed, n, desc);
+	else {
+		sort_desc_g = desc;
+		qsort(v->keyed, n, sizeof(*v->keyed), cmp_keyed);
+	}
 	for (i = 0; i < n; i++)
 		v->rows[i] = v->all[v->keyed[i].row];
 	v->n = n;

@@ -34,15 +34,15 @@ struct group_term {
  * whole part of the shown value, exactly or as a range (refused:20-100,
  * p95:5-999, flows:40).
  */
-struct group_filter {
+struct group_view_filter {
 	size_t nterms;
 	struct group_term terms[GROUP_FILTER_MAX_TERMS];
 	char text[GROUP_FILTER_TEXT_MAX];
 };
 
 /* Parses text into f (f unchanged on error). 0 or -EINVAL with a one-line reason in err. */
-int group_filter_parse(struct group_filter *f, const char *text, char *err, size_t errlen);
-bool group_filter_match(const struct group_filter *f, enum flow_group_kind kind,
+int group_filter_parse(struct group_view_filter *f, const char *text, char *err, size_t errlen);
+bool group_filter_match(const struct group_view_filter *f, enum flow_group_kind kind,
 			const struct group_field_ctx *c);
 
 struct group_layout {
@@ -67,7 +67,7 @@ void group_view_free(struct group_view *v);
  * flips all). The selection stays on its group. 0 or -ENOMEM.
  */
 int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
-		       const struct group_filter *f, enum group_field sort, bool desc,
+		       const struct group_view_filter *f, enum group_field sort, bool desc,
 		       uint64_t now_ns);
 size_t group_view_count(const struct group_view *v);
 const struct group_row *group_view_row(const struct group_view *v, size_t i);

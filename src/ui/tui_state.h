@@ -93,7 +93,7 @@ struct tui {
 	/* Group views: by enum tui_view (VIEW_FLOWS unused). */
 	enum tui_view shown;
 	struct group_view *gview[VIEW_COUNT]; /* owned */
-	struct group_filter gfilter[VIEW_COUNT];
+	struct group_view_filter gfilter[VIEW_COUNT];
 	enum group_field gsort[VIEW_COUNT];
 	bool gsort_desc[VIEW_COUNT];
 	struct group_layout glayout; /* as of the last draw */
