@@ -364,6 +364,10 @@ int group_view_rebuild(struct group_view *v, const struct flow_groups *g,
 	bool endpoint = sort == GROUP_FIELD_REMOTE || sort == GROUP_FIELD_LOCAL;
 	bool packed = true; /* endpoints: every key an IPv4 address (or other), radix-sortable */
 
+	if (!count) { /* no groups yet: nothing to allocate or sort */
+		v->n = v->sel = v->top = 0;
+		return 0;
+	}
 	if (count > v->scratch_cap) {
 		struct group_row *all = realloc(v->all, count * sizeof(*all));
 		struct keyed *k;
