@@ -24,7 +24,10 @@ static uint64_t id;
 
 static void flow(struct flow_sink *s, const char *dst, uint16_t dport, uint8_t state)
 {
-	struct tft_flow f = {.id = ++id, .syn_ns = 1000000000ull * id};
+	struct tft_flow f = {0};
+
+	f.id = ++id;
+	f.syn_ns = 1000000000ull * id;
 
 	f.key.family = 4;
 	f.key.dir = TFT_DIR_OUT;
