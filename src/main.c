@@ -23,7 +23,10 @@
 #include "event_loop.h"
 #include "filter.h"
 #include "flow_fields.h"
+#include "flow_groups.h"
 #include "flow_pipeline.h"
+#include "group_fields.h"
+#include "group_stream.h"
 #include "output_stream.h"
 #include "parse_num.h"
 #include "privs.h"
@@ -57,6 +60,7 @@ static const char doc[] =
     "  sudo tcpflowtop --batch --port 443,8000-8100\n"
     "  sudo tcpflowtop --format csv --duration 60 > flows.csv\n"
     "  sudo tcpflowtop --format json --direction in | jq .\n"
+    "  sudo tcpflowtop --group-by remote --interval 10 --format csv\n"
     "  sudo tcpflowtop -w flows.tftrec --duration 600\n"
     "  tcpflowtop -r flows.tftrec --format csv";
 
@@ -75,6 +79,8 @@ enum {
 	OPT_NO_COLOR,
 	OPT_USER, /* harden: privilege drop */
 	OPT_REALTIME,
+	OPT_GROUP_BY,
+	OPT_INTERVAL,
 };
 
 #define DNS_PORT 53
@@ -125,6 +131,12 @@ static const struct argp_option options[] = {
      "Replay a file made with -w instead of capturing (no root needed; - is stdin)", 5},
     {"realtime", OPT_REALTIME, NULL, 0, "With -r: replay at the recorded pace, not at full speed",
      5},
+    {"group-by", OPT_GROUP_BY, "KIND", 0,
+     "Stream groups instead of flows: remote (outgoing flows by service) or listener (incoming "
+     "flows by local address and port); one block per --interval and one at exit",
+     6},
+    {"interval", OPT_INTERVAL, "SECONDS", 0,
+     "With --group-by: seconds between blocks (default 10, fractions allowed)", 6},
     {0},
 };
 
@@ -157,7 +169,10 @@ struct env {
 	const char *write_path; /* -w */
 	const char *read_path;	/* -r */
 	bool realtime;
-	bool capture_opt; /* a flag that only a live capture uses (refused with -r) */
+	bool capture_opt;	       /* a flag that only a live capture uses (refused with -r) */
+	enum flow_group_kind group_by; /* --group-by; 0: stream flows */
+	double interval;	       /* --group-by: seconds between blocks */
+	bool has_interval;
 };
 
 static struct env env = {
@@ -167,6 +182,7 @@ static struct env env = {
     .delay = 1.0,
     .sort = FLOW_FIELD_TIME,
     .sort_desc = true,
+    .interval = 10.0,
 };
 
 /*
@@ -338,7 +354,27 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_REALTIME:
 		env.realtime = true;
 		break;
+	case OPT_GROUP_BY:
+		if (group_kind_parse(arg, &env.group_by))
+			argp_error(state, "unknown group kind \"%s\" (expected remote or listener)",
+				   arg);
+		env.batch = true;
+		break;
+	case OPT_INTERVAL:
+		if (parse_seconds(arg, 0.01, 86400, &env.interval))
+			argp_error(state, "bad interval \"%s\" (expected seconds, 0.01 to 86400)",
+				   arg);
+		env.has_interval = true;
+		break;
 	case ARGP_KEY_END:
+		if (env.has_interval && !env.group_by)
+			argp_error(state, "--interval sets the blocks of --group-by: give it too");
+		if (env.group_by && env.count)
+			argp_error(state, "--count counts flows printed; --group-by prints groups");
+		if (env.group_by && (env.filter.nterms || env.filter.has_ports || env.filter.dir ||
+				     env.filter.family))
+			argp_error(state, "--group-by counts every flow since start; filter the "
+					  "groups on the screen (g, then /) instead");
 		if (env.read_path && env.write_path)
 			argp_error(state, "-r and -w exclude each other (copy the file instead)");
 		if (env.read_path && env.capture_opt)
@@ -385,6 +421,8 @@ struct app {
 	struct names *names;		/* NULL with --no-dns */
 	struct cgroup_watch *cgwatch;	/* --cgroup: tells when it is removed or replaced */
 	struct output_stream *out;	/* batch mode */
+	struct flow_groups *groups[3];	/* by enum flow_group_kind: the screen, --group-by */
+	struct group_stream *gstream;	/* --group-by */
 	struct tui *tui;		/* screen mode */
 	int drain_fd;
 	int stop_fd;
@@ -446,6 +484,36 @@ static uint64_t app_names_generation(void *ctx)
 	struct app *app = ctx;
 
 	return app->names ? names_generation(app->names) : 0;
+}
+
+/* Groups: the first name known for an address, as the flow's group is made (never asks). */
+static size_t app_group_name(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	struct app *app = ctx;
+	const struct dns_names *d = app->names ? names_get(app->names, family, addr, false) : NULL;
+	enum dns_name_source src;
+	const char *name;
+	size_t len = 0;
+
+	if (!d || !dns_names_count(d))
+		return 0;
+	name = dns_names_get(d, 0, &len, &src);
+	memcpy(buf, name, len < size ? len : size);
+	return len;
+}
+
+/* --group-by: a block is due (an interval passed, in event time). */
+static void on_group_tick(void *ctx, uint64_t at_ns)
+{
+	struct app *app = ctx;
+	int err = group_stream_block(app->gstream, at_ns);
+
+	if (err == -EPIPE) {
+		stop(app, 0);
+	} else if (err) {
+		fprintf(stderr, "tcpflowtop: writing the output failed: %s\n", strerror(-err));
+		stop(app, 1);
+	}
 }
 
 /* --resolve-wait: the stream holds a line until both ends' names are settled. */
@@ -527,6 +595,13 @@ static void drain(struct app *app, bool final)
 	}
 	if (app->tui)
 		return;
+	if (app->gstream) {
+		/* Live, quiet intervals still print; a replay's blocks follow its recorded times.
+		 */
+		if (app->capture)
+			flow_groups_advance(app->groups[env.group_by], clock_mono_ns());
+		return;
+	}
 	output_stream_tick(app->out, clock_mono_ns(), final);
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
@@ -870,6 +945,9 @@ static int open_screen(struct app *app, const char *cgroup)
 	    .filter = env.filter,
 	    .names = {app_names, app, "DNS answers seen; ~ marks a reverse (PTR) lookup",
 		      app_names_generation},
+	    .remote = app->groups[FLOW_GROUP_REMOTE],
+	    .listener = app->groups[FLOW_GROUP_LISTENER],
+	    .replay = app->replay != NULL,
 	};
 	struct flow_sink sink;
 	char err[512];
@@ -882,6 +960,38 @@ static int open_screen(struct app *app, const char *cgroup)
 	}
 	sink = tui_sink(app->tui);
 	return flow_pipeline_add_sink(app->pipeline, &sink);
+}
+
+/*
+ * The groups the screen cycles through (g), or the one --group-by prints:
+ * sinks from the start, since their counts are totals since start.
+ */
+static int open_groups(struct app *app, uint64_t start_ns)
+{
+	enum flow_group_kind kinds[] = {FLOW_GROUP_REMOTE, FLOW_GROUP_LISTENER};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct flow_groups_opts gopts = {kinds[i], 0, env.capacity, app_group_name, app};
+		struct flow_sink sink;
+
+		if (env.batch && env.group_by != kinds[i])
+			continue;
+		app->groups[kinds[i]] = flow_groups_new(&gopts);
+		if (!app->groups[kinds[i]])
+			return -1;
+		sink = flow_groups_sink(app->groups[kinds[i]]);
+		if (flow_pipeline_add_sink(app->pipeline, &sink))
+			return -1;
+	}
+	if (!env.batch)
+		return 0;
+	app->gstream = group_stream_new(STDOUT_FILENO, env.format, app->groups[env.group_by]);
+	if (!app->gstream)
+		return -1;
+	flow_groups_set_interval(app->groups[env.group_by], start_ns,
+				 (uint64_t)(env.interval * 1e9), on_group_tick, app);
+	return 0;
 }
 
 static int open_stream(struct app *app)
@@ -986,12 +1096,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	app.loop = event_loop_new();
-	if (env.batch) {
+	if (env.batch && !env.group_by) {
 		struct output_stream_opts sopts = {env.format, &env.filter, env.count};
 
 		app.out = output_stream_new(STDOUT_FILENO, &sopts);
 	}
-	if (!app.loop || (env.batch && !app.out)) {
+	if (!app.loop || (env.batch && !env.group_by && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -1005,7 +1115,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (env.batch && open_stream(&app))
+	if ((!env.batch || env.group_by) &&
+	    open_groups(&app, app.replay ? info.start_ns : clock_mono_ns())) {
+		fprintf(stderr, "tcpflowtop: setting up the groups failed: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	if (env.batch && !env.group_by && open_stream(&app))
 		goto cleanup;
 	if (!app.replay && open_capture(&app, cgroup, &drop_to))
 		goto cleanup;
@@ -1021,8 +1136,10 @@ int main(int argc, char **argv)
 	if (env.batch) {
 		/* The header goes out only once the programs are attached: scripts may wait for it.
 		 */
-		output_stream_header(app.out);
-		output_stream_flush(app.out);
+		if (app.out) {
+			output_stream_header(app.out);
+			output_stream_flush(app.out);
+		}
 		if (app.replay)
 			fprintf(stderr, "tcpflowtop: replaying %s, recorded in cgroup %s\n",
 				env.read_path, info.cgroup);
@@ -1044,6 +1161,20 @@ int main(int argc, char **argv)
 		app.exit_code = 1;
 	}
 	drain(&app, true); /* what arrived before the stop, and every held line */
+	if (app.gstream && !app.exit_code) {
+		struct flow_groups *g = app.groups[env.group_by];
+
+		/* The last block: as of the last event of a replay, or now. */
+		e = group_stream_block(
+		    app.gstream, app.replay
+				     ? (flow_groups_now(g) ? flow_groups_now(g) : info.start_ns)
+				     : clock_mono_ns());
+		if (e && e != -EPIPE) {
+			fprintf(stderr, "tcpflowtop: writing the output failed: %s\n",
+				strerror(-e));
+			app.exit_code = 1;
+		}
+	}
 	/* Close the screen first: held messages and the summary print on a sane terminal. */
 	tui_free(app.tui);
 	app.tui = NULL;
@@ -1071,7 +1202,10 @@ cleanup:
 		close(app.signal_fd);
 	cgroup_watch_free(app.cgwatch);
 	output_stream_free(app.out);
+	group_stream_free(app.gstream);
 	flow_pipeline_free(app.pipeline);
+	flow_groups_free(app.groups[FLOW_GROUP_REMOTE]);
+	flow_groups_free(app.groups[FLOW_GROUP_LISTENER]);
 	event_loop_free(app.loop);
 	return app.exit_code;
 }

@@ -144,6 +144,20 @@ int flow_pipeline_flush(struct flow_pipeline *p)
 	return p->rec_err;
 }
 
+void flow_pipeline_clear(struct flow_pipeline *p)
+{
+	size_t n = flow_table_count(p->table), i, k;
+
+	for (i = 0; i < n; i++) {
+		const struct tft_flow *f = flow_table_at(p->table, i);
+
+		for (k = 0; k < p->nsinks; k++)
+			if (p->sinks[k].left)
+				p->sinks[k].left(p->sinks[k].ctx, f, FLOW_LEAVE_CLEARED);
+	}
+	flow_table_clear(p->table);
+}
+
 struct flow_table *flow_pipeline_table(struct flow_pipeline *p)
 {
 	return p->table;

@@ -20,6 +20,7 @@
 /* Why a flow left the table. */
 enum flow_leave {
 	FLOW_LEAVE_EVICTED = 1, /* the table was full: the oldest made room */
+	FLOW_LEAVE_CLEARED = 2, /* flow_pipeline_clear: the user cleared the table */
 };
 
 /*
@@ -81,7 +82,10 @@ void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CN
  */
 int flow_pipeline_flush(struct flow_pipeline *p);
 
-/* The table the screen reads and clears (borrowed, as long as p lives). */
+/* Drops every flow from the table; sinks hear each leave (FLOW_LEAVE_CLEARED) first. */
+void flow_pipeline_clear(struct flow_pipeline *p);
+
+/* The table the screen reads (borrowed, as long as p lives); clear it through the pipeline. */
 struct flow_table *flow_pipeline_table(struct flow_pipeline *p);
 void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out);
 

@@ -97,15 +97,48 @@ static int open_temp(int dfd, char *tmp, size_t size)
 	return -EEXIST;
 }
 
+struct flow_rows {
+	size_t n;
+	export_csv_row_fn row;
+	void *ctx;
+	const struct names_provider *names;
+};
+
+static int flow_body(FILE *out, void *ctx, size_t *rows)
+{
+	const struct flow_rows *fr = ctx;
+	size_t i;
+	int err = write_header(out);
+
+	for (i = 0; !err && i < fr->n; i++) {
+		const struct tft_flow *f = fr->row(fr->ctx, i);
+
+		if (!f)
+			continue;
+		err = write_row(out, f, fr->names);
+		if (!err)
+			(*rows)++;
+	}
+	return err; /* the real errno (ENOSPC), not a bare EIO */
+}
+
 int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn row, void *ctx,
 		     const struct names_provider *names, char *path, size_t pathlen,
 		     size_t *written)
+{
+	struct flow_rows fr = {n, row, ctx, names};
+
+	return export_csv_write_with(dir, now, flow_body, &fr, path, pathlen, written);
+}
+
+int export_csv_write_with(const char *dir, time_t now, export_csv_body_fn body, void *ctx,
+			  char *path, size_t pathlen, size_t *written)
 {
 	char tmp[64], name[64], stamp[32];
 	int dfd, fd = -1, err = 0, attempt;
 	FILE *out = NULL;
 	struct tm tm;
-	size_t i, rows = 0;
+	size_t rows = 0;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
@@ -129,19 +162,9 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		goto out_unlink;
 	}
 	fd = -1; /* owned by out now */
-	err = write_header(out);
+	err = body(out, ctx, &rows);
 	if (err)
 		goto out_unlink;
-	for (i = 0; i < n; i++) {
-		const struct tft_flow *f = row(ctx, i);
-
-		if (!f)
-			continue;
-		err = write_row(out, f, names);
-		if (err)
-			goto out_unlink;
-		rows++;
-	}
 	/* Errors of buffered writes (ENOSPC) surface here, with their errno. */
 	errno = 0;
 	if (fflush(out) == EOF || fsync(fileno(out)) < 0) {

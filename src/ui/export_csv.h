@@ -29,6 +29,20 @@ int export_csv_write(const char *dir, time_t now, size_t n, export_csv_row_fn ro
 		     const struct names_provider *names, char *path, size_t pathlen,
 		     size_t *written);
 
+/*
+ * Writes the rows into out: header and rows, CRLF line ends, each cell
+ * through export_csv_field. Sets *rows to the rows written. 0 or -errno.
+ */
+typedef int (*export_csv_body_fn)(FILE *out, void *ctx, size_t *rows);
+
+/*
+ * The same safe file as export_csv_write (name, mode, O_EXCL, rename
+ * without replacing, nothing left on failure) with any table: body writes
+ * it. For the group views' export.
+ */
+int export_csv_write_with(const char *dir, time_t now, export_csv_body_fn body, void *ctx,
+			  char *path, size_t pathlen, size_t *written);
+
 /* One CSV field, quoted and defused as above. Exposed for tests. Returns 0 or -errno. */
 int export_csv_field(FILE *out, const char *text);
 

@@ -45,11 +45,34 @@ void tui_note(struct tui *t, const char *fmt, ...)
 	t->msg_ns = clock_mono_ns();
 }
 
+struct flow_groups *tui_groups(const struct tui *t, enum tui_view v)
+{
+	return v == VIEW_REMOTE ? t->opts.remote : v == VIEW_LISTENER ? t->opts.listener : NULL;
+}
+
+uint64_t tui_group_now(const struct tui *t, enum tui_view v)
+{
+	struct flow_groups *g = tui_groups(t, v);
+
+	return t->opts.replay && g ? flow_groups_now(g) : clock_mono_ns();
+}
+
 static int rebuild(struct tui *t)
 {
-	int err =
-	    table_view_rebuild(t->view, t->table, &t->opts.filter, &t->opts.names, t->opts.sort,
-			       t->opts.sort_desc, t->paused ? t->pause_max_id : UINT64_MAX);
+	int err;
+
+	if (t->shown != VIEW_FLOWS) {
+		enum tui_view v = t->shown;
+
+		err = group_view_rebuild(t->gview[v], tui_groups(t, v), &t->gfilter[v], t->gsort[v],
+					 t->gsort_desc[v], tui_group_now(t, v));
+		if (err)
+			tui_message(t, "tcpflowtop: rebuilding the view failed: %s",
+				    strerror(-err));
+		return err;
+	}
+	err = table_view_rebuild(t->view, t->table, &t->opts.filter, &t->opts.names, t->opts.sort,
+				 t->opts.sort_desc, t->paused ? t->pause_max_id : UINT64_MAX);
 
 	if (err)
 		tui_message(t, "tcpflowtop: rebuilding the view failed: %s", strerror(-err));
@@ -207,8 +230,12 @@ int tui_export(struct tui *t)
 	 */
 	rebuild(t);
 	draw(t);
-	err = export_csv_write(dir, time(NULL), table_view_count(t->view), export_row, t,
-			       &t->opts.names, path, sizeof(path), &rows);
+	if (t->shown != VIEW_FLOWS)
+		err = group_view_export(t->gview[t->shown], tui_groups(t, t->shown), dir,
+					time(NULL), path, sizeof(path), &rows);
+	else
+		err = export_csv_write(dir, time(NULL), table_view_count(t->view), export_row, t,
+				       &t->opts.names, path, sizeof(path), &rows);
 	if (err)
 		tui_note(t, "export to %s failed: %s", dir, strerror(-err));
 	else
@@ -244,6 +271,13 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
 		snprintf(t->host, sizeof(t->host), "?");
 	t->host[sizeof(t->host) - 1] = '\0';
 	t->view = table_view_new();
+	for (e = VIEW_REMOTE; e < VIEW_COUNT; e++) {
+		t->gview[e] = group_view_new();
+		t->gsort[e] = GROUP_FIELD_FLOWS;
+		t->gsort_desc[e] = true;
+		if (!t->gview[e])
+			t->view = (table_view_free(t->view), NULL);
+	}
 	if (!t->view) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -301,5 +335,7 @@ void tui_free(struct tui *t)
 	if (t->redraw_fd >= 0)
 		close(t->redraw_fd);
 	table_view_free(t->view);
+	for (int v = VIEW_REMOTE; v < VIEW_COUNT; v++)
+		group_view_free(t->gview[v]);
 	free(t);
 }

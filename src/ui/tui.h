@@ -15,6 +15,7 @@
 
 #include "event_loop.h"
 #include "filter.h"
+#include "flow_groups.h"
 #include "flow_pipeline.h"
 #include "flow_table.h"
 #include "names_provider.h"
@@ -31,6 +32,9 @@ struct tui_opts {
 	bool sort_desc;
 	struct filter filter; /* the initial filter: --port, --direction, --filter, -4/-6 */
 	struct names_provider names;
+	struct flow_groups *remote;   /* borrowed: the by-remote-service view; NULL: none */
+	struct flow_groups *listener; /* borrowed: the by-local-listener view; NULL: none */
+	bool replay; /* a replay: group rates look back from the last recorded event */
 };
 
 struct tui;

@@ -26,10 +26,38 @@ static bool is_erase(int key)
 	return key == KEY_BACKSPACE || key == 127 || key == 8;
 }
 
+static bool in_groups(const struct tui *t)
+{
+	return t->shown != VIEW_FLOWS;
+}
+
+static size_t rows_count(const struct tui *t)
+{
+	return in_groups(t) ? group_view_count(t->gview[t->shown]) : table_view_count(t->view);
+}
+
+static void select_row(struct tui *t, size_t i)
+{
+	if (in_groups(t))
+		group_view_select(t->gview[t->shown], i);
+	else
+		table_view_select(t->view, i);
+}
+
 static int move_by(struct tui *t, long delta)
 {
-	table_view_move(t->view, delta);
+	if (in_groups(t))
+		group_view_move(t->gview[t->shown], delta);
+	else
+		table_view_move(t->view, delta);
 	return TUI_REDRAW;
+}
+
+static void set_group_sort(struct tui *t, enum group_field c)
+{
+	if (c != t->gsort[t->shown])
+		t->gsort_desc[t->shown] = group_field(c)->desc_first;
+	t->gsort[t->shown] = c;
 }
 
 static void set_sort(struct tui *t, enum flow_field c)
@@ -69,19 +97,84 @@ static int act_page(struct tui *t, int key)
 
 static int act_home_end(struct tui *t, int key)
 {
-	size_t n = table_view_count(t->view);
+	size_t n = rows_count(t);
 
-	table_view_select(t->view, key == KEY_HOME || !n ? 0 : n - 1);
+	select_row(t, key == KEY_HOME || !n ? 0 : n - 1);
 	return TUI_REDRAW;
+}
+
+/*
+ * Enter on a group: the flow table, filtered to the group's flows by the
+ * filter's own FIELD:VALUE terms (so the filter line says what is shown);
+ * Esc restores the flow filter and returns to the group view.
+ */
+static int open_group(struct tui *t)
+{
+	struct group_view *gv = t->gview[t->shown];
+	size_t sel = group_view_selected(gv);
+	const struct flow_group_key *k = group_view_key(gv, tui_groups(t, t->shown), sel);
+	char text[TFT_FILTER_TEXT_MAX], err[160];
+	struct filter f;
+
+	if (!k || group_view_row(gv, sel)->other) {
+		tui_note(t, "other: the flows of groups beyond the cap have no one filter");
+		return TUI_REDRAW;
+	}
+	group_flow_filter((enum flow_group_kind)t->shown, k, text, sizeof(text));
+	memset(&f, 0, sizeof(f));
+	if (filter_parse_terms(&f, text, err, sizeof(err))) {
+		tui_note(t, "no filter for this group: %s", err);
+		return TUI_REDRAW;
+	}
+	t->flow_filter_saved = t->opts.filter;
+	t->opts.filter = f;
+	t->back_to = t->shown;
+	t->shown = VIEW_FLOWS;
+	return TUI_REBUILD;
 }
 
 static int act_detail(struct tui *t, int key)
 {
 	(void)key;
+	if (in_groups(t))
+		return group_view_count(t->gview[t->shown]) ? open_group(t) : TUI_OK;
 	if (!table_view_count(t->view))
 		return TUI_OK;
 	t->mode = MODE_DETAIL;
 	return TUI_REDRAW;
+}
+
+static int act_back(struct tui *t, int key)
+{
+	(void)key;
+	if (in_groups(t) || t->back_to == VIEW_FLOWS)
+		return TUI_OK;
+	t->opts.filter = t->flow_filter_saved;
+	t->shown = t->back_to;
+	t->back_to = VIEW_FLOWS;
+	return TUI_REBUILD;
+}
+
+static const char *view_name(enum tui_view v)
+{
+	return v == VIEW_REMOTE	    ? "by remote service"
+	       : v == VIEW_LISTENER ? "by local listener"
+				    : "flows";
+}
+
+/* g: flows -> by remote service -> by local listener -> flows (views without groups skipped). */
+static int act_groups(struct tui *t, int key)
+{
+	enum tui_view v = t->shown;
+
+	(void)key;
+	do
+		v = (enum tui_view)((v + 1) % VIEW_COUNT);
+	while (v != VIEW_FLOWS && !tui_groups(t, v));
+	t->shown = v;
+	t->back_to = VIEW_FLOWS;
+	tui_note(t, "view: %s", view_name(v));
+	return TUI_REBUILD;
 }
 
 /* Moves the sort to the neighbouring shown column, as htop's < and >. */
@@ -91,6 +184,20 @@ static int act_sort_step(struct tui *t, int key)
 	size_t i, n = t->layout.n;
 	int cur = -1;
 
+	if (in_groups(t)) {
+		const struct group_layout *l = &t->glayout;
+
+		for (i = 0; i < l->n; i++)
+			if (l->col[i] == t->gsort[t->shown])
+				cur = (int)i;
+		if (cur < 0)
+			cur = step > 0 ? -1 : (int)l->n;
+		cur += step;
+		if (cur < 0 || cur >= (int)l->n)
+			return TUI_OK;
+		set_group_sort(t, l->col[cur]);
+		return TUI_REBUILD;
+	}
 	if (!n)
 		return TUI_OK;
 	for (i = 0; i < n; i++) {
@@ -111,13 +218,24 @@ static int act_sort_menu(struct tui *t, int key)
 	(void)key;
 	t->mode = MODE_SORT;
 	t->sort_menu_sel = (size_t)t->opts.sort;
+	if (in_groups(t)) {
+		enum group_field ids[GROUP_FIELD_COUNT];
+		size_t n = group_fields_of((enum flow_group_kind)t->shown, ids), i;
+
+		for (i = 0, t->sort_menu_sel = 0; i < n; i++)
+			if (ids[i] == t->gsort[t->shown])
+				t->sort_menu_sel = i;
+	}
 	return TUI_REDRAW;
 }
 
 static int act_invert(struct tui *t, int key)
 {
 	(void)key;
-	t->opts.sort_desc = !t->opts.sort_desc;
+	if (in_groups(t))
+		t->gsort_desc[t->shown] = !t->gsort_desc[t->shown];
+	else
+		t->opts.sort_desc = !t->opts.sort_desc;
 	return TUI_REBUILD;
 }
 
@@ -133,6 +251,16 @@ static int mouse_event(struct tui *t, const MEVENT *ev)
 #endif
 	if (!(ev->bstate & BUTTON1_PRESSED))
 		return TUI_OK;
+	if (ev->y == HEADER_LINES && in_groups(t)) {
+		c = group_layout_hit(&t->glayout, ev->x);
+		if (c < 0)
+			return TUI_OK;
+		if (t->glayout.col[c] == t->gsort[t->shown])
+			t->gsort_desc[t->shown] = !t->gsort_desc[t->shown];
+		else
+			set_group_sort(t, t->glayout.col[c]);
+		return TUI_REBUILD;
+	}
 	if (ev->y == HEADER_LINES) {
 		c = table_layout_hit(&t->layout, ev->x);
 		if (c < 0)
@@ -144,11 +272,12 @@ static int mouse_event(struct tui *t, const MEVENT *ev)
 		return TUI_REBUILD;
 	}
 	if (ev->y > HEADER_LINES && ev->y < LINES - 1) {
-		size_t top = table_view_scroll(t->view, tui_page_rows());
+		size_t top = in_groups(t) ? group_view_scroll(t->gview[t->shown], tui_page_rows())
+					  : table_view_scroll(t->view, tui_page_rows());
 		size_t row = top + (size_t)(ev->y - HEADER_LINES - 1);
 
-		if (row < table_view_count(t->view))
-			table_view_select(t->view, row);
+		if (row < rows_count(t))
+			select_row(t, row);
 		return TUI_REDRAW;
 	}
 	return TUI_OK;
@@ -175,17 +304,28 @@ static int act_mouse(struct tui *t, int key)
 
 static int act_filter(struct tui *t, int key)
 {
+	const char *now = in_groups(t) ? t->gfilter[t->shown].text : t->opts.filter.text;
+
 	(void)key;
 	t->mode = MODE_FILTER;
-	snprintf(t->edit, sizeof(t->edit), "%s", t->opts.filter.text);
-	snprintf(t->saved_filter, sizeof(t->saved_filter), "%s", t->opts.filter.text);
+	snprintf(t->edit, sizeof(t->edit), "%s", now);
+	snprintf(t->saved_filter, sizeof(t->saved_filter), "%s", now);
 	t->edit_err[0] = '\0';
+	return TUI_REDRAW;
+}
+
+/* p and d narrow flows; a group view counts every flow and has its own filter (/). */
+static int flows_only(struct tui *t)
+{
+	tui_note(t, "p and d filter flows; in a group view, filter with /");
 	return TUI_REDRAW;
 }
 
 static int act_ports(struct tui *t, int key)
 {
 	(void)key;
+	if (in_groups(t))
+		return flows_only(t);
 	t->mode = MODE_PORTS;
 	t->edit[0] = '\0';
 	if (t->opts.filter.has_ports)
@@ -199,6 +339,8 @@ static int act_direction(struct tui *t, int key)
 	uint8_t *d = &t->opts.filter.dir;
 
 	(void)key;
+	if (in_groups(t))
+		return flows_only(t);
 	*d = *d == 0 ? TFT_DIR_IN : *d == TFT_DIR_IN ? TFT_DIR_OUT : 0;
 	tui_note(t, "direction: %s", *d == 0 ? "all" : *d == TFT_DIR_IN ? "incoming" : "outgoing");
 	return TUI_REBUILD;
@@ -226,8 +368,8 @@ static int act_names(struct tui *t, int key)
 static int act_clear(struct tui *t, int key)
 {
 	(void)key;
-	flow_table_clear(t->table);
-	tui_note(t, "table cleared");
+	flow_pipeline_clear(t->pipeline);
+	tui_note(t, "table cleared (group counts are since start and stay)");
 	return TUI_REBUILD;
 }
 
@@ -283,7 +425,7 @@ static const struct tui_binding bindings[] = {
     {.label = "Enter",
      .codes = {'\n', '\r', KEY_ENTER},
      .act = act_detail,
-     .help = "every field of the selected flow",
+     .help = "flow detail; on a group: the group's flows",
      .hint_key = "Enter",
      .hint = "Detail",
      .hint_order = 10},
@@ -314,17 +456,31 @@ static const struct tui_binding bindings[] = {
      .hint_key = "/",
      .hint = "Filter",
      .hint_order = 3},
+    {.label = "Esc",
+     .codes = {TUI_KEY_ESC},
+     .act = act_back,
+     .help = "back to the group view",
+     .hint_key = "Esc",
+     .hint = "Back",
+     .hint_order = 13},
+    {.label = "g",
+     .codes = {'g'},
+     .act = act_groups,
+     .help = "flows / by remote service / by local listener",
+     .hint_key = "g",
+     .hint = "Groups",
+     .hint_order = 12},
     {.label = "p",
      .codes = {'p'},
      .act = act_ports,
-     .help = "port list: 22   80,443   8000-8100   !22 (empty clears)",
+     .help = "ports: 80,443 8000-8100",
      .hint_key = "p",
      .hint = "Ports",
      .hint_order = 4},
     {.label = "d",
      .codes = {'d'},
      .act = act_direction,
-     .help = "direction: all, incoming, outgoing",
+     .help = "direction: all, in, out",
      .hint_key = "d",
      .hint = "Dir",
      .hint_order = 5},
@@ -335,10 +491,7 @@ static const struct tui_binding bindings[] = {
      .hint_key = "Spc",
      .hint = "Pause",
      .hint_order = 8},
-    {.label = "n",
-     .codes = {'n'},
-     .act = act_names,
-     .help = "show or hide the domain-name columns"},
+    {.label = "n", .codes = {'n'}, .act = act_names, .help = "name columns on / off"},
     {.label = "c",
      .codes = {'c'},
      .act = act_clear,
@@ -349,7 +502,7 @@ static const struct tui_binding bindings[] = {
     {.label = "e",
      .codes = {'e'},
      .act = act_export,
-     .help = "export the rows the filter and sort show to a CSV file",
+     .help = "export the view to CSV",
      .hint_key = "e",
      .hint = "Export",
      .hint_order = 9},
@@ -402,6 +555,7 @@ static const char *const help_intro[] = {
 
 /* The columns' paragraph is drawn from the field table; these lines explain the rest. */
 static const char *const help_names[] = {
+    "GROUPS (g): totals since start; REFUSED% UNANS% of flows; HS_P50/P95/MAX handshake ms.",
     "NAMES: the name the application asked for, then its CNAMEs, from DNS answers;",
     "~name: from a reverse (PTR) lookup, unverified. +N: more names (Enter shows all).",
     "",
@@ -517,7 +671,9 @@ static int key_edit(struct tui *t, int key)
 	char err[160];
 
 	if (key == TUI_KEY_ESC) { /* the filter line clears, the port prompt cancels */
-		if (t->mode == MODE_FILTER)
+		if (t->mode == MODE_FILTER && in_groups(t))
+			group_filter_parse(&t->gfilter[t->shown], "", NULL, 0);
+		else if (t->mode == MODE_FILTER)
 			filter_parse_terms(&t->opts.filter, "", NULL, 0);
 		t->mode = MODE_TABLE;
 		return TUI_REBUILD;
@@ -535,7 +691,9 @@ static int key_edit(struct tui *t, int key)
 			}
 		} else if (t->edit_err[0]) {
 			/* Enter on a bad line keeps the last good filter and says so. */
-			tui_note(t, "filter kept as \"%s\": %s", t->opts.filter.text, t->edit_err);
+			tui_note(t, "filter kept as \"%s\": %s",
+				 in_groups(t) ? t->gfilter[t->shown].text : t->opts.filter.text,
+				 t->edit_err);
 		}
 		t->mode = MODE_TABLE;
 		return TUI_REBUILD;
@@ -554,6 +712,11 @@ static int key_edit(struct tui *t, int key)
 		return TUI_OK;
 	}
 	t->edit_err[0] = '\0';
+	if (t->mode == MODE_FILTER && in_groups(t)) {
+		if (group_filter_parse(&t->gfilter[t->shown], t->edit, err, sizeof(err)))
+			snprintf(t->edit_err, sizeof(t->edit_err), "%s", err);
+		return TUI_REBUILD;
+	}
 	if (t->mode == MODE_FILTER) {
 		if (filter_parse_terms(&t->opts.filter, t->edit, err, sizeof(err)))
 			snprintf(t->edit_err, sizeof(t->edit_err), "%s", err);
@@ -564,6 +727,16 @@ static int key_edit(struct tui *t, int key)
 
 static int key_sort_menu(struct tui *t, int key)
 {
+	enum group_field ids[GROUP_FIELD_COUNT];
+	size_t n = in_groups(t) ? group_fields_of((enum flow_group_kind)t->shown, ids)
+				: FLOW_FIELD_SCREEN_COUNT;
+
+	if (is_enter(key) && in_groups(t)) {
+		if (t->sort_menu_sel < n)
+			set_group_sort(t, ids[t->sort_menu_sel]);
+		t->mode = MODE_TABLE;
+		return TUI_REBUILD;
+	}
 	if (is_enter(key)) {
 		set_sort(t, (enum flow_field)t->sort_menu_sel);
 		t->mode = MODE_TABLE;
@@ -575,7 +748,7 @@ static int key_sort_menu(struct tui *t, int key)
 			t->sort_menu_sel--;
 		return TUI_REDRAW;
 	case KEY_DOWN:
-		if (t->sort_menu_sel + 1 < FLOW_FIELD_SCREEN_COUNT)
+		if (t->sort_menu_sel + 1 < n)
 			t->sort_menu_sel++;
 		return TUI_REDRAW;
 	case TUI_KEY_ESC:

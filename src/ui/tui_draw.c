@@ -29,6 +29,9 @@ static void compute_layout(struct tui *t)
 	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t i, n = 0;
 
+	if (t->shown != VIEW_FLOWS)
+		group_layout_compute((enum flow_group_kind)t->shown, COLS, &t->glayout);
+
 	for (i = 0; i < t->opts.ncols; i++) {
 		if (!t->show_names && flow_field(t->opts.cols[i])->names)
 			continue;
@@ -119,6 +122,23 @@ static void draw_header(struct tui *t)
 		put_fit(2, x, line, COLS - x < (int)strlen(line) ? COLS - x : (int)strlen(line),
 			false, s->evicted ? alert_attr(t) : A_NORMAL);
 	x += (int)strlen(line) + 2;
+	if (t->shown != VIEW_FLOWS) {
+		struct flow_groups *g = tui_groups(t, t->shown);
+		struct flow_groups_stats gs;
+		const char *gf = t->gfilter[t->shown].text;
+
+		flow_groups_stats(g, &gs);
+		snprintf(line, sizeof(line),
+			 "by %s  filter %s%s  sort %s %s  groups %zu/%zu  other %llu",
+			 t->shown == VIEW_REMOTE ? "remote service" : "local listener",
+			 gf[0] ? "/" : "none", gf, group_field(t->gsort[t->shown])->name,
+			 t->gsort_desc[t->shown] ? "desc" : "asc",
+			 group_view_count(t->gview[t->shown]), gs.groups,
+			 (unsigned long long)gs.other_flows);
+		if (x < COLS)
+			put_fit(2, x, line, COLS - x, false, A_NORMAL);
+		return;
+	}
 	/* What the keys set comes before the names figures: at 80 columns it must not be cut. */
 	filter_describe(&t->opts.filter, filt, sizeof(filt));
 	snprintf(line, sizeof(line), "filter %s  sort %s %s  rows %zu/%zu%s", filt,
@@ -160,7 +180,23 @@ static void draw_column_header(struct tui *t)
 	attron(bar);
 	mvhline(y, 0, ' ', COLS);
 	attroff(bar);
-	for (i = 0; i < t->layout.n; i++) {
+	for (i = 0; t->shown != VIEW_FLOWS && i < t->glayout.n; i++) {
+		const struct group_field_desc *d = group_field(t->glayout.col[i]);
+		char buf[128];
+		int w = t->glayout.width[i];
+
+		if (t->glayout.col[i] != t->gsort[t->shown]) {
+			put_fit(y, t->glayout.x[i], d->title, w, d->right, bar);
+			continue;
+		}
+		table_fit(d->title, w > 1 ? w - 1 : 0, d->right, t->term.utf8, buf, sizeof(buf));
+		attron(sortattr);
+		mvaddstr(y, t->glayout.x[i], buf);
+		addstr(t->term.utf8 ? (t->gsort_desc[t->shown] ? "\xe2\x96\xbc" : "\xe2\x96\xb2")
+				    : (t->gsort_desc[t->shown] ? "v" : "^"));
+		attroff(sortattr);
+	}
+	for (i = 0; t->shown == VIEW_FLOWS && i < t->layout.n; i++) {
 		const struct flow_field_desc *d = flow_field(t->layout.col[i]);
 		const char *mark;
 		char buf[128];
@@ -206,6 +242,54 @@ static attr_t cell_attr(const struct tui *t, enum flow_field c, const struct tft
 	}
 }
 
+/* The rows of a group view: refused or unanswered shares stand out. */
+static void draw_group_rows(struct tui *t)
+{
+	struct group_view *gv = t->gview[t->shown];
+	struct flow_groups *g = tui_groups(t, t->shown);
+	size_t page = tui_page_rows(), top = group_view_scroll(gv, page), i, c;
+	size_t n = group_view_count(gv), sel = group_view_selected(gv);
+
+	for (i = 0; i < page && top + i < n; i++) {
+		struct group_field_ctx ctx = {group_view_row(gv, top + i),
+					      group_view_key(gv, g, top + i)};
+		int y = HEADER_LINES + 1 + (int)i;
+		bool selected = top + i == sel;
+		attr_t base = selected ? A_REVERSE : A_NORMAL;
+
+		if (!ctx.key)
+			continue;
+		if (selected) {
+			attron(base);
+			mvhline(y, 0, ' ', COLS);
+			attroff(base);
+		}
+		for (c = 0; c < t->glayout.n; c++) {
+			enum group_field col = t->glayout.col[c];
+			const struct group_field_desc *d = group_field(col);
+			attr_t a = base;
+			char text[1100], buf[1200];
+
+			group_field_render(col, &ctx, FLOW_TARGET_SCREEN, text, sizeof(text));
+			if (!selected && t->term.color &&
+			    ((col == GROUP_FIELD_REFUSED && ctx.row->refused) ||
+			     (col == GROUP_FIELD_UNANSWERED && ctx.row->unanswered)))
+				a |= COLOR_PAIR(CP_REFUSED);
+			table_fit(text, t->glayout.width[c], d->right, t->term.utf8, buf,
+				  sizeof(buf));
+			attron(a);
+			mvaddstr(y, t->glayout.x[c], buf);
+			attroff(a);
+		}
+	}
+	if (!n)
+		put_fit(HEADER_LINES + 2, 1,
+			t->gfilter[t->shown].nterms
+			    ? "No group matches the filter (Esc in / clears it)."
+			    : "No flows of this kind yet (g shows the next view).",
+			COLS - 1, false, A_NORMAL);
+}
+
 static void draw_rows(struct tui *t)
 {
 	size_t page = tui_page_rows(), top, i, n = table_view_count(t->view);
@@ -213,6 +297,10 @@ static void draw_rows(struct tui *t)
 	uint64_t now = clock_mono_ns();
 	uint64_t fresh = t->delay_ns * 2 > 2000000000ull ? t->delay_ns * 2 : 2000000000ull;
 
+	if (t->shown != VIEW_FLOWS) {
+		draw_group_rows(t);
+		return;
+	}
 	top = table_view_scroll(t->view, page);
 	for (i = 0; i < page && top + i < n; i++) {
 		const struct tft_flow *f =
@@ -367,7 +455,10 @@ static void draw_detail(struct tui *t)
 
 static void draw_sort_menu(struct tui *t)
 {
-	int h = FLOW_FIELD_SCREEN_COUNT + 2, w = 22, y0 = HEADER_LINES + 1, i;
+	enum group_field ids[GROUP_FIELD_COUNT];
+	int ng =
+	    t->shown != VIEW_FLOWS ? (int)group_fields_of((enum flow_group_kind)t->shown, ids) : 0;
+	int h = (ng ? ng : FLOW_FIELD_SCREEN_COUNT) + 2, w = 22, y0 = HEADER_LINES + 1, i;
 	WINDOW *win;
 
 	if (y0 + h > LINES)
@@ -378,7 +469,19 @@ static void draw_sort_menu(struct tui *t)
 	werase(win);
 	box(win, 0, 0);
 	mvwaddstr(win, 0, 2, "Sort by");
-	for (i = 0; i < FLOW_FIELD_SCREEN_COUNT && i + 1 < h - 1; i++) {
+	for (i = 0; i < ng && i + 1 < h - 1; i++) {
+		const struct group_field_desc *d = group_field(ids[i]);
+
+		if ((size_t)i == t->sort_menu_sel)
+			wattron(win, A_REVERSE);
+		mvwprintw(win, i + 1, 1, " %-13.13s%s ", d->title,
+			  ids[i] == t->gsort[t->shown]
+			      ? (t->gsort_desc[t->shown] ? " desc" : " asc ")
+			      : "     ");
+		if ((size_t)i == t->sort_menu_sel)
+			wattroff(win, A_REVERSE);
+	}
+	for (i = 0; !ng && i < FLOW_FIELD_SCREEN_COUNT && i + 1 < h - 1; i++) {
 		const struct flow_field_desc *d = flow_field((enum flow_field)i);
 
 		if ((size_t)i == t->sort_menu_sel)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "group_view.h"
 #include "tui.h"
 #include "tui_bindings.h"
 
@@ -49,6 +50,14 @@ enum color_pair {
 	CP_KEY,
 };
 
+/* What the table shows: flows, or the groups of a flow_groups kind (g cycles). */
+enum tui_view {
+	VIEW_FLOWS = 0,
+	VIEW_REMOTE = FLOW_GROUP_REMOTE,
+	VIEW_LISTENER = FLOW_GROUP_LISTENER,
+	VIEW_COUNT
+};
+
 /* The terminal while the screen is up (tui_term.c). */
 struct tui_term {
 	SCREEN *screen; /* owned */
@@ -81,7 +90,21 @@ struct tui {
 	size_t sort_menu_sel;
 	char msg[256]; /* the footer message, shown for MSG_SHOW_NS after msg_ns */
 	uint64_t msg_ns;
+	/* Group views: by enum tui_view (VIEW_FLOWS unused). */
+	enum tui_view shown;
+	struct group_view *gview[VIEW_COUNT]; /* owned */
+	struct group_view_filter gfilter[VIEW_COUNT];
+	enum group_field gsort[VIEW_COUNT];
+	bool gsort_desc[VIEW_COUNT];
+	struct group_layout glayout; /* as of the last draw */
+	enum tui_view back_to;	     /* after Enter on a group: where Esc returns, or VIEW_FLOWS */
+	struct filter flow_filter_saved; /* the flow filter before Enter on a group */
 };
+
+/* tui.c: the groups of a group view, or NULL. */
+struct flow_groups *tui_groups(const struct tui *t, enum tui_view v);
+/* tui.c: the time group rates look back from (the last recorded event in a replay). */
+uint64_t tui_group_now(const struct tui *t, enum tui_view v);
 
 /* tui.c: a transient footer note (export done), not repeated after exit. */
 void tui_note(struct tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -73,6 +73,38 @@ ok "losses reported as recorded"
 	fail "/dev/full: the error is not said exactly once: $(cat "$tmp/err")"
 ok "/dev/full: one error line, exit 1"
 
+# --group-by on the replay: blocks on the recorded times; the last block's groups sum to the
+# recording's outgoing (remote) and incoming (listener) flows; the three formats agree.
+for kind in remote:24 listener:18; do
+	k=${kind%%:*} want=${kind#*:}
+	"$TFT" -r "$FIX" --group-by "$k" -f csv >"$tmp/g.csv" 2>/dev/null || fail "--group-by $k csv: exit $?"
+	"$TFT" -r "$FIX" --group-by "$k" -f json >"$tmp/g.json" 2>/dev/null || fail "--group-by $k json: exit $?"
+	"$TFT" -r "$FIX" --group-by "$k" -f text >"$tmp/g.text" 2>/dev/null || fail "--group-by $k text: exit $?"
+	last=$(tail -1 "$tmp/g.csv" | cut -d, -f1)
+	sum=$(awk -F, -v t="$last" '$1 == t { s += $5 } END { print s }' "$tmp/g.csv")
+	[ "$sum" = "$want" ] || fail "--group-by $k: last block sums to $sum flows, not $want"
+	python3 - "$tmp/g.csv" "$tmp/g.json" "$tmp/g.text" <<'PY' || fail "--group-by $k: formats differ"
+import csv, json, sys
+rows_csv = list(csv.DictReader(open(sys.argv[1])))
+rows_json = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows_csv) == len(rows_json), "row counts"
+for c, j in zip(rows_csv, rows_json):
+    for k, v in c.items():
+        if k in ("remote", "local"):
+            continue  # names: CSV defuses and escapes them, JSON keeps their bytes
+        jv = j[k]
+        assert (v == "" and jv is None) or v == (str(jv) if not isinstance(jv, float) else v) and (
+            not isinstance(jv, float) or abs(float(v) - jv) < 1e-9), (k, v, jv)
+text_blocks = [l for l in open(sys.argv[3]) if l.startswith("# ")]
+assert len(text_blocks) == len({r["time"] for r in rows_csv}), "blocks"
+PY
+done
+"$TFT" -r "$FIX" --group-by remote -f csv 2>/dev/null | grep -q 'web6\.tft\.test,60543,1,[0-9.]*,0,100\.0' ||
+	fail "--group-by remote: the refused flow to web6.tft.test"
+"$TFT" -r "$FIX" --group-by remote -f text 2>/dev/null | grep -q '^=x\\x1b\[31mred\.evil\.test ' ||
+	fail "--group-by remote: a hostile name is not escaped in text"
+ok "--group-by on a replay: sums, formats agree, names escaped"
+
 # --realtime: the same output, no faster than the recording.
 first=$(head -1 "$DIR/golden.json" | sed 's/.*"time":"[^T]*T\([0-9:.]*\)Z.*/\1/')
 last=$(tail -1 "$DIR/golden.json" | sed 's/.*"time":"[^T]*T\([0-9:.]*\)Z.*/\1/')

@@ -1,0 +1,414 @@
+/*
+ * The group field table. The --group-by streams are interfaces people
+ * script against (README, tcpflowtop(8)): renderings for the text, CSV and
+ * JSON targets must not change by accident.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "clock.h"
+#include "group_fields.h"
+#include "name_escape.h"
+
+const char *group_kind_name(enum flow_group_kind kind)
+{
+	return kind == FLOW_GROUP_LISTENER ? "listener" : "remote";
+}
+
+int group_kind_parse(const char *text, enum flow_group_kind *out)
+{
+	if (!strcmp(text, "remote"))
+		*out = FLOW_GROUP_REMOTE;
+	else if (!strcmp(text, "listener"))
+		*out = FLOW_GROUP_LISTENER;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns,
+		    struct group_row_cache *cache)
+{
+	static const double qs[2] = {0.50, 0.95};
+	struct group_row_cache local = {0};
+	/* Only listeners count clients: a remote group's top[] is never touched. */
+	const struct flow_group_client *top = gr->hll ? flow_group_top_client(gr) : NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->index = i;
+	r->other = gr->other;
+	r->flows = gr->flows;
+	r->accepted = gr->accepted;
+	r->refused = gr->refused;
+	r->unanswered = gr->flows - gr->accepted - gr->refused;
+	r->retrans = gr->retrans;
+	r->half_open = gr->half_open;
+	if (!cache)
+		cache = &local;
+	if (!cache->valid || cache->flows != gr->flows) {
+		cache->clients = gr->hll ? flow_group_clients(gr) : 0;
+		cache->flows = gr->flows;
+	}
+	if (!cache->valid || cache->hs_total != gr->hs.total) {
+		uint64_t q[2];
+
+		hdr_hist_quantiles(&gr->hs, qs, 2, q);
+		cache->p50 = q[0];
+		cache->p95 = q[1];
+		cache->hs_total = gr->hs.total;
+	}
+	cache->valid = true;
+	r->clients = cache->clients;
+	r->answered = gr->hs.total;
+	if (r->answered) {
+		r->p50 = cache->p50;
+		r->p95 = cache->p95;
+		r->max = gr->hs.max;
+	}
+	r->rate_milli = (uint64_t)(flow_group_rate(gr, now_ns) * 1000 + 0.5);
+	r->last_ns = gr->last_ns;
+	if (top) {
+		r->top_count = top->count;
+		r->top_family = top->family;
+		memcpy(r->top_addr, top->addr, 16);
+	}
+}
+
+/* --- render helpers ------------------------------------------------------------------- */
+
+static size_t put_text(char *buf, size_t size, const char *s)
+{
+	return (size_t)snprintf(buf, size, "%s", s) < size ? strlen(buf) : (size ? size - 1 : 0);
+}
+
+static size_t put_u(char *buf, size_t size, uint64_t v)
+{
+	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return strlen(buf);
+}
+
+/* Safe text for target: escaped for a terminal, quoted for CSV and JSON. */
+static size_t put_untrusted(const char *s, size_t len, enum flow_field_target t, char *buf,
+			    size_t size)
+{
+	char text[4 * FLOW_GROUP_NAME_MAX + 8];
+	struct names_list l = {1, {{s, len, TFT_NAME_DNS}}};
+
+	switch (t) {
+	case FLOW_TARGET_JSON: /* a quoted string */
+		tft_escape_json(buf, size, s, len);
+		return strlen(buf);
+	case FLOW_TARGET_CSV:
+		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
+		tft_escape_csv(buf, size, text, strlen(text));
+		return strlen(buf);
+	case FLOW_TARGET_TEXT:
+		return strlen(flow_names_text(&l, ",", FLOW_NAMES_MAX_COLS, buf, size));
+	default: /* the screen fits the cell; the export quotes the cell */
+		return strlen(flow_names_text(&l, ",", 0, buf, size));
+	}
+}
+
+static size_t put_addr(uint8_t family, const uint8_t *addr, enum flow_field_target t, char *buf,
+		       size_t size)
+{
+	char a[64];
+
+	flow_field_addr(family, addr, a, sizeof(a));
+	if (t == FLOW_TARGET_JSON)
+		return (size_t)snprintf(buf, size, "\"%s\"", a) < size ? strlen(buf) : 0;
+	return put_text(buf, size, a);
+}
+
+/* part / whole as a percentage with one decimal ("25.0"); "" (JSON null) when whole is 0. */
+static size_t put_pct(uint64_t part, uint64_t whole, enum flow_field_target t, char *buf,
+		      size_t size)
+{
+	uint64_t tenths;
+
+	if (!whole)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	tenths = (part * 1000 + whole / 2) / whole;
+	snprintf(buf, size, "%llu.%llu", (unsigned long long)(tenths / 10),
+		 (unsigned long long)(tenths % 10));
+	return strlen(buf);
+}
+
+/* µs as ms with µs precision ("1.234"), as the flows' handshake column. */
+static size_t put_ms(uint64_t us, bool valid, enum flow_field_target t, char *buf, size_t size)
+{
+	if (!valid)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	snprintf(buf, size, "%llu.%03llu", (unsigned long long)(us / 1000),
+		 (unsigned long long)(us % 1000));
+	return strlen(buf);
+}
+
+/* --- the fields ----------------------------------------------------------------------- */
+
+#define ROW (c->row)
+
+static uint64_t number_port(const struct group_field_ctx *c)
+{
+	return ROW->other ? 65536 : c->key->port;
+}
+
+static size_t render_port(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	if (ROW->other)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	return put_u(buf, size, c->key->port);
+}
+
+static size_t render_endpoint(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			      size_t size)
+{
+	if (ROW->other)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "\"other\"" : "other");
+	if (c->key->name_len)
+		return put_untrusted(c->key->name, c->key->name_len, t, buf, size);
+	return put_addr(c->key->family, c->key->addr, t, buf, size);
+}
+
+#define NUMBER(fn, expr)                                                                           \
+	static uint64_t number_##fn(const struct group_field_ctx *c)                               \
+	{                                                                                          \
+		return (expr);                                                                     \
+	}
+#define RENDER_U(fn, expr)                                                                         \
+	NUMBER(fn, expr)                                                                           \
+	static size_t render_##fn(const struct group_field_ctx *c, enum flow_field_target t,       \
+				  char *buf, size_t size)                                          \
+	{                                                                                          \
+		(void)t;                                                                           \
+		return put_u(buf, size, (expr));                                                   \
+	}
+
+RENDER_U(flows, ROW->flows)
+RENDER_U(accepted, ROW->accepted)
+RENDER_U(retx, ROW->retrans)
+RENDER_U(half_open, ROW->half_open)
+RENDER_U(clients, ROW->clients)
+RENDER_U(top_flows, ROW->top_count)
+
+/* Shares sort as parts per million; a group without flows sorts first. */
+NUMBER(refused, ROW->flows ? ROW->refused * 1000000 / ROW->flows : 0)
+NUMBER(unanswered, ROW->flows ? ROW->unanswered * 1000000 / ROW->flows : 0)
+
+static size_t render_refused(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			     size_t size)
+{
+	return put_pct(ROW->refused, ROW->flows, t, buf, size);
+}
+
+static size_t render_unanswered(const struct group_field_ctx *c, enum flow_field_target t,
+				char *buf, size_t size)
+{
+	return put_pct(ROW->unanswered, ROW->flows, t, buf, size);
+}
+
+NUMBER(rate, ROW->rate_milli)
+
+static size_t render_rate(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	uint64_t tenths = (ROW->rate_milli + 50) / 100;
+
+	(void)t;
+	snprintf(buf, size, "%llu.%llu", (unsigned long long)(tenths / 10),
+		 (unsigned long long)(tenths % 10));
+	return strlen(buf);
+}
+
+/* Groups without a handshake time sort as the slowest, as pending flows do. */
+NUMBER(p50, ROW->answered ? ROW->p50 : UINT64_MAX)
+NUMBER(p95, ROW->answered ? ROW->p95 : UINT64_MAX)
+NUMBER(max, ROW->answered ? ROW->max : UINT64_MAX)
+
+static size_t render_p50(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return put_ms(ROW->p50, ROW->answered, t, buf, size);
+}
+
+static size_t render_p95(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return put_ms(ROW->p95, ROW->answered, t, buf, size);
+}
+
+static size_t render_max(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return put_ms(ROW->max, ROW->answered, t, buf, size);
+}
+
+static uint64_t number_top(const struct group_field_ctx *c)
+{
+	const uint8_t *a = ROW->top_addr;
+
+	/* Family first, then the address's leading bytes: enough to order clients. */
+	return (uint64_t)ROW->top_family << 56 | (uint64_t)a[0] << 48 | (uint64_t)a[1] << 40 |
+	       (uint64_t)a[2] << 32 | (uint64_t)a[3] << 24 | (uint64_t)a[4] << 16 |
+	       (uint64_t)a[5] << 8 | a[6];
+}
+
+static size_t render_top(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	if (!ROW->top_count)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	return put_addr(ROW->top_family, ROW->top_addr, t, buf, size);
+}
+
+NUMBER(last, ROW->last_ns)
+
+static size_t render_last(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	char iso[40];
+
+	if (t == FLOW_TARGET_SCREEN || t == FLOW_TARGET_TEXT) {
+		struct timespec ts = clock_mono_to_wall(ROW->last_ns);
+		struct tm tm;
+
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(buf, size, "%H:%M:%S", &tm);
+		return strlen(buf);
+	}
+	flow_field_time_iso(ROW->last_ns, iso, sizeof(iso));
+	if (t == FLOW_TARGET_JSON)
+		return (size_t)snprintf(buf, size, "\"%s\"", iso) < size ? strlen(buf) : 0;
+	return put_text(buf, size, iso);
+}
+
+static uint64_t number_none(const struct group_field_ctx *c)
+{
+	(void)c;
+	return 0;
+}
+
+#define BOTH (GROUP_IN_REMOTE | GROUP_IN_LISTENER)
+
+static const struct group_field_desc fields[GROUP_FIELD_COUNT] = {
+    [GROUP_FIELD_REMOTE] = {"remote", "remote", "REMOTE SERVICE",
+			    "destination name when one was known at the SYN, else address",
+			    GROUP_IN_REMOTE, true, 14, 40, 20, false, false, number_none,
+			    render_endpoint},
+    [GROUP_FIELD_LOCAL] = {"local", "local", "LOCAL ADDRESS", "the listener's local address",
+			   GROUP_IN_LISTENER, true, 14, 39, 20, false, false, number_none,
+			   render_endpoint},
+    [GROUP_FIELD_PORT] = {"port", "port", "PORT", "destination port: the service or listener", BOTH,
+			  false, 6, 6, 19, true, false, number_port, render_port},
+    [GROUP_FIELD_FLOWS] = {"flows", "flows", "FLOWS", "new flows since start", BOTH, false, 8, 8,
+			   18, true, true, number_flows, render_flows},
+    [GROUP_FIELD_RATE] = {"rate", "new_per_s", "NEW/S", "new flows a second, last 10 s", BOTH,
+			  false, 7, 7, 12, true, true, number_rate, render_rate},
+    [GROUP_FIELD_ACCEPTED] = {"accepted", "accepted", "ACCEPT", "flows answered by SYN-ACK", BOTH,
+			      false, 7, 7, 10, true, true, number_accepted, render_accepted},
+    [GROUP_FIELD_REFUSED] = {"refused", "refused_pct", "REFUSED%", "share answered by RST", BOTH,
+			     false, 9, 9, 17, true, true, number_refused, render_refused},
+    [GROUP_FIELD_UNANSWERED] = {"unanswered", "unanswered_pct", "UNANS%",
+				"share not answered (yet)", BOTH, false, 7, 7, 16, true, true,
+				number_unanswered, render_unanswered},
+    [GROUP_FIELD_RETX] = {"retx", "syn_retrans", "RETX", "SYN retransmissions", BOTH, false, 6, 6,
+			  9, true, true, number_retx, render_retx},
+    [GROUP_FIELD_P50] = {"p50", "handshake_p50_ms", "HS_P50", "median handshake, ms", BOTH, false,
+			 8, 8, 14, true, true, number_p50, render_p50},
+    [GROUP_FIELD_P95] = {"p95", "handshake_p95_ms", "HS_P95", "95th percentile handshake, ms", BOTH,
+			 false, 8, 8, 15, true, true, number_p95, render_p95},
+    [GROUP_FIELD_MAX] = {"max", "handshake_max_ms", "HS_MAX", "slowest handshake, ms", BOTH, false,
+			 8, 8, 8, true, true, number_max, render_max},
+    [GROUP_FIELD_HALF_OPEN] = {"halfopen", "half_open", "HALFOPEN",
+			       "flows pending now (held in the table)", GROUP_IN_LISTENER, false, 9,
+			       9, 13, true, true, number_half_open, render_half_open},
+    [GROUP_FIELD_CLIENTS] = {"clients", "clients", "CLIENTS",
+			     "distinct client addresses (estimated beyond a few)",
+			     GROUP_IN_LISTENER, false, 8, 8, 7, true, true, number_clients,
+			     render_clients},
+    [GROUP_FIELD_TOP] = {"top", "top_client", "TOP CLIENT", "client with the most flows",
+			 GROUP_IN_LISTENER, true, 11, 39, 6, false, false, number_top, render_top},
+    [GROUP_FIELD_TOP_FLOWS] = {"topflows", "top_client_flows", "TOP#",
+			       "its flows (an over-count when clients are many)", GROUP_IN_LISTENER,
+			       false, 6, 6, 5, true, true, number_top_flows, render_top_flows},
+    [GROUP_FIELD_LAST] = {"last", "last_seen", "LAST", "last change (local time)", BOTH, false, 9,
+			  9, 11, false, true, number_last, render_last},
+};
+
+const struct group_field_desc *group_field(enum group_field id)
+{
+	return (unsigned)id < GROUP_FIELD_COUNT ? &fields[id] : NULL;
+}
+
+int group_field_parse_n(const char *name, size_t len, enum group_field *out)
+{
+	int i;
+
+	for (i = 0; i < GROUP_FIELD_COUNT; i++) {
+		if (strlen(fields[i].name) == len && !strncasecmp(name, fields[i].name, len)) {
+			*out = (enum group_field)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+size_t group_fields_of(enum flow_group_kind kind, enum group_field *out)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < GROUP_FIELD_COUNT; i++)
+		if (fields[i].views & (1u << kind))
+			out[n++] = (enum group_field)i;
+	return n;
+}
+
+const char *group_field_render(enum group_field id, const struct group_field_ctx *c,
+			       enum flow_field_target t, char *buf, size_t size)
+{
+	if (!size)
+		return "";
+	buf[0] = '\0';
+	if ((unsigned)id < GROUP_FIELD_COUNT)
+		fields[id].render(c, t, buf, size);
+	return buf;
+}
+
+const char *group_flow_filter(enum flow_group_kind kind, const struct flow_group_key *key,
+			      char *buf, size_t size)
+{
+	char text[4 * FLOW_GROUP_NAME_MAX + 8], a[64];
+	struct names_list l = {1, {{key->name, key->name_len, TFT_NAME_DNS}}};
+	size_t cut;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!key->family && !key->name_len)
+		return buf; /* `other`: no one filter shows its flows */
+	if (kind == FLOW_GROUP_LISTENER) {
+		flow_field_addr(key->family, key->addr, a, sizeof(a));
+		snprintf(buf, size, "in dst:%s dport:%u", a, key->port);
+	} else if (key->name_len) {
+		/* The filter matches the escaped text; a word holds at most 63 bytes of it. */
+		flow_names_text(&l, ",", 0, text, sizeof(text));
+		cut = strlen(text);
+		if (cut > 63) {
+			cut = 63;
+			/* never end inside a \xHH escape */
+			for (size_t b = 1; b <= 3; b++)
+				if (text[cut - b] == '\\')
+					cut -= b;
+		}
+		snprintf(buf, size, "out dnames:%.*s dport:%u", (int)cut, text, key->port);
+	} else if (key->family) {
+		flow_field_addr(key->family, key->addr, a, sizeof(a));
+		snprintf(buf, size, "out dst:%s dport:%u", a, key->port);
+	}
+	return buf;
+}
