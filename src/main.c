@@ -92,7 +92,9 @@ static const struct argp_option options[] = {
      1},
     {"direction", OPT_DIRECTION, "DIR", 0, "in (incoming), out (outgoing) or all", 1},
     {"cgroup", OPT_CGROUP, "PATH", 0,
-     "Watch this cgroup v2 directory (default: the cgroup v2 root)", 2},
+     "Watch this cgroup v2 directory and below (default: the cgroup v2 root); the "
+     "programs sit on its parent, so a cgroup recreated at PATH is followed",
+     2},
     {"ring-size", OPT_RING_SIZE, "BYTES", 0,
      "BPF ring buffer size, a power of two (default 4194304)", 2},
     {"capacity", OPT_CAPACITY, "N", 0,
