@@ -104,4 +104,26 @@ for p in "$first" "$again4" "$again6"; do
 	[ "$(awk -F, -v p="$p" '$2=="new" && $7==p' "$tmp/replay.csv" | wc -l)" = 1 ] ||
 		{ cat "$tmp/replay.csv"; fail "flow from port $p not in the record file"; }
 done
+
+# Inside a cgroup namespace, with cgroup2 mounted from its root, a cgroup's
+# depth in the whole hierarchy cannot be known: the programs go on the cgroup
+# itself, as a one-line message says, and its flows are still seen.
+if unshare -C -m true 2>/dev/null; then
+	mkdir "$parent" "$cg" "$tmp/mnt" || fail "cgroups for the namespace part"
+	(in_cgroup "$parent" unshare -C -m sh -c 'mount -t cgroup2 none "$1" && exec "$2" -n --batch --format csv --cgroup "$1/svc" --duration 20' \
+		sh "$tmp/mnt" "$TFT" >"$tmp/ns.csv" 2>"$tmp/ns.err") &
+	tft=$!
+	wait_for 10 grep -q '^time,' "$tmp/ns.csv" || { cat "$tmp/ns.err"; fail "did not start in a cgroup namespace"; }
+	grep -q "its depth in the cgroup hierarchy cannot be known here" "$tmp/ns.err" ||
+		{ cat "$tmp/ns.err"; fail "no message about the unknown depth"; }
+	ns4=$(connect_from "$cg" 127.0.0.1 "$p4")
+	wait_for 10 awk -F, -v p="$ns4" '$2=="new" && $7==p { f=1 } END { exit !f }' "$tmp/ns.csv" ||
+		{ cat "$tmp/ns.csv" "$tmp/ns.err"; fail "flow not seen in a cgroup namespace"; }
+	kill -INT "$tft"
+	wait "$tft"
+	tft=
+	echo "ok: in a cgroup namespace: told that a recreated cgroup is not followed; flows seen"
+else
+	echo "# unshare -C -m not available: the cgroup namespace part is not tested"
+fi
 echo "PASS: a recreated cgroup is followed (told once), a sibling never shown, the parent's removal told"
