@@ -48,9 +48,8 @@ struct capture;
 
 /*
  * Loads and attaches both programs to opts->cgroup_path, or to its parent
- * (opts->watch_level). On failure returns
- * NULL, sets errno, and writes a one-line reason with its remedy into
- * err (no program name prefix).
+ * (opts->watch_level). On failure returns NULL, sets errno, and writes a
+ * one-line reason with its remedy into err (no program name prefix).
  */
 struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
 			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen);
