@@ -8,6 +8,12 @@
  *   bpfbench pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT]
  *       runs tft_egress and empty_egress with BPF_PROG_TEST_RUN on crafted
  *       packets and prints the kernel-measured ns per run for each.
+ *   bpfbench filtercost TCPFLOW_OBJ EMPTY_OBJ CGROUP [REPEAT]
+ *       moves itself into CGROUP (not the root), then runs tft_egress as
+ *       loaded for the default root (no filter), with the cgroup filter
+ *       watching CGROUP (the test run's socket is in it: the packet is
+ *       watched), and watching another cgroup id (the early exit), and
+ *       empty_egress, in rounds; prints the median ns per run of each.
  *   bpfbench stats CGROUP
  *       prints "id name run_time_ns run_cnt" for every program attached to
  *       CGROUP's ingress and egress hooks (kernel.bpf_stats_enabled=1 makes
@@ -20,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 static int cmd_attach(const char *path, const char *cgroup)
@@ -302,6 +310,184 @@ static int cmd_pktcost(const char *tft_path, const char *empty_path, unsigned re
 	return 0;
 }
 
+/*
+ * Sets a global variable of an opened object before load: found by name in
+ * the data section's BTF, written at its offset in the section's initial
+ * value.
+ */
+static int set_global(struct bpf_object *obj, const char *sec, const char *name, const void *val,
+		      size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	struct bpf_map *m;
+	size_t msize, nl = strlen(sec);
+	const void *init;
+	char *data;
+	int id, i;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, (__u32)id);
+	vs = btf_var_secinfos(t);
+	for (i = 0; i < btf_vlen(t); i++, vs++) {
+		if (strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off),
+			   name) != 0)
+			continue;
+		if (vs->size != size)
+			return -EINVAL;
+		for (m = bpf_object__next_map(obj, NULL); m; m = bpf_object__next_map(obj, m)) {
+			const char *mn = bpf_map__name(m);
+			size_t ml = strlen(mn);
+
+			if (ml < nl || strcmp(mn + ml - nl, sec) != 0)
+				continue;
+			init = bpf_map__initial_value(m, &msize);
+			if (!init || vs->offset + size > msize || !(data = malloc(msize)))
+				return -EINVAL;
+			memcpy(data, init, msize);
+			memcpy(data + vs->offset, val, size);
+			i = bpf_map__set_initial_value(m, data, msize);
+			free(data);
+			return i;
+		}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/* The cgroup's depth below the root of the hierarchy, by walking "..": no namespaces here. */
+static int cgroup_depth(const char *path)
+{
+	struct stat here, up;
+	int fd = open(path, O_RDONLY | O_DIRECTORY), parent, n = 0;
+
+	if (fd < 0 || fstat(fd, &here) < 0)
+		return -1;
+	for (; n < 4096; n++) {
+		parent = openat(fd, "..", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		if (parent < 0 || fstat(parent, &up) < 0)
+			return -1;
+		fd = parent;
+		if (up.st_dev != here.st_dev || up.st_ino == here.st_ino)
+			break;
+		here = up;
+	}
+	close(fd);
+	return n;
+}
+
+static int cgroup_id_of(const char *path, __u64 *id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + 8];
+	} h;
+	int mount_id;
+
+	h.fh.handle_bytes = 8;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return -errno;
+	memcpy(id, h.fh.f_handle, 8);
+	return 0;
+}
+
+#define FILTER_ROUNDS 7
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A test run's packet carries a socket made in the caller's cgroup, so with
+ * this process in CGROUP the filter watching CGROUP's id lets the packet
+ * through to the parse, and the one watching another id leaves at once.
+ */
+static int cmd_filtercost(const char *tft_path, const char *empty_path, const char *cgroup,
+			  unsigned repeat)
+{
+	static const char *names[] = {"no filter (root)", "filter: watched", "filter: other cgroup",
+				      "empty program"};
+	struct bpf_object *objs[3], *empty;
+	struct ring_buffer *rbs[4] = {NULL};
+	double ns[2][4][FILTER_ROUNDS];
+	struct pkt pk[2];
+	char procs[4096];
+	int fds[4], level, r, i, v, fd;
+	__u64 id, other;
+	__u32 lvl;
+	size_t l;
+
+	level = cgroup_depth(cgroup);
+	if (level < 1 || cgroup_id_of(cgroup, &id)) {
+		fprintf(stderr, "bpfbench: %s: not a cgroup v2 directory below the root\n", cgroup);
+		return 1;
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+	fd = open(procs, O_WRONLY);
+	if (fd < 0 || dprintf(fd, "%d\n", (int)getpid()) < 0) {
+		fprintf(stderr, "bpfbench: entering %s failed: %s\n", cgroup, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	lvl = (__u32)level;
+	other = id + 1000000; /* no cgroup of the test run's socket's ancestors */
+	for (v = 0; v < 3; v++) {
+		objs[v] = bpf_object__open_file(tft_path, NULL);
+		if (!objs[v] || rings_prepare(objs[v]) ||
+		    (v > 0 && (set_global(objs[v], ".rodata", "watch_level", &lvl, sizeof(lvl)) ||
+			       set_global(objs[v], ".bss", "watch_cgroup_id", v == 1 ? &id : &other,
+					  sizeof(id)))) ||
+		    bpf_object__load(objs[v])) {
+			fprintf(stderr, "bpfbench: loading %s (%s) failed\n", tft_path, names[v]);
+			return 1;
+		}
+		fds[v] = bpf_program__fd(bpf_object__find_program_by_name(objs[v], "tft_egress"));
+		rbs[v] = rings_fill(objs[v]);
+	}
+	empty = bpf_object__open_file(empty_path, NULL);
+	if (!empty || bpf_object__load(empty)) {
+		fprintf(stderr, "bpfbench: loading %s failed\n", empty_path);
+		return 1;
+	}
+	fds[3] = bpf_program__fd(bpf_object__find_program_by_name(empty, "empty_egress"));
+
+	l = ip4(pk[0].data, IPPROTO_TCP, 20 + 64);
+	pk[0].len = l + tcp(pk[0].data + l, 0x18, 64), pk[0].name = "IPv4 ACK+data",
+	pk[0].proto = 0x0800;
+	l = ip4(pk[1].data, IPPROTO_TCP, 20);
+	pk[1].len = l + tcp(pk[1].data + l, 0x02, 0), pk[1].name = "IPv4 SYN", pk[1].proto = 0x0800;
+	/* Round after round, every variant in turn: all see the same machine state. */
+	for (r = 0; r < FILTER_ROUNDS; r++)
+		for (i = 0; i < 2; i++)
+			for (v = 0; v < 4; v++)
+				if (measure(fds[v], rbs[v], &pk[i], repeat, &ns[i][v][r])) {
+					fprintf(stderr, "bpfbench: test run failed\n");
+					return 1;
+				}
+	printf("%-22s", "ns per run (median)");
+	for (v = 0; v < 4; v++)
+		printf(" %22s", names[v]);
+	printf("\n");
+	for (i = 0; i < 2; i++) {
+		printf("%-22s", pk[i].name);
+		for (v = 0; v < 4; v++) {
+			qsort(ns[i][v], FILTER_ROUNDS, sizeof(double), cmp_double);
+			printf(" %22.1f", ns[i][v][FILTER_ROUNDS / 2]);
+		}
+		printf("\n");
+	}
+	return 0;
+}
+
 static int print_attached(int cg, enum bpf_attach_type type)
 {
 	__u32 ids[64], n = 64, i;
@@ -347,12 +533,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "stats"))
 		return cmd_stats(argv[2]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "filtercost"))
+		return cmd_filtercost(argv[2], argv[3], argv[4],
+				      argc == 6 ? (unsigned)atoi(argv[5]) : 200000);
 	if (argc == 4 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "pktcost"))
 		return cmd_pktcost(argv[2], argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 1000000);
 	fprintf(stderr,
 		"usage: bpfbench attach OBJ CGROUP | pktcost TCPFLOW_OBJ EMPTY_OBJ [REPEAT] | "
-		"stats CGROUP\n");
+		"filtercost TCPFLOW_OBJ EMPTY_OBJ CGROUP [REPEAT] | stats CGROUP\n");
 	return 2;
 }

@@ -659,8 +659,42 @@ static __always_inline bool ipv6_nothing_to_do(struct __sk_buff *skb)
 	return false; /* extension headers: the full walk */
 }
 
+/*
+ * Set at load time: the watched cgroup's depth below the root of the
+ * hierarchy (the root is 0) when the programs are attached to its parent,
+ * so that a cgroup removed and created again under the same path can be
+ * followed without attaching again; 0 when they are attached to the watched
+ * cgroup itself, and the verifier then drops the check.
+ */
+const volatile __u32 watch_level = 0;
+
+/*
+ * The watched cgroup's id, with watch_level. In .bss, not rodata: user space
+ * writes the new cgroup's id through the skeleton's mmap (no bpf() call, so
+ * it still works after the privilege drop) when the path is recreated.
+ */
+__u64 watch_cgroup_id;
+
+/*
+ * True when the packet's socket is not in the watched cgroup or below it:
+ * another child of the parent, or the parent itself. A packet without a
+ * full socket gets id 0 and is passed over too: the watched cgroup's own
+ * attachment would never have run for it, since the kernel runs cgroup_skb
+ * programs only for the full socket that owns or receives the packet, in
+ * that socket's cgroup.
+ */
+static __always_inline bool other_cgroup(struct __sk_buff *skb)
+{
+	if (!watch_level)
+		return false;
+	return bpf_skb_ancestor_cgroup_id(skb, (int)watch_level) != watch_cgroup_id;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 hook)
 {
+	/* First: the parent's other children cost this check and nothing more. */
+	if (other_cgroup(skb))
+		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		return ipv4_nothing_to_do(skb) ? 1 : handle_ipv4(skb, hook);
 	if (skb->protocol == bpf_htons(ETH_P_IPV6))

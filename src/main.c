@@ -98,7 +98,9 @@ static const struct argp_option options[] = {
      1},
     {"direction", OPT_DIRECTION, "DIR", 0, "in (incoming), out (outgoing) or all", 1},
     {"cgroup", OPT_CGROUP, "PATH", 0,
-     "Watch this cgroup v2 directory (default: the cgroup v2 root)", 2},
+     "Watch this cgroup v2 directory and below (default: the cgroup v2 root); the "
+     "programs sit on its parent, so a cgroup recreated at PATH is followed",
+     2},
     {"ring-size", OPT_RING_SIZE, "BYTES", 0,
      "BPF ring buffer size, a power of two (default 4194304)", 2},
     {"capacity", OPT_CAPACITY, "N", 0,
@@ -420,6 +422,8 @@ struct app {
 	struct record_writer *rec;	/* -w */
 	struct names *names;		/* NULL with --no-dns */
 	struct cgroup_watch *cgwatch;	/* --cgroup: tells when it is removed or replaced */
+	bool cg_follow;			/* the programs are on its parent: a new one is followed */
+	int cg_level;			/* with cg_follow: its depth in the cgroup hierarchy */
 	struct output_stream *out;	/* batch mode */
 	struct flow_groups *groups[3];	/* by enum flow_group_kind: the screen, --group-by */
 	struct group_stream *gstream;	/* --group-by */
@@ -623,6 +627,52 @@ static void on_ring(int fd, uint32_t events, void *ctx)
 	drain(ctx, false);
 }
 
+/*
+ * Tells each change to the --cgroup directory once. While the parent the
+ * programs are attached to lives, a new cgroup at the path is followed by
+ * writing its id into the programs' memory; otherwise (programs on the
+ * cgroup itself, or the parent gone) following needs another attach, which
+ * needs the privileges given up at start.
+ */
+static void on_cgroup_change(struct app *app, enum cgroup_watch_event ev)
+{
+	uint64_t id = cgroup_watch_id(app->cgwatch);
+
+	switch (ev) {
+	case CGROUP_WATCH_GONE:
+		report(app,
+		       app->cg_follow ? "tcpflowtop: cgroup %s was removed: its flows will be "
+					"seen again if it is created again"
+				      : "tcpflowtop: cgroup %s was removed: no flow of it can be "
+					"seen now",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_REPLACED:
+		if (app->cg_follow && !capture_follow(app->capture, id)) {
+			report(app,
+			       "tcpflowtop: cgroup %s was recreated: now watching the new one "
+			       "(id %llu)",
+			       env.cgroup, (unsigned long long)id);
+			break;
+		}
+		report(app,
+		       "tcpflowtop: cgroup %s was removed and created again: its new flows are "
+		       "not seen (following it needs the privileges given up after the attach; "
+		       "restart tcpflowtop)",
+		       env.cgroup);
+		break;
+	case CGROUP_WATCH_PARENT_GONE:
+		app->cg_follow = false;
+		report(app,
+		       "tcpflowtop: cgroup %s, the parent the programs are attached to, was "
+		       "removed: no flow of %s can be seen now (restart tcpflowtop)",
+		       cgroup_watch_parent(app->cgwatch), env.cgroup);
+		break;
+	case CGROUP_WATCH_SAME:
+		break;
+	}
+}
+
 static void on_drain_timer(int fd, uint32_t events, void *ctx)
 {
 	struct app *app = ctx;
@@ -630,21 +680,8 @@ static void on_drain_timer(int fd, uint32_t events, void *ctx)
 	(void)events;
 	event_loop_timerfd_ack(fd);
 	drain(app, false);
-	switch (app->cgwatch ? cgroup_watch_poll(app->cgwatch) : CGROUP_WATCH_SAME) {
-	case CGROUP_WATCH_GONE:
-		report(app, "tcpflowtop: cgroup %s was removed: no flow of it can be seen now",
-		       env.cgroup);
-		break;
-	case CGROUP_WATCH_REPLACED:
-		report(app,
-		       "tcpflowtop: cgroup %s was removed and created again: its new flows are "
-		       "not seen (following it needs the privileges given up after the attach; "
-		       "restart tcpflowtop)",
-		       env.cgroup);
-		break;
-	case CGROUP_WATCH_SAME:
-		break;
-	}
+	if (app->cgwatch)
+		on_cgroup_change(app, cgroup_watch_poll(app->cgwatch));
 }
 
 /* Records a replay delivers per wakeup at full speed: the screen's keys stay responsive. */
@@ -890,6 +927,38 @@ static int open_recording(struct app *app, const char *cgroup, const struct priv
 	return 0;
 }
 
+/*
+ * --cgroup below the root: the programs go on its parent and pass over the
+ * parent's other children, so that a cgroup recreated at the path can be
+ * followed with no privilege. Where its depth in the hierarchy cannot be
+ * known (a cgroup namespace), they go on the cgroup itself, as the message
+ * says. The watch takes the id the programs start with, so no change
+ * between the two goes untold.
+ */
+static int open_cgroup_watch(struct app *app, const char *cgroup)
+{
+	int e = cgroup_level(cgroup, &app->cg_level);
+
+	if (e == -EXDEV)
+		fprintf(stderr,
+			"tcpflowtop: cgroup %s: its depth in the cgroup hierarchy cannot be known "
+			"here (a cgroup namespace, or a mount of part of it): if it is removed and "
+			"created again, its new flows will not be seen\n",
+			cgroup);
+	else if (e)
+		fprintf(stderr,
+			"tcpflowtop: cgroup %s: finding its depth failed: %s: if it is removed "
+			"and created again, its new flows will not be seen\n",
+			cgroup, strerror(-e));
+	app->cg_follow = !e && app->cg_level > 0;
+	app->cgwatch = cgroup_watch_new(cgroup, app->cg_follow);
+	if (!app->cgwatch) {
+		fprintf(stderr, "tcpflowtop: cgroup %s: %s\n", cgroup, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Loads and attaches the programs, then gives up every privilege. */
 static int open_capture(struct app *app, const char *cgroup, const struct privs_target *drop_to)
 {
@@ -902,6 +971,10 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	};
 	char err[512];
 
+	if (app->cg_follow) {
+		copts.watch_level = (unsigned)app->cg_level;
+		copts.watch_cgroup_id = cgroup_watch_id(app->cgwatch);
+	}
 	app->capture = capture_new(&copts, on_tcp, on_dns, app, err, sizeof(err));
 	if (!app->capture) {
 		fprintf(stderr, "tcpflowtop: %s\n", err);
@@ -1122,11 +1195,11 @@ int main(int argc, char **argv)
 	}
 	if (env.batch && !env.group_by && open_stream(&app))
 		goto cleanup;
+	/* The root cgroup cannot be removed; a named one can, under the running programs. */
+	if (!app.replay && env.cgroup && open_cgroup_watch(&app, cgroup))
+		goto cleanup;
 	if (!app.replay && open_capture(&app, cgroup, &drop_to))
 		goto cleanup;
-	/* The root cgroup cannot be removed; a named one can, under the running programs. */
-	if (!app.replay && env.cgroup)
-		app.cgwatch = cgroup_watch_new(env.cgroup);
 	if (watch(&app, &sigs)) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
 			strerror(errno));

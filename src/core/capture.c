@@ -314,6 +314,8 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		c->skel->rodata->dns_ports[i] =
 		    i < opts->n_dns_ports ? htons(opts->dns_ports[i]) : 0;
 	c->skel->rodata->dns_port_count = (__u32)opts->n_dns_ports;
+	/* The filter's depth freezes at load; its id stays writable, in .bss. */
+	c->skel->rodata->watch_level = opts->watch_level;
 	e = -create_rings(c, each, err, errlen);
 	if (e)
 		goto fail;
@@ -333,13 +335,22 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	e = -fill_rings(c, err, errlen);
 	if (e)
 		goto fail;
+	/* Before the attach: the parent's other children are never seen, not even briefly. */
+	capture_follow(c, opts->watch_cgroup_id);
 	if (!opts->cgroup_path)
 		return c; /* loaded only: the programs are run by BPF_PROG_TEST_RUN */
 
 	cgfd = open(opts->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd >= 0 && opts->watch_level) {
+		int parent = openat(cgfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		close(cgfd);
+		cgfd = parent;
+	}
 	if (cgfd < 0) {
 		e = errno;
-		err_msg(err, errlen, "cannot open cgroup %s: %s", opts->cgroup_path, strerror(e));
+		err_msg(err, errlen, "cannot open cgroup %s%s: %s", opts->cgroup_path,
+			opts->watch_level ? "/.." : "", strerror(e));
 		goto fail;
 	}
 	c->skel->links.tft_ingress = bpf_program__attach_cgroup(c->skel->progs.tft_ingress, cgfd);
@@ -356,8 +367,8 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	return c;
 
 fail_attach:
-	err_msg(err, errlen, "attach to cgroup %s failed: %s%s", opts->cgroup_path, strerror(e),
-		perm_hint(e));
+	err_msg(err, errlen, "attach to cgroup %s%s failed: %s%s", opts->cgroup_path,
+		opts->watch_level ? "/.." : "", strerror(e), perm_hint(e));
 fail:
 	if (cgfd >= 0)
 		close(cgfd);
@@ -404,6 +415,20 @@ int capture_drain(struct capture *c)
 
 	flush_stage(c);
 	return n;
+}
+
+int capture_follow(struct capture *c, uint64_t cgroup_id)
+{
+	if (!capture_follows(c))
+		return -EOPNOTSUPP;
+	/* One aligned word: a program running now sees the old id or the new one. */
+	__atomic_store_n(&c->skel->bss->watch_cgroup_id, cgroup_id, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool capture_follows(const struct capture *c)
+{
+	return c->skel->rodata->watch_level > 0;
 }
 
 uint64_t capture_counter(const struct capture *c, enum tft_counter idx)

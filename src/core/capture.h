@@ -28,6 +28,16 @@ struct capture_opts {
 	 */
 	const uint16_t *dns_ports;
 	size_t n_dns_ports;
+	/*
+	 * cgroup_path's depth below the root of the hierarchy and its cgroup
+	 * id (cgroup_level, cgroup_id). 0: the programs go on cgroup_path
+	 * itself, with no filter. Above 0: they go on its parent and pass over
+	 * every packet whose socket is not in the cgroup with this id or below
+	 * it, so that capture_follow can turn them to a new cgroup at the same
+	 * path with no privilege. Without cgroup_path: the filter for test runs.
+	 */
+	unsigned watch_level;
+	uint64_t watch_cgroup_id;
 };
 
 /* Valid only during the call: copy what outlives it. */
@@ -37,9 +47,9 @@ typedef void (*capture_dns_cb)(const struct tft_dns_event *ev, void *ctx);
 struct capture;
 
 /*
- * Loads and attaches both programs to opts->cgroup_path. On failure returns
- * NULL, sets errno, and writes a one-line reason with its remedy into
- * err (no program name prefix).
+ * Loads and attaches both programs to opts->cgroup_path, or to its parent
+ * (opts->watch_level). On failure returns NULL, sets errno, and writes a
+ * one-line reason with its remedy into err (no program name prefix).
  */
 struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
 			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen);
@@ -62,6 +72,16 @@ int capture_drain(struct capture *c);
 uint64_t capture_lost(const struct capture *c);
 /* Any counter of enum tft_counter, summed over CPUs. */
 uint64_t capture_counter(const struct capture *c, enum tft_counter idx);
+
+/*
+ * Watches the cgroup with this id from now on, in place of the one given at
+ * start: a write to the programs' memory-mapped globals, so it works after
+ * every privilege is gone. -EOPNOTSUPP when the programs are not on the
+ * parent (watch_level 0).
+ */
+int capture_follow(struct capture *c, uint64_t cgroup_id);
+/* True when capture_follow can work: the programs are on the watched cgroup's parent. */
+bool capture_follows(const struct capture *c);
 
 /* Checks a ring size: power of two, at least TFT_RING_MIN. */
 bool capture_ring_size_valid(size_t bytes);

@@ -5,14 +5,19 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "cgroup.h"
 #include "flow_table.h"
 #include "t.h"
 
@@ -464,6 +469,134 @@ static void test_rings_merge_in_time_order(void)
 	CHECK(ngot == 2 && got[0].ts_ns <= got[1].ts_ns, "merge: in time order");
 }
 
+/* Moves this process into the cgroup v2 directory dir; 0 or -errno. */
+static int enter_cgroup(const char *dir)
+{
+	char path[PATH_MAX + 16], pid[32];
+	int fd, n, err = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, pid, (size_t)n) != n)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* This process's cgroup v2 directory, from /proc/self/cgroup ("0::/PATH") under root. */
+static int own_cgroup(const char *root, char *buf, size_t size)
+{
+	char line[PATH_MAX];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		if ((size_t)snprintf(buf, size, "%s%s", root, line + 3) < size)
+			err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* A SYN sent from this process's cgroup through the filtering capture: records queued. */
+static int syns_seen(struct capture *c)
+{
+	struct capture *saved = cap;
+	struct pkt p = {0};
+	int rc, n;
+
+	eth(&p, 0x0800);
+	ipv4(&p, 6, 0, 0, 20);
+	tcp(&p, TFT_TCP_SYN, 0);
+	cap = c;
+	rc = run(TFT_HOOK_EGRESS, &p);
+	n = ngot;
+	rc = rc == 1 ? run(TFT_HOOK_INGRESS, &p) : rc;
+	n += ngot;
+	cap = saved;
+	return rc == 1 ? n : -1;
+}
+
+/*
+ * Programs on a parent, watching one child: packets of that child and below
+ * are seen, the parent's own and a sibling's pass over with no record (and
+ * are allowed), and capture_follow turns the programs to another cgroup.
+ * A test run's packet carries a socket the kernel makes for the run in the
+ * caller's cgroup, so moving this process between cgroups moves its packets.
+ */
+static void test_follow(void)
+{
+	char root[PATH_MAX], own[PATH_MAX], base[PATH_MAX + 32], watched[PATH_MAX + 40],
+	    inner[PATH_MAX + 48], sibling[PATH_MAX + 40], err[512];
+	struct capture_opts opts = {.ring_bytes = 1 << 20};
+	struct capture *fc = NULL;
+	uint64_t wid = 0, sid = 0;
+	int level = 0, root_level = -1;
+
+	if (cgroup_find_v2_root("/proc/self/mounts", root, sizeof(root)) ||
+	    own_cgroup(root, own, sizeof(own))) {
+		fprintf(stderr, "# no cgroup v2 hierarchy here: the cgroup filter is not tested\n");
+		return;
+	}
+	snprintf(base, sizeof(base), "%s/tft-bpf-%d", root, (int)getpid());
+	snprintf(watched, sizeof(watched), "%s/w", base);
+	snprintf(inner, sizeof(inner), "%s/inner", watched);
+	snprintf(sibling, sizeof(sibling), "%s/s", base);
+	CHECK(mkdir(base, 0755) == 0 && mkdir(watched, 0755) == 0 && mkdir(inner, 0755) == 0 &&
+		  mkdir(sibling, 0755) == 0,
+	      "follow: test cgroups made");
+	CHECK_EQ(cgroup_level(watched, &level), 0, "follow: depth of the watched cgroup");
+	CHECK_EQ(cgroup_level(root, &root_level), 0, "follow: the root's depth");
+	CHECK_EQ(root_level, 0, "follow: the root is at depth 0");
+	CHECK(cgroup_id(watched, &wid) == 0 && cgroup_id(sibling, &sid) == 0 && wid != sid,
+	      "follow: ids of the watched and the sibling cgroup");
+	opts.watch_level = (unsigned)level;
+	opts.watch_cgroup_id = wid;
+	fc = capture_new(&opts, on_tcp, NULL, NULL, err, sizeof(err));
+	CHECK(fc != NULL, "follow: loading the filtering programs");
+	if (!fc || level < 1)
+		goto out;
+	CHECK(capture_follows(fc), "follow: a capture with a depth follows");
+	CHECK_EQ(capture_follow(cap, wid), -EOPNOTSUPP, "follow: not without a depth");
+
+	CHECK_EQ(enter_cgroup(inner), 0, "follow: into a child of the watched cgroup");
+	if (syns_seen(fc) == 0) {
+		fprintf(stderr, "# this kernel's test runs give the packet no socket in the "
+				"caller's cgroup: the filter is tested end to end only\n");
+		goto out;
+	}
+	CHECK_EQ(syns_seen(fc), 2, "follow: a child of the watched cgroup is seen");
+	CHECK_EQ(enter_cgroup(watched), 0, "follow: into the watched cgroup");
+	CHECK_EQ(syns_seen(fc), 2, "follow: the watched cgroup is seen");
+	CHECK_EQ(enter_cgroup(sibling), 0, "follow: into the sibling");
+	CHECK_EQ(syns_seen(fc), 0, "follow: the sibling is passed over");
+	CHECK_EQ(syns_seen(cap), 2, "follow: the sibling is seen without the filter");
+	CHECK_EQ(enter_cgroup(base), 0, "follow: into the parent");
+	CHECK_EQ(syns_seen(fc), 0, "follow: the parent's own socket is passed over");
+	CHECK_EQ(capture_follow(fc, sid), 0, "follow: turned to the sibling");
+	CHECK_EQ(syns_seen(fc), 0, "follow: the parent still passed over");
+	CHECK_EQ(enter_cgroup(sibling), 0, "follow: into the sibling again");
+	CHECK_EQ(syns_seen(fc), 2, "follow: the followed cgroup is seen");
+	CHECK_EQ(enter_cgroup(watched), 0, "follow: into the first cgroup again");
+	CHECK_EQ(syns_seen(fc), 0, "follow: the cgroup no longer watched is passed over");
+out:
+	CHECK_EQ(enter_cgroup(own), 0, "follow: back to the test's own cgroup");
+	capture_free(fc);
+	rmdir(inner);
+	rmdir(watched);
+	rmdir(sibling);
+	rmdir(base);
+}
+
 int main(void)
 {
 	struct capture_opts opts = {.ring_bytes = 1 << 20};
@@ -483,6 +616,7 @@ int main(void)
 	test_retransmission_is_one_flow();
 	test_packet_time();
 	test_rings_merge_in_time_order();
+	test_follow();
 	capture_free(cap);
 	return t_done();
 }

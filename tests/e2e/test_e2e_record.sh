@@ -12,18 +12,20 @@ require_root
 
 root=$(cgroup2_root)
 [ -n "$root" ] || fail "no cgroup v2 mount"
-cg="$root/tft-e2e-rec-$$"
+# The programs go on the watched cgroup's parent: a parent of the test's own.
+parent="$root/tft-e2e-rec-$$"
+cg="$parent/watched"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rmdir "$cg" 2>/dev/null
+	rmdir "$cg" "$parent" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir "$cg" || fail "cannot create $cg"
+mkdir "$parent" "$cg" || fail "cannot create $cg"
 
 "$PEER" listen 127.0.0.1 "$tmp/p4" 30 & pids+=($!)
 wait_for 5 test -s "$tmp/p4" || fail "listener"
@@ -59,6 +61,6 @@ refused symlink "$tmp/link" "never overwrites"
 refused "missing directory" "$tmp/no/such/dir.tftrec" "No such file or directory"
 # Nothing stayed attached after the refusals.
 if command -v bpftool >/dev/null; then
-	[ -z "$(bpftool cgroup show "$cg" 2>/dev/null | grep -v '^ID')" ] || fail "programs left attached"
+	[ -z "$(bpftool cgroup show "$parent" 2>/dev/null | grep -v '^ID')" ] || fail "programs left attached"
 fi
 echo "PASS: record"

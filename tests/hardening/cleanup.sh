@@ -1,8 +1,8 @@
 #!/bin/sh
 # Nothing left behind: after SIGINT, SIGTERM, SIGHUP or SIGKILL, no program of
-# this tcpflowtop stays attached to its cgroup, and its programs and maps are
-# gone from the kernel (checked by the ids it had, since other tcpflowtop
-# instances may run on this host at the same time).
+# this tcpflowtop stays attached to its cgroup (the watched one's parent), and
+# its programs and maps are gone from the kernel (checked by the ids it had,
+# since other tcpflowtop instances may run on this host at the same time).
 . "$(dirname "$0")/lib.sh"
 TFT=$1
 need_root
@@ -19,8 +19,10 @@ gone() {
 }
 
 for sig in INT TERM HUP KILL; do
+	# The programs go on the watched cgroup's parent: a parent of the test's own.
 	CG=$(make_cgroup "cleanup-$sig")
-	start_tft "$T_DIR/o-$sig" "$T_DIR/e-$sig" --batch --cgroup "$CG" --duration 30
+	W=$(make_cgroup watched "$CG")
+	start_tft "$T_DIR/o-$sig" "$T_DIR/e-$sig" --batch --cgroup "$W" --duration 30
 	progs=$(attached_ids "$CG")
 	[ "$(echo "$progs" | wc -w)" = 2 ] || fail "$sig: expected 2 programs on $CG, got: $progs"
 	for p in $progs; do

@@ -8,7 +8,10 @@ TFT=$1
 need_root
 need_cmd bpftool mkfifo head
 
-CG=$(make_cgroup pipehup) # nothing runs in it: no flow, no write after the header
+# Nothing runs in it: no flow, no write after the header. The programs go on
+# the watched cgroup's parent: a parent of the test's own.
+PARENT=$(make_cgroup pipehup)
+CG=$(make_cgroup watched "$PARENT")
 mkfifo "$T_DIR/pipe"
 "$TFT" -n --batch --cgroup "$CG" >"$T_DIR/pipe" 2>"$T_DIR/err" &
 T_TFT_PID=$!
@@ -20,8 +23,8 @@ wait_exit "$T_TFT_PID" 10
 [ "$T_RC" = 0 ] || fail "exit status $T_RC: $(cat "$T_DIR/err")"
 grep -q "flows seen" "$T_DIR/err" || fail "no summary: $(cat "$T_DIR/err")"
 i=0
-while bpftool cgroup show "$CG" 2>/dev/null | grep -q tft_; do
-	[ "$i" -ge 50 ] && fail "programs still attached to $CG"
+while bpftool cgroup show "$PARENT" 2>/dev/null | grep -q tft_; do
+	[ "$i" -ge 50 ] && fail "programs still attached to $PARENT"
 	sleep 0.1
 	i=$((i + 1))
 done

@@ -17,7 +17,9 @@ command -v tmux >/dev/null || skip "needs tmux"
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -n "$CGROOT" ] || skip "no cgroup v2 mount"
 
-CG=$CGROOT/tft-tui-test-$$
+# The programs go on the watched cgroup's parent: a parent of the test's own.
+CGP=$CGROOT/tft-tui-test-$$
+CG=$CGP/watched
 WORK=$(mktemp -d /tmp/tft-tui-test.XXXXXX)
 # tcpflowtop drops to the sudo user or nobody once attached: its exports land here.
 chmod 1777 "$WORK"
@@ -37,14 +39,14 @@ cleanup() {
 	wait 2>/dev/null
 	# The listener in the cgroup is gone now; the cgroup can go.
 	for _ in $(seq 50); do
-		rmdir "$CG" 2>/dev/null && break
-		[ -d "$CG" ] || break
+		rmdir "$CG" "$CGP" 2>/dev/null && break
+		[ -d "$CGP" ] || break
 		sleep 0.1
 	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-mkdir "$CG" || skip "cannot create a cgroup under $CGROOT"
+mkdir "$CGP" "$CG" || skip "cannot create a cgroup under $CGROOT"
 
 pane() { "${T[@]}" capture-pane -p -t tft; }
 fail() {
@@ -306,7 +308,7 @@ wait_for 5 pane_has "flows seen" || fail "no summary after the screen closed"
 shell_usable "q"
 # Nothing stays attached once the screen is gone (links die with the process).
 if command -v bpftool >/dev/null; then
-	bpftool cgroup show "$CG" | grep -q tft_ && fail "programs still attached to $CG after q"
+	bpftool cgroup show "$CGP" | grep -q tft_ && fail "programs still attached to $CGP after q"
 fi
 ok "q restores the terminal and detaches"
 
