@@ -690,15 +690,17 @@ static __always_inline bool other_cgroup(struct __sk_buff *skb)
 	return bpf_skb_ancestor_cgroup_id(skb, (int)watch_level) != watch_cgroup_id;
 }
 
+/*
+ * The common packet leaves before the cgroup check: the watched cgroup's
+ * own traffic then pays nothing for it, and the parent's other children
+ * pay the check only on the packets that would be reported.
+ */
 static __always_inline int handle(struct __sk_buff *skb, __u8 hook)
 {
-	/* First: the parent's other children cost this check and nothing more. */
-	if (other_cgroup(skb))
-		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return ipv4_nothing_to_do(skb) ? 1 : handle_ipv4(skb, hook);
+		return ipv4_nothing_to_do(skb) || other_cgroup(skb) ? 1 : handle_ipv4(skb, hook);
 	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return ipv6_nothing_to_do(skb) ? 1 : handle_ipv6(skb, hook);
+		return ipv6_nothing_to_do(skb) || other_cgroup(skb) ? 1 : handle_ipv6(skb, hook);
 	return 1;
 }
 

@@ -125,6 +125,14 @@ keys h
 shot help
 keys x
 
+# The group views: by remote service, then by local listener, back to the flows.
+keys / Escape
+keys g
+shot groups-remote
+keys g
+shot groups-listener
+keys g
+
 kill "$XTERM_PID"
 sleep 0.5
 keys / Escape
