@@ -303,6 +303,22 @@ static __always_inline int is_dns_port(__be16 port)
 	return 0;
 }
 
+/* Whether a UDP datagram is from (an answer) or to (a query) a DNS port: each port read once. */
+static __always_inline int either_dns_port(__be16 sport, __be16 dport)
+{
+	__be16 p;
+
+	if (dns_port_count > 0 && ((p = dns_ports[0]) == sport || p == dport))
+		return 1;
+	if (dns_port_count > 1 && ((p = dns_ports[1]) == sport || p == dport))
+		return 1;
+	if (dns_port_count > 2 && ((p = dns_ports[2]) == sport || p == dport))
+		return 1;
+	if (dns_port_count > 3 && ((p = dns_ports[3]) == sport || p == dport))
+		return 1;
+	return 0;
+}
+
 #define DNS_HDR_LEN 12
 #define DNS_QR 0x80 /* in the third byte of the header */
 
@@ -487,7 +503,7 @@ static __always_inline int handle_udp(struct __sk_buff *skb, __u8 hook, __u8 fam
 
 	if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)) < 0)
 		return 1;
-	if (!is_dns_port(uh.sport) && !is_dns_port(uh.dport))
+	if (!either_dns_port(uh.sport, uh.dport))
 		return 1;
 	ulen = bpf_ntohs(uh.len);
 	if (ulen < sizeof(uh) + DNS_HDR_LEN)
@@ -538,7 +554,7 @@ static __always_inline int handle_ipv4(struct __sk_buff *skb, __u8 hook)
 		 * the slow path sorts it out.
 		 */
 		if (p.protocol == IPPROTO_UDP &&
-		    (p.ver_ihl != 0x45 || is_dns_port(p.tcp.sport) || is_dns_port(p.tcp.dport))) {
+		    (p.ver_ihl != 0x45 || either_dns_port(p.tcp.sport, p.tcp.dport))) {
 			ihl = (p.ver_ihl & 0x0f) * 4;
 			if (ihl < 20 || (p.frag_off & bpf_htons(IP_FRAG_OFFSET_MASK | 0x2000)))
 				return 1; /* a fragment: not a whole datagram */
@@ -636,7 +652,7 @@ static __always_inline bool ipv4_nothing_to_do(struct __sk_buff *skb)
 		       (!(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) &&
 			!is_dns_port(p->tcp.sport));
 	if (p->protocol == IPPROTO_UDP) /* an answer from, or a query to, a DNS port */
-		return !is_dns_port(p->tcp.sport) && !is_dns_port(p->tcp.dport);
+		return !either_dns_port(p->tcp.sport, p->tcp.dport);
 	return true;
 }
 
@@ -655,7 +671,7 @@ static __always_inline bool ipv6_nothing_to_do(struct __sk_buff *skb)
 	if (p->ip6.nexthdr == IPPROTO_TCP)
 		return !(p->tcp.flags & (TFT_TCP_SYN | TFT_TCP_RST)) && !is_dns_port(p->tcp.sport);
 	if (p->ip6.nexthdr == IPPROTO_UDP)
-		return !is_dns_port(p->tcp.sport) && !is_dns_port(p->tcp.dport);
+		return !either_dns_port(p->tcp.sport, p->tcp.dport);
 	return false; /* extension headers: the full walk */
 }
 
