@@ -77,7 +77,7 @@ enum {
 	OPT_FILTER,
 	OPT_EXPORT_DIR,
 	OPT_NO_COLOR,
-	OPT_USER, /* harden: privilege drop */
+	OPT_USER,
 	OPT_REALTIME,
 	OPT_GROUP_BY,
 	OPT_INTERVAL,
@@ -167,7 +167,7 @@ struct env {
 	bool sort_desc;
 	const char *export_dir;
 	bool no_color;
-	const char *user;	/* harden: --user, NULL for SUDO_UID or nobody */
+	const char *user;	/* --user, NULL for SUDO_UID or nobody */
 	const char *write_path; /* -w */
 	const char *read_path;	/* -r */
 	bool realtime;
@@ -980,7 +980,7 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 		fprintf(stderr, "tcpflowtop: %s\n", err);
 		return -1;
 	}
-	/* harden: loaded, attached and mapped: nothing below needs privileges. */
+	/* Loaded, attached and mapped: nothing below needs privileges. */
 	if (privs_drop(drop_to, err, sizeof(err))) {
 		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
 		return -1;
@@ -1154,7 +1154,7 @@ int main(int argc, char **argv)
 				"grant CAP_BPF and CAP_NET_ADMIN)\n");
 			return 1;
 		}
-		/* harden: pick the user to drop to before loading, so a bad --user fails early. */
+		/* The user to drop to, picked before loading: a bad --user fails early. */
 		if (privs_choose_target(env.user, &drop_to, err, sizeof(err))) {
 			fprintf(stderr, "tcpflowtop: %s\n", err);
 			return 1;

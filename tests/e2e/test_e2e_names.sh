@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end, names (issue 4), loopback only. dnsmasq (a port of its own,
+# End to end, names, loopback only. dnsmasq (a port of its own,
 # stopped by its PID) serves records this test defines; a process in the
 # test cgroup resolves names with a plain UDP socket (bash's /dev/udp, the
 # query bytes built here), then connects to the answered addresses, where
