@@ -329,7 +329,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   "unknown sort column \"%s\" (columns: %s; + ascending, - "
 				   "descending)",
 				   arg,
-				   flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", err, sizeof(err)));
+				   flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ",", err, sizeof(err)));
 		env.sort_desc = dir ? dir < 0 : flow_field(env.sort)->desc_first;
 		break;
 	}
@@ -402,7 +402,7 @@ static char *help_filter(int key, const char *text, void *input)
 	(void)input;
 	if (key != ARGP_KEY_HELP_POST_DOC || !text)
 		return (char *)text;
-	flow_fields_names(FLOW_FIELD_ON_SCREEN, ", ", screen, sizeof(screen));
+	flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ", ", screen, sizeof(screen));
 	flow_fields_keys(FLOW_FIELD_ON_CSV, ", ", streams, sizeof(streams));
 	if (asprintf(&out,
 		     "%s\n\nColumns (-o, --sort, and FIELD:VALUE filter terms): %s\n"

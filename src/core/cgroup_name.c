@@ -99,8 +99,8 @@ const char *cgroup_short_name(const char *path, char *buf, size_t size)
 		if (!n)
 			break;
 		if (!strncmp(c, "kubepods", 8))
-			kube = true;
-		else if (kube && pod_uid(c, n, uid, sizeof(uid)))
+			kube = true; /* "kubepods-<qos>-pod<uid>.slice" names the pod itself */
+		if (kube && pod_uid(c, n, uid, sizeof(uid)))
 			return snprintf(buf, size, "pod:%s", uid), buf;
 		if (!id)
 			id = container_id(c, n);
