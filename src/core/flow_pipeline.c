@@ -117,6 +117,13 @@ static void set_owner(struct flow_pipeline *p, const struct tft_flow *f, const s
 	struct tft_flow_owner fo = {.state = p->owners_off ? TFT_OWNER_NO_HOOK : TFT_OWNER_UNKNOWN};
 
 	if (o) {
+		/*
+		 * Named now, while the process's cgroup most likely still exists:
+		 * the screen draws later, and a short-lived container's cgroup
+		 * may be gone by then. Cached hits after the first.
+		 */
+		owner_names_user(o->uid);
+		owner_names_cgroup(o->cgroup_id);
 		fo.state = TFT_OWNER_KNOWN;
 		fo.cgroup_id = o->cgroup_id;
 		fo.tgid = o->tgid;
