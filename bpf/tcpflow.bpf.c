@@ -16,6 +16,12 @@
  * ones. bpf_skb_load_bytes rather than direct packet access: it also reads
  * non-linear skbs, and BPF_PROG_TEST_RUN gave cgroup_skb no data_end before
  * kernel 6.12.
+ *
+ * Owners: cgroup/sock_create stores each new TCP socket's owner (process,
+ * user, cgroup) in the socket's own storage, once per socket. A SYN without
+ * ACK then carries its socket's owner in a longer record: leaving, the
+ * socket that called connect(); arriving, the listener it was matched to.
+ * Only SYNs look, after the common case has left.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -32,6 +38,11 @@
 #define NEXTHDR_FRAGMENT 44
 #define NEXTHDR_AUTH 51
 #define NEXTHDR_DEST 60
+
+/* Socket constants (linux/socket.h and linux/net.h pull in libc headers under -target bpf). */
+#define TFT_AF_INET 2
+#define TFT_AF_INET6 10
+#define TFT_SOCK_STREAM 1
 
 #define IPV6_MAX_EXT_HDRS 6
 #define IP_FRAG_OFFSET_MASK 0x1fff
@@ -102,6 +113,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dns_query_slot);
 } dns_queries SEC(".maps");
+
+/*
+ * The owner of each TCP socket created since the programs were attached,
+ * in the socket itself: it goes when the socket goes, with no key to
+ * collide and no table to fill. tft_sock_create writes it; the SYN paths
+ * read it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tft_owner);
+} owners SEC(".maps");
 
 /*
  * Losses and truncations, indexed by enum tft_counter. A global in .bss: user
@@ -234,20 +258,33 @@ static __always_inline __u64 packet_time(struct __sk_buff *skb, const struct tcp
 	return bpf_ktime_get_ns();
 }
 
-/* An IPv4 SYN or RST: the compact record. */
-static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
-				   const struct tcp_head *th, __u8 hook)
+/*
+ * The owner of the socket a SYN (without ACK) belongs to, or NULL. Leaving,
+ * that is the socket that called connect(); arriving, the kernel runs these
+ * programs on the listener the SYN was matched to, so it is the listener's.
+ * Sockets created before the programs were attached have none.
+ */
+static __always_inline const struct tft_owner *syn_owner(struct __sk_buff *skb, __u8 flags)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct tft_tcp4_rec *ev;
-	void *ring = cpu_ring(cpu);
+	struct bpf_sock *sk;
 
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
-		return 1;
-	}
-	ev->type = TFT_REC_TCP4;
+	if ((flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) != TFT_TCP_SYN)
+		return NULL;
+	sk = skb->sk;
+	if (!sk)
+		return NULL;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&owners, sk, 0, 0);
+}
+
+/* The fields every IPv4 TCP record has, in either form. */
+static __always_inline void fill4(struct __sk_buff *skb, struct tft_tcp4_rec *ev, __u8 type,
+				  const __u8 *saddr, const __u8 *daddr, const struct tcp_head *th,
+				  __u8 hook)
+{
+	ev->type = type;
 	ev->flags = th->flags;
 	ev->hook = hook;
 	ev->zero = 0;
@@ -258,15 +295,15 @@ static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, con
 	ev->ack = bpf_ntohl(th->ack);
 	__builtin_memcpy(ev->saddr, saddr, 4);
 	__builtin_memcpy(ev->daddr, daddr, 4);
-	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
-	return 1;
 }
 
-static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
-				   const struct tcp_head *th, __u8 hook)
+/* An IPv4 SYN whose socket has an owner: the compact record and the owner. */
+static __always_inline int report4_owned(struct __sk_buff *skb, const __u8 *saddr,
+					 const __u8 *daddr, const struct tcp_head *th, __u8 hook,
+					 const struct tft_owner *owner)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct tft_tcp_event *ev;
+	struct tft_tcp4_owned_rec *ev;
 	void *ring = cpu_ring(cpu);
 
 	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
@@ -274,7 +311,39 @@ static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, con
 		count(TFT_CNT_RB_FULL);
 		return 1;
 	}
-	ev->type = TFT_REC_TCP;
+	fill4(skb, &ev->tcp, TFT_REC_TCP4_OWNED, saddr, daddr, th, hook);
+	__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
+	return 1;
+}
+
+/* An IPv4 SYN or RST: the compact record. */
+static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
+				   const struct tcp_head *th, __u8 hook)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	const struct tft_owner *owner = syn_owner(skb, th->flags);
+	struct tft_tcp4_rec *ev;
+	void *ring;
+
+	if (owner)
+		return report4_owned(skb, saddr, daddr, th, hook, owner);
+	ring = cpu_ring(cpu);
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return 1;
+	}
+	fill4(skb, ev, TFT_REC_TCP4, saddr, daddr, th, hook);
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
+	return 1;
+}
+
+static __always_inline void fill6(struct __sk_buff *skb, struct tft_tcp_event *ev, __u8 type,
+				  const __u8 *saddr, const __u8 *daddr, const struct tcp_head *th,
+				  __u8 hook)
+{
+	ev->type = type;
 	ev->flags = th->flags;
 	ev->hook = hook;
 	ev->family = 6;
@@ -285,6 +354,44 @@ static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, con
 	ev->ack = bpf_ntohl(th->ack);
 	__builtin_memcpy(ev->saddr, saddr, 16);
 	__builtin_memcpy(ev->daddr, daddr, 16);
+}
+
+static __always_inline int report6_owned(struct __sk_buff *skb, const __u8 *saddr,
+					 const __u8 *daddr, const struct tcp_head *th, __u8 hook,
+					 const struct tft_owner *owner)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tft_tcp_owned_event *ev;
+	void *ring = cpu_ring(cpu);
+
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return 1;
+	}
+	fill6(skb, &ev->tcp, TFT_REC_TCP_OWNED, saddr, daddr, th, hook);
+	__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
+	return 1;
+}
+
+static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
+				   const struct tcp_head *th, __u8 hook)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	const struct tft_owner *owner = syn_owner(skb, th->flags);
+	struct tft_tcp_event *ev;
+	void *ring;
+
+	if (owner)
+		return report6_owned(skb, saddr, daddr, th, hook, owner);
+	ring = cpu_ring(cpu);
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return 1;
+	}
+	fill6(skb, ev, TFT_REC_TCP, saddr, daddr, th, hook);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
@@ -730,6 +837,33 @@ SEC("cgroup_skb/egress")
 int tft_egress(struct __sk_buff *skb)
 {
 	return handle(skb, TFT_HOOK_EGRESS);
+}
+
+/*
+ * Each new TCP socket's owner, in the process that creates it: once per
+ * socket, never per packet. A socket always allowed (1).
+ */
+SEC("cgroup/sock_create")
+int tft_sock_create(struct bpf_sock *sk)
+{
+	struct tft_owner *o;
+	__u64 pid_tgid, uid_gid;
+
+	if (sk->type != TFT_SOCK_STREAM || sk->protocol != IPPROTO_TCP ||
+	    (sk->family != TFT_AF_INET && sk->family != TFT_AF_INET6))
+		return 1;
+	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 1;
+	pid_tgid = bpf_get_current_pid_tgid();
+	uid_gid = bpf_get_current_uid_gid();
+	o->tgid = (__u32)(pid_tgid >> 32);
+	o->pid = (__u32)pid_tgid;
+	o->uid = (__u32)uid_gid;
+	o->gid = (__u32)(uid_gid >> 32);
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

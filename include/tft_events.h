@@ -26,14 +26,22 @@ enum tft_hook {
 enum tft_record_type {
 	TFT_REC_TCP = 1, /* struct tft_tcp_event: IPv6 in the ring; every TCP record past capture */
 	TFT_REC_DNS = 2, /* struct tft_dns_event */
-	TFT_REC_TCP4 = 3, /* struct tft_tcp4_rec: IPv4, in the ring only */
+	TFT_REC_TCP4 = 3,	/* struct tft_tcp4_rec: IPv4, in the ring only */
+	TFT_REC_TCP4_OWNED = 4, /* struct tft_tcp4_owned_rec: an IPv4 SYN and its socket's owner */
+	TFT_REC_TCP_OWNED = 5,	/* struct tft_tcp_owned_event: an IPv6 SYN and its socket's owner */
+	/*
+	 * Record files only: the owner of the TCP record that follows, with the
+	 * user and cgroup names resolved when it was recorded (record_file.h).
+	 */
+	TFT_REC_OWNER = 6,
 };
 
 /* Indexes of the programs' global counters[] array (in .bss, read through mmap). */
 enum tft_counter {
 	TFT_CNT_RB_FULL = 0,   /* ring buffer reservation failed: an event was lost */
 	TFT_CNT_DNS_TRUNC = 1, /* a DNS message was longer than TFT_DNS_MAX and cut */
-	/* a UDP DNS answer matched no query seen (id, ports, addresses), or came too late: ignored */
+	/* a UDP DNS answer matched no query seen (id, ports, addresses), or came too late: ignored
+	 */
 	TFT_CNT_DNS_UNMATCHED = 2,
 	TFT_CNT_MAX = 4,
 };
@@ -79,6 +87,35 @@ struct tft_tcp4_rec {
 	__u8 daddr[4];
 };
 
+/*
+ * Who owns a socket: the process that created it, as seen by the
+ * cgroup/sock_create program (a listener's owner is its creator's). Ids are
+ * those of the initial namespaces.
+ */
+struct tft_owner {
+	__u32 tgid;	 /* process id */
+	__u32 pid;	 /* thread id */
+	__u32 uid;	 /* real uid */
+	__u32 gid;	 /* real gid */
+	__u64 cgroup_id; /* cgroup v2 id: the inode of the cgroup's directory */
+	char comm[16];	 /* command name as the process set it: untrusted bytes */
+};
+
+/*
+ * A SYN without ACK whose socket has an owner: the SYN of a connect()
+ * leaving, or a SYN arriving at a listener. Every other TCP record keeps its
+ * owner-less form, so the common records stay small.
+ */
+struct tft_tcp4_owned_rec {
+	struct tft_tcp4_rec tcp; /* tcp.type: TFT_REC_TCP4_OWNED */
+	struct tft_owner owner;
+};
+
+struct tft_tcp_owned_event {
+	struct tft_tcp_event tcp; /* tcp.type: TFT_REC_TCP_OWNED */
+	struct tft_owner owner;
+};
+
 /* Bytes of a DNS message copied up; longer messages are cut and flagged. >= 512. */
 #define TFT_DNS_MAX 1024
 
@@ -122,6 +159,9 @@ struct tft_dns_event {
 #ifndef __bpf__
 _Static_assert(sizeof(struct tft_tcp_event) == 56, "tft_tcp_event layout");
 _Static_assert(sizeof(struct tft_tcp4_rec) == 32, "tft_tcp4_rec layout");
+_Static_assert(sizeof(struct tft_owner) == 40, "tft_owner layout");
+_Static_assert(sizeof(struct tft_tcp4_owned_rec) == 72, "tft_tcp4_owned_rec layout");
+_Static_assert(sizeof(struct tft_tcp_owned_event) == 96, "tft_tcp_owned_event layout");
 _Static_assert(sizeof(struct tft_dns_event) == 56 + TFT_DNS_MAX, "tft_dns_event layout");
 _Static_assert(TFT_DNS_MAX >= 512 && TFT_DNS_MAX < 2048, "TFT_DNS_MAX bounds the copy mask");
 #endif

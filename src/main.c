@@ -31,6 +31,7 @@
 #include "parse_num.h"
 #include "privs.h"
 #include "names.h"
+#include "owner_names.h"
 #include "record_file.h"
 #include "replay.h"
 #include "resolver.h"
@@ -330,7 +331,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   "unknown sort column \"%s\" (columns: %s; + ascending, - "
 				   "descending)",
 				   arg,
-				   flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", err, sizeof(err)));
+				   flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ",", err, sizeof(err)));
 		env.sort_desc = dir ? dir < 0 : flow_field(env.sort)->desc_first;
 		break;
 	}
@@ -403,7 +404,7 @@ static char *help_filter(int key, const char *text, void *input)
 	(void)input;
 	if (key != ARGP_KEY_HELP_POST_DOC || !text)
 		return (char *)text;
-	flow_fields_names(FLOW_FIELD_ON_SCREEN, ", ", screen, sizeof(screen));
+	flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ", ", screen, sizeof(screen));
 	flow_fields_keys(FLOW_FIELD_ON_CSV, ", ", streams, sizeof(streams));
 	if (asprintf(&out,
 		     "%s\n\nColumns (-o, --sort, and FIELD:VALUE filter terms): %s\n"
@@ -866,6 +867,23 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	flow_pipeline_tcp(app->pipeline, ev);
 }
 
+static void on_owner(const struct tft_owner *o, void *ctx)
+{
+	struct app *app = ctx;
+
+	flow_pipeline_owner(app->pipeline, o, NULL, NULL);
+}
+
+static void on_replay_owner(const struct record_owner *r, void *ctx)
+{
+	char user[RECORD_OWNER_USER_MAX + 1], cg[RECORD_OWNER_CGROUP_MAX + 1];
+	struct app *app = ctx;
+
+	snprintf(user, sizeof(user), "%.*s", (int)r->user_len, r->user);
+	snprintf(cg, sizeof(cg), "%.*s", (int)r->cgroup_len, r->cgroup);
+	flow_pipeline_owner(app->pipeline, &r->owner, user, cg);
+}
+
 static void on_dns(const struct tft_dns_event *ev, void *ctx)
 {
 	struct app *app = ctx;
@@ -881,7 +899,7 @@ static void on_dns(const struct tft_dns_event *ev, void *ctx)
  */
 static int open_replay(struct app *app, struct record_file_info *info, char *cgroup, size_t len)
 {
-	struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, app};
+	struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, app, on_replay_owner};
 	struct privs_target drop_to;
 	char err[512];
 
@@ -968,8 +986,10 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	    .verbose = env.verbose,
 	    .dns_ports = env.dns_ports,
 	    .n_dns_ports = env.no_dns ? 0 : env.n_dns_ports,
+	    .on_owner = on_owner,
 	};
-	char err[512];
+	char err[512], root[512];
+	const char *off;
 
 	if (app->cg_follow) {
 		copts.watch_level = (unsigned)app->cg_level;
@@ -980,6 +1000,14 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 		fprintf(stderr, "tcpflowtop: %s\n", err);
 		return -1;
 	}
+	off = capture_owner_off(app->capture);
+	if (off) {
+		fprintf(stderr, "tcpflowtop: flows show without their process: %s\n", off);
+		flow_pipeline_owners_off(app->pipeline);
+	}
+	/* Cgroup ids name directories of the whole hierarchy, not only the watched cgroup. */
+	if (cgroup_find_v2_root("/proc/self/mounts", root, sizeof(root)) == 0)
+		owner_names_init(root);
 	/* Loaded, attached and mapped: nothing below needs privileges. */
 	if (privs_drop(drop_to, err, sizeof(err))) {
 		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
@@ -1259,6 +1287,7 @@ cleanup:
 	tui_free(app.tui);
 	capture_free(app.capture);
 	replay_free(app.replay);
+	owner_names_reset();
 	e = record_writer_free(app.rec);
 	if (e && !app.rec_failed) {
 		fprintf(stderr, "tcpflowtop: writing %s failed: %s\n", env.write_path,

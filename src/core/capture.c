@@ -42,12 +42,16 @@ struct capture {
 	struct ring_src *srcs;	  /* owned, nrings */
 	size_t nrings;
 	struct tft_tcp_event *stage; /* owned, STAGE_MAX records */
+	struct tft_owner *owners;    /* owned, STAGE_MAX: stage[i]'s owner when has_owner[i] */
+	bool *has_owner;	     /* owned, STAGE_MAX */
 	struct stage_key *keys;	     /* owned, STAGE_MAX */
 	size_t nstage;
 	bool stage_unsorted;
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
-	void *ctx; /* borrowed */
+	capture_owner_cb on_owner;
+	void *ctx;	     /* borrowed */
+	char owner_off[160]; /* why sockets get no owner; "" when they do */
 };
 
 static bool verbose_libbpf;
@@ -87,9 +91,14 @@ static void flush_stage(struct capture *c)
 
 	if (c->stage_unsorted)
 		qsort(c->keys, c->nstage, sizeof(c->keys[0]), key_cmp);
-	for (i = 0; i < c->nstage; i++)
+	for (i = 0; i < c->nstage; i++) {
+		uint32_t k = c->keys[i].idx;
+
+		if (c->has_owner[k] && c->on_owner)
+			c->on_owner(&c->owners[k], c->ctx);
 		if (c->on_tcp)
-			c->on_tcp(&c->stage[c->keys[i].idx], c->ctx);
+			c->on_tcp(&c->stage[k], c->ctx);
+	}
 	c->nstage = 0;
 	c->stage_unsorted = false;
 }
@@ -102,10 +111,14 @@ static struct tft_tcp_event *stage_slot(struct capture *c)
 	return &c->stage[c->nstage];
 }
 
-static void staged(struct capture *c, const struct tft_tcp_event *ev)
+/* Stages the record just written into stage_slot(); owner NULL when it has none. */
+static void staged(struct capture *c, const struct tft_tcp_event *ev, const struct tft_owner *owner)
 {
 	size_t n = c->nstage;
 
+	c->has_owner[n] = owner != NULL;
+	if (owner)
+		c->owners[n] = *owner;
 	c->keys[n].ts_ns = ev->ts_ns;
 	c->keys[n].idx = (uint32_t)n;
 	if (n > 0 && ev->ts_ns < c->keys[n - 1].ts_ns)
@@ -128,8 +141,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	switch (*type) {
 	case TFT_REC_TCP4:
+	case TFT_REC_TCP4_OWNED:
 		if (size >= sizeof(struct tft_tcp4_rec)) {
 			const struct tft_tcp4_rec *r = data;
+			const struct tft_tcp4_owned_rec *o = data;
 			struct tft_tcp_event *ev = stage_slot(c);
 
 			memset(ev, 0, sizeof(*ev));
@@ -144,15 +159,21 @@ static int on_record(void *ctx, void *data, size_t size)
 			ev->ack = r->ack;
 			memcpy(ev->saddr, r->saddr, 4);
 			memcpy(ev->daddr, r->daddr, 4);
-			staged(c, ev);
+			staged(c, ev,
+			       *type == TFT_REC_TCP4_OWNED && size >= sizeof(*o) ? &o->owner
+										 : NULL);
 		}
 		break;
 	case TFT_REC_TCP:
+	case TFT_REC_TCP_OWNED:
 		if (size >= sizeof(struct tft_tcp_event)) {
+			const struct tft_tcp_owned_event *o = data;
 			struct tft_tcp_event *ev = stage_slot(c);
 
 			memcpy(ev, data, sizeof(*ev));
-			staged(c, ev);
+			ev->type = TFT_REC_TCP;
+			staged(c, ev,
+			       *type == TFT_REC_TCP_OWNED && size >= sizeof(*o) ? &o->owner : NULL);
 		}
 		break;
 	case TFT_REC_DNS:
@@ -239,6 +260,43 @@ static int fill_rings(struct capture *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Owners need cgroup/sock_create with socket storage (Linux 5.11 or so):
+ * without it the program is left out and flows come without owners, rather
+ * than not at all.
+ */
+static void owners_before_load(struct capture *c)
+{
+	if (!c->on_owner) {
+		snprintf(c->owner_off, sizeof(c->owner_off), "not asked for");
+	} else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_sk_storage_get,
+					   NULL) <= 0) {
+		snprintf(c->owner_off, sizeof(c->owner_off),
+			 "this kernel has no socket storage for cgroup/sock_create (Linux 5.11 or "
+			 "later needed)");
+	} else {
+		return;
+	}
+	bpf_program__set_autoload(c->skel->progs.tft_sock_create, false);
+}
+
+/* After the packet programs: a failure here leaves flows without owners, and says why. */
+static void owners_attach(struct capture *c, int cgfd)
+{
+	if (c->owner_off[0])
+		return;
+	c->skel->links.tft_sock_create =
+	    bpf_program__attach_cgroup(c->skel->progs.tft_sock_create, cgfd);
+	if (!c->skel->links.tft_sock_create)
+		snprintf(c->owner_off, sizeof(c->owner_off),
+			 "attaching cgroup/sock_create failed: %s", strerror(errno));
+}
+
+const char *capture_owner_off(const struct capture *c)
+{
+	return c->owner_off[0] ? c->owner_off : NULL;
+}
+
 struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_tcp,
 			    capture_dns_cb on_dns, void *ctx, char *err, size_t errlen)
 {
@@ -262,6 +320,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	}
 	c->on_tcp = on_tcp;
 	c->on_dns = on_dns;
+	c->on_owner = opts->on_owner;
 	c->ctx = ctx;
 	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (probe == 0) {
@@ -292,7 +351,9 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->srcs = calloc(c->nrings, sizeof(*c->srcs));
 	c->stage = malloc(STAGE_MAX * sizeof(*c->stage));
 	c->keys = malloc(STAGE_MAX * sizeof(*c->keys));
-	if (!c->ring_fds || !c->srcs || !c->stage || !c->keys) {
+	c->owners = malloc(STAGE_MAX * sizeof(*c->owners));
+	c->has_owner = malloc(STAGE_MAX * sizeof(*c->has_owner));
+	if (!c->ring_fds || !c->srcs || !c->stage || !c->keys || !c->owners || !c->has_owner) {
 		e = ENOMEM;
 		err_msg(err, errlen, "out of memory");
 		goto fail;
@@ -316,6 +377,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->skel->rodata->dns_port_count = (__u32)opts->n_dns_ports;
 	/* The filter's depth freezes at load; its id stays writable, in .bss. */
 	c->skel->rodata->watch_level = opts->watch_level;
+	owners_before_load(c);
 	e = -create_rings(c, each, err, errlen);
 	if (e)
 		goto fail;
@@ -363,6 +425,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		e = errno;
 		goto fail_attach;
 	}
+	owners_attach(c, cgfd);
 	close(cgfd);
 	return c;
 
@@ -390,6 +453,8 @@ void capture_free(struct capture *c)
 	free(c->srcs);
 	free(c->stage);
 	free(c->keys);
+	free(c->owners);
+	free(c->has_owner);
 	free(c);
 }
 

@@ -11,6 +11,9 @@
 #define TFT_RING_DEFAULT (4u << 20)
 #define TFT_RING_MIN 4096u
 
+/* The owner of the TCP record passed next (valid during the call): see capture_opts.on_owner. */
+typedef void (*capture_owner_cb)(const struct tft_owner *owner, void *ctx);
+
 struct capture_opts {
 	/* a cgroup v2 directory to attach to; NULL: load only (for BPF_PROG_TEST_RUN) */
 	const char *cgroup_path;
@@ -38,6 +41,12 @@ struct capture_opts {
 	 */
 	unsigned watch_level;
 	uint64_t watch_cgroup_id;
+	/*
+	 * Called right before the TCP callback for a SYN whose socket's owner
+	 * the programs knew (same ctx); NULL: owners are not read, and the
+	 * cgroup/sock_create program is not loaded.
+	 */
+	capture_owner_cb on_owner;
 };
 
 /* Valid only during the call: copy what outlives it. */
@@ -82,6 +91,13 @@ uint64_t capture_counter(const struct capture *c, enum tft_counter idx);
 int capture_follow(struct capture *c, uint64_t cgroup_id);
 /* True when capture_follow can work: the programs are on the watched cgroup's parent. */
 bool capture_follows(const struct capture *c);
+
+/*
+ * Why sockets get no owner, or NULL when they do: the kernel could not load
+ * or attach cgroup/sock_create (flows still show), or owners were not asked
+ * for. Borrowed, as long as c lives.
+ */
+const char *capture_owner_off(const struct capture *c);
 
 /* Checks a ring size: power of two, at least TFT_RING_MIN. */
 bool capture_ring_size_valid(size_t bytes);

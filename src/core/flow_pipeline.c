@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "flow_pipeline.h"
+#include "owner_names.h"
 
 struct flow_pipeline {
 	struct flow_table *table;  /* owned */
@@ -12,6 +13,9 @@ struct flow_pipeline {
 	struct flow_sink sinks[FLOW_PIPELINE_MAX_SINKS];
 	size_t nsinks;
 	uint64_t counters[TFT_CNT_MAX];
+	bool owners_off;
+	bool has_owner; /* owner belongs to the next TCP record */
+	struct tft_owner owner;
 };
 
 static void on_evict(const struct tft_flow *f, void *ctx)
@@ -74,19 +78,80 @@ static void tell_changed(struct flow_pipeline *p, const struct tft_flow *f,
 			p->sinks[i].changed(p->sinks[i].ctx, f, change, at_ns);
 }
 
+/* -w: the owner with the names it has now, right before its TCP record. */
+static void record_owner(struct flow_pipeline *p, const struct tft_owner *o)
+{
+	const char *user = owner_names_user(o->uid), *cg = owner_names_cgroup(o->cgroup_id);
+	struct record_owner r = {.type = TFT_REC_OWNER, .owner = *o};
+
+	if (!p->rec || p->rec_err)
+		return;
+	if (user) {
+		r.user_len = (uint8_t)strnlen(user, sizeof(r.user));
+		memcpy(r.user, user, r.user_len);
+	}
+	if (cg) {
+		r.cgroup_len = (uint16_t)strnlen(cg, sizeof(r.cgroup));
+		memcpy(r.cgroup, cg, r.cgroup_len);
+	}
+	record(p, &r, sizeof(r));
+}
+
+void flow_pipeline_owner(struct flow_pipeline *p, const struct tft_owner *o, const char *user,
+			 const char *cgroup)
+{
+	if (user || cgroup)
+		owner_names_learn(o->uid, user, o->cgroup_id, cgroup);
+	p->owner = *o;
+	p->has_owner = true;
+}
+
+void flow_pipeline_owners_off(struct flow_pipeline *p)
+{
+	p->owners_off = true;
+}
+
+/* A new flow's owner: its SYN's, or why there is none. */
+static void set_owner(struct flow_pipeline *p, const struct tft_flow *f, const struct tft_owner *o)
+{
+	struct tft_flow_owner fo = {.state = p->owners_off ? TFT_OWNER_NO_HOOK : TFT_OWNER_UNKNOWN};
+
+	if (o) {
+		/*
+		 * Named now, while the process's cgroup most likely still exists:
+		 * the screen draws later, and a short-lived container's cgroup
+		 * may be gone by then. Cached hits after the first.
+		 */
+		owner_names_user(o->uid);
+		owner_names_cgroup(o->cgroup_id);
+		fo.state = TFT_OWNER_KNOWN;
+		fo.cgroup_id = o->cgroup_id;
+		fo.tgid = o->tgid;
+		fo.uid = o->uid;
+		memcpy(fo.comm, o->comm, sizeof(fo.comm));
+	}
+	flow_table_set_owner(p->table, f->id, &fo);
+}
+
 void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 {
 	const struct tft_flow *f = NULL;
+	const struct tft_owner *owner = p->has_owner ? &p->owner : NULL;
 	enum tft_flow_change change;
 	uint64_t at_ns;
 
+	p->has_owner = false; /* it was this record's, whatever becomes of it */
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
 	if (p->names && names_is_own_tcp(p->names, ev))
 		return;
+	if (owner)
+		record_owner(p, owner);
 	record(p, ev, sizeof(*ev));
 	change = flow_table_apply(p->table, ev, &f);
 	if (change == TFT_CHANGE_NONE)
 		return;
+	if (change == TFT_CHANGE_NEW)
+		set_owner(p, f, owner);
 	if (change == TFT_CHANGE_NEW && p->names) {
 		/* Misses start reverse lookups now, so names are there when shown. */
 		names_get(p->names, f->key.family, f->key.saddr, true);

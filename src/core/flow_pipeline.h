@@ -69,6 +69,21 @@ void flow_pipeline_free(struct flow_pipeline *p);
 /* Adds a sink (copied); sinks hear events in the order added. 0 or -E2BIG. */
 int flow_pipeline_add_sink(struct flow_pipeline *p, const struct flow_sink *sink);
 
+/*
+ * The owner of the TCP record passed next, from the capture (user and
+ * cgroup NULL: their names are looked up here, now, while the process and
+ * its cgroup are most likely still there) or a recording (the names it
+ * holds). A new flow made by that record takes it, and -w records it.
+ */
+void flow_pipeline_owner(struct flow_pipeline *p, const struct tft_owner *o, const char *user,
+			 const char *cgroup);
+
+/*
+ * The live capture's kernel gives no owners (capture_owner_off): new flows
+ * without one say so (TFT_OWNER_NO_HOOK) rather than "unknown".
+ */
+void flow_pipeline_owners_off(struct flow_pipeline *p);
+
 /* Ring records, from the capture or a replay. */
 void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev);
 void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev);

@@ -130,6 +130,14 @@ static bool key_equal(const struct tft_flow_key *a, const struct tft_flow_key *b
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+void flow_table_set_owner(struct flow_table *t, uint64_t id, const struct tft_flow_owner *owner)
+{
+	struct tft_flow *f = (struct tft_flow *)flow_table_by_id(t, id);
+
+	if (f)
+		f->owner = *owner;
+}
+
 const struct tft_flow *flow_table_find(const struct flow_table *t, const struct tft_flow_key *key)
 {
 	uint32_t s;

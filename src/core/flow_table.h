@@ -28,6 +28,23 @@ struct tft_flow_key {
 	uint8_t daddr[16];
 };
 
+/* Whether a flow's owner is known, and if not, why. */
+enum tft_owner_state {
+	/* its SYN came without one: the socket predates the capture, or the recording has none */
+	TFT_OWNER_UNKNOWN = 0,
+	TFT_OWNER_KNOWN = 1,
+	TFT_OWNER_NO_HOOK = 2, /* the kernel could not run the owner hook (capture_owner_off) */
+};
+
+/* Who opened a flow: the owner of its SYN's socket (the listener's, for an incoming flow). */
+struct tft_flow_owner {
+	uint64_t cgroup_id; /* cgroup v2 id */
+	uint32_t tgid;
+	uint32_t uid;
+	char comm[16]; /* untrusted bytes, NUL-padded, maybe unterminated */
+	uint8_t state; /* enum tft_owner_state */
+};
+
 struct tft_flow {
 	uint64_t id; /* increases by one per new flow, never reused: selection follows it */
 	struct tft_flow_key key;
@@ -36,6 +53,7 @@ struct tft_flow {
 	uint32_t isn;	    /* the SYN's sequence number: a retransmission repeats it */
 	uint16_t syn_retrans;
 	uint8_t state; /* enum tft_flow_state */
+	struct tft_flow_owner owner;
 };
 
 /* What one TCP record did to the table. */
@@ -86,6 +104,9 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
  */
 enum tft_flow_change flow_table_apply_early(struct flow_table *t, const struct tft_flow **flow,
 					    uint64_t *at_ns);
+
+/* Sets the owner of the flow with this id, if it is still held. */
+void flow_table_set_owner(struct flow_table *t, uint64_t id, const struct tft_flow_owner *owner);
 
 /* The newest flow with this key, or NULL. */
 const struct tft_flow *flow_table_find(const struct flow_table *t, const struct tft_flow_key *key);

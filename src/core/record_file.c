@@ -25,6 +25,8 @@
 /* A DNS record's fixed part: everything before msg. */
 #define DNS_FIXED offsetof(struct tft_dns_event, msg)
 
+_Static_assert(sizeof(struct record_owner) <= RECORD_PAYLOAD_MAX, "an owner fits a record");
+
 static bool host_little_endian(void)
 {
 	const uint16_t one = 1;
@@ -111,9 +113,16 @@ int record_writer_ring(struct record_writer *w, const void *rec, size_t size)
 
 	if (size < 1 || size > RECORD_PAYLOAD_MAX)
 		return -EINVAL;
+	const struct record_owner *o = rec;
+
 	/* A DNS record's message is mostly unused: keep only its valid bytes. */
 	if (dns->type == TFT_REC_DNS && size == sizeof(*dns))
 		size = DNS_FIXED + (dns->len < TFT_DNS_MAX ? dns->len : TFT_DNS_MAX);
+	/* An owner's the same, up to the end of its cgroup path. */
+	if (o->type == TFT_REC_OWNER && size == sizeof(*o))
+		size = RECORD_OWNER_FIXED + (o->cgroup_len < RECORD_OWNER_CGROUP_MAX
+						 ? o->cgroup_len
+						 : RECORD_OWNER_CGROUP_MAX);
 	return put_record(w, RECORD_RING, rec, size);
 }
 
@@ -221,6 +230,7 @@ struct record_reader {
 	union {
 		struct tft_tcp_event tcp;
 		struct tft_dns_event dns;
+		struct record_owner owner;
 		uint8_t bytes[RECORD_PAYLOAD_MAX];
 	} rec; /* the current ring record, padded */
 };
@@ -402,6 +412,14 @@ static const char *bad_ring(const uint8_t *p, uint32_t n)
 		if (get_le(p + offsetof(struct tft_dns_event, len), 2) > n - DNS_FIXED)
 			return "DNS record's length beyond its end";
 		return NULL;
+	case TFT_REC_OWNER:
+		if (n < RECORD_OWNER_FIXED || n > sizeof(struct record_owner))
+			return "owner record of the wrong size";
+		if (p[offsetof(struct record_owner, user_len)] > RECORD_OWNER_USER_MAX ||
+		    get_le(p + offsetof(struct record_owner, cgroup_len), 2) >
+			n - RECORD_OWNER_FIXED)
+			return "owner record's names beyond its end";
+		return NULL;
 	default:
 		return NULL; /* a newer program's record: the pipeline skips it */
 	}
@@ -468,7 +486,9 @@ int record_reader_next(struct record_reader *r, struct record_entry *e, char *er
 		memset(&r->rec, 0, sizeof(r->rec));
 		memcpy(r->rec.bytes, p, n);
 		e->ring = r->rec.bytes;
-		e->ring_size = p[0] == TFT_REC_DNS ? sizeof(struct tft_dns_event) : n;
+		e->ring_size = p[0] == TFT_REC_DNS     ? sizeof(struct tft_dns_event)
+			       : p[0] == TFT_REC_OWNER ? sizeof(struct record_owner)
+						       : n;
 	} else {
 		e->counters.at_ns = get_le(p, 8);
 		for (int i = 0; i < TFT_CNT_MAX; i++)

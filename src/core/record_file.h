@@ -12,6 +12,9 @@
  * A ring payload is the record exactly as the programs wrote it (host byte
  * order, __be fields in network order); a DNS record is cut after its
  * message. A counters payload is u64 time then TFT_CNT_MAX u64 totals.
+ * An owner (struct record_owner, type TFT_REC_OWNER, cut after its cgroup
+ * path) precedes the TCP record whose SYN it owns; a reader that does not
+ * know it skips it as a newer program's record, and still reads every flow.
  * A newer version refuses to be read rather than be misread.
  */
 #ifndef TFT_RECORD_FILE_H
@@ -32,6 +35,26 @@ enum record_kind {
 	RECORD_RING = 1,     /* one ring-buffer record (struct tft_tcp_event, tft_dns_event) */
 	RECORD_COUNTERS = 2, /* the programs' counters changed: their totals now */
 };
+
+#define RECORD_OWNER_USER_MAX 32
+#define RECORD_OWNER_CGROUP_MAX 512
+
+/*
+ * A SYN's owner as recorded, with the names this host gave its uid and
+ * cgroup id then (another host, or this one later, may give others).
+ */
+struct record_owner {
+	uint8_t type;	     /* TFT_REC_OWNER */
+	uint8_t user_len;    /* bytes of user; 0: unknown */
+	uint16_t cgroup_len; /* bytes of cgroup; 0: unknown */
+	uint32_t zero;
+	struct tft_owner owner;
+	char user[RECORD_OWNER_USER_MAX];     /* not NUL-terminated */
+	char cgroup[RECORD_OWNER_CGROUP_MAX]; /* cgroup v2 path, not NUL-terminated */
+};
+
+/* The part of a struct record_owner before its cgroup path. */
+#define RECORD_OWNER_FIXED offsetof(struct record_owner, cgroup)
 
 /* The capture a file was made with. */
 struct record_file_info {

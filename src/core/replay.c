@@ -80,6 +80,8 @@ static void deliver(struct replay *r, const struct record_entry *e)
 		r->cbs.on_tcp(e->ring, r->cbs.ctx);
 	else if (*type == TFT_REC_DNS && r->cbs.on_dns)
 		r->cbs.on_dns(e->ring, r->cbs.ctx);
+	else if (*type == TFT_REC_OWNER && r->cbs.on_owner)
+		r->cbs.on_owner(e->ring, r->cbs.ctx);
 }
 
 int replay_step(struct replay *r, uint64_t now_ns, size_t max, uint64_t *next_ns, char *err,

@@ -16,11 +16,15 @@
 /* The programs' counters changed to c (borrowed, valid during the call). */
 typedef void (*replay_counters_cb)(const struct record_counters *c, void *ctx);
 
+/* The owner of the TCP record delivered next (borrowed, valid during the call). */
+typedef void (*replay_owner_cb)(const struct record_owner *o, void *ctx);
+
 struct replay_cbs {
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
 	replay_counters_cb on_counters;
-	void *ctx; /* borrowed */
+	void *ctx;		  /* borrowed */
+	replay_owner_cb on_owner; /* NULL: owners are skipped */
 };
 
 struct replay;

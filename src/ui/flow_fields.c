@@ -10,9 +10,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cgroup_name.h"
 #include "clock.h"
 #include "flow_fields.h"
 #include "name_escape.h"
+#include "owner_names.h"
 
 /* --- shared formatting ------------------------------------------------------------- */
 
@@ -267,7 +269,8 @@ void flow_names_json(const struct names_list *l, char *buf, size_t size)
 			break;
 		olen = tft_escape_term(one, sizeof(one), l->e[i].name, l->e[i].len, 0);
 		if (olen >= sizeof(one))
-			olen = strlen(one); /* cannot happen: a name is at most the cache's longest */
+			olen =
+			    strlen(one); /* cannot happen: a name is at most the cache's longest */
 		len += tft_escape_json(buf + len, size - len, one, olen);
 		if (len >= size || !append(buf, size, &len, src, strlen(src)))
 			break;
@@ -579,6 +582,193 @@ static size_t render_hs(const struct flow_field_ctx *c, enum flow_field_target t
 	return strlen(buf);
 }
 
+/*
+ * Who opened the flow. A process names itself and cgroup names are chosen
+ * by whoever may create cgroups, so every byte outside printable ASCII (and
+ * the backslash) is spelt \xHH in every target, as names are; the text
+ * stream also spells spaces so, since it separates columns by them. Then
+ * CSV quotes and defuses formulas, and JSON quotes. Unknown: "?" on the
+ * screen, empty in text and CSV, null in JSON.
+ */
+static size_t render_untrusted(const char *s, size_t len, enum flow_field_target t, char *buf,
+			       size_t size)
+{
+	char esc[4 * OWNER_NAMES_PATH_MAX + 1], *o = esc;
+	size_t n, i;
+
+	if (!s)
+		return put_str(buf, size,
+			       t == FLOW_TARGET_SCREEN ? "?"
+			       : t == FLOW_TARGET_JSON ? "null"
+						       : "");
+	n = tft_escape_term(esc, sizeof(esc), s, len, 0);
+	if (n >= sizeof(esc))
+		n = strlen(esc);
+	if (t == FLOW_TARGET_TEXT && memchr(esc, ' ', n)) {
+		static char spaced[sizeof(esc) * 4];
+
+		for (i = 0, o = spaced; i < n && o + 5 < spaced + sizeof(spaced); i++) {
+			if (esc[i] == ' ') {
+				memcpy(o, "\\x20", 4);
+				o += 4;
+			} else {
+				*o++ = esc[i];
+			}
+		}
+		*o = '\0';
+		n = (size_t)(o - spaced);
+		o = spaced;
+	} else {
+		o = esc;
+	}
+	switch (t) {
+	case FLOW_TARGET_CSV:
+		tft_escape_csv(buf, size, o, n);
+		return strlen(buf);
+	case FLOW_TARGET_JSON:
+		tft_escape_json(buf, size, o, n);
+		return strlen(buf);
+	default:
+		return put_str(buf, size, o);
+	}
+}
+
+static bool owner_known(const struct tft_flow *f)
+{
+	return f->owner.state == TFT_OWNER_KNOWN;
+}
+
+/* A text sort key: its first 8 bytes, big-endian, so keys order as the text does. */
+static uint64_t text_key(const char *s)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | (s && *s ? (uint8_t)*s++ : 0);
+	return v;
+}
+
+/* Text fields with no value sort after those with one, ascending. */
+static bool text_number(const char *s, uint64_t *v)
+{
+	*v = s ? text_key(s) : UINT64_MAX;
+	return s != NULL;
+}
+
+static bool number_pid(const struct tft_flow *f, uint64_t *v)
+{
+	*v = owner_known(f) ? f->owner.tgid : UINT64_MAX;
+	return owner_known(f);
+}
+
+static size_t render_pid(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	if (!owner_known(c->flow))
+		return render_untrusted(NULL, 0, t, buf, size);
+	return put_u(buf, size, c->flow->owner.tgid);
+}
+
+static const char *comm_of(const struct tft_flow *f, size_t *len)
+{
+	*len = strnlen(f->owner.comm, sizeof(f->owner.comm));
+	return owner_known(f) ? f->owner.comm : NULL;
+}
+
+static bool number_comm(const struct tft_flow *f, uint64_t *v)
+{
+	char comm[sizeof(f->owner.comm) + 1];
+	size_t len;
+	const char *s = comm_of(f, &len);
+
+	if (s) {
+		memcpy(comm, s, len);
+		comm[len] = '\0';
+	}
+	return text_number(s ? comm : NULL, v);
+}
+
+static size_t render_comm(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	size_t len;
+	const char *s = comm_of(c->flow, &len);
+
+	return render_untrusted(s, len, t, buf, size);
+}
+
+/* The user name, or the uid as a number when it has none; NULL when the owner is unknown. */
+static const char *user_of(const struct tft_flow *f, char *num, size_t size)
+{
+	const char *name;
+
+	if (!owner_known(f))
+		return NULL;
+	name = owner_names_user(f->owner.uid);
+	if (name)
+		return name;
+	snprintf(num, size, "%u", f->owner.uid);
+	return num;
+}
+
+static bool number_user(const struct tft_flow *f, uint64_t *v)
+{
+	char num[16];
+
+	return text_number(user_of(f, num, sizeof(num)), v);
+}
+
+static size_t render_user(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	char num[16];
+	const char *s = user_of(c->flow, num, sizeof(num));
+
+	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+}
+
+static const char *cgroup_of(const struct tft_flow *f)
+{
+	return owner_known(f) ? owner_names_cgroup(f->owner.cgroup_id) : NULL;
+}
+
+static const char *service_of(const struct tft_flow *f, char *buf, size_t size)
+{
+	const char *path = cgroup_of(f);
+
+	return path ? cgroup_short_name(path, buf, size) : NULL;
+}
+
+static bool number_service(const struct tft_flow *f, uint64_t *v)
+{
+	char svc[OWNER_NAMES_PATH_MAX];
+
+	return text_number(service_of(f, svc, sizeof(svc)), v);
+}
+
+static size_t render_service(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			     size_t size)
+{
+	char svc[OWNER_NAMES_PATH_MAX];
+	const char *s = service_of(c->flow, svc, sizeof(svc));
+
+	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+}
+
+static bool number_cgroup(const struct tft_flow *f, uint64_t *v)
+{
+	return text_number(cgroup_of(f), v);
+}
+
+static size_t render_cgroup(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			    size_t size)
+{
+	const char *s = cgroup_of(c->flow);
+
+	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+}
+
 static const struct flow_field_value dir_values[] = {
     {"in", TFT_DIR_IN}, {"out", TFT_DIR_OUT}, {NULL, 0}};
 static const struct flow_field_value state_values[] = {{"pending", TFT_STATE_PENDING},
@@ -589,6 +779,7 @@ static const struct flow_field_value state_values[] = {{"pending", TFT_STATE_PEN
 #define SCREEN FLOW_FIELD_ON_SCREEN
 #define STREAMS (FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON)
 #define EXPORT FLOW_FIELD_ON_EXPORT
+#define SCREEN_EXTRA FLOW_FIELD_ON_SCREEN_EXTRA
 
 /*
  * keep: narrow terminals drop the lowest first; addresses and the service
@@ -607,7 +798,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			 .text_width = 12,
 			 .min_width = 12,
 			 .max_width = 12,
-			 .keep = 6,
+			 .keep = 9,
 			 .desc_first = true,
 			 .number = number_time,
 			 .render = render_time},
@@ -644,7 +835,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			.text_width = 3,
 			.min_width = 4,
 			.max_width = 4,
-			.keep = 8,
+			.keep = 11,
 			.values = dir_values,
 			.number = number_dir,
 			.render = render_dir,
@@ -671,7 +862,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			.text_width = 39,
 			.min_width = 12,
 			.max_width = 39,
-			.keep = 11,
+			.keep = 14,
 			.render = render_src},
     [FLOW_FIELD_SPORT] = {.name = "sport",
 			  .key = "src_port",
@@ -684,7 +875,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .text_width = 5,
 			  .min_width = 6,
 			  .max_width = 6,
-			  .keep = 5,
+			  .keep = 8,
 			  .right = true,
 			  .number = number_sport,
 			  .render = render_sport},
@@ -699,7 +890,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			.text_width = 39,
 			.min_width = 12,
 			.max_width = 39,
-			.keep = 9,
+			.keep = 12,
 			.render = render_dst},
     [FLOW_FIELD_DPORT] = {.name = "dport",
 			  .key = "dst_port",
@@ -712,7 +903,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .text_width = 5,
 			  .min_width = 6,
 			  .max_width = 6,
-			  .keep = 10,
+			  .keep = 13,
 			  .right = true,
 			  .number = number_dport,
 			  .render = render_dport},
@@ -727,7 +918,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .text_width = 8,
 			  .min_width = 8,
 			  .max_width = 8,
-			  .keep = 7,
+			  .keep = 10,
 			  .values = state_values,
 			  .number = number_state,
 			  .render = render_state,
@@ -743,7 +934,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			 .text_width = 4,
 			 .min_width = 5,
 			 .max_width = 5,
-			 .keep = 2,
+			 .keep = 5,
 			 .right = true,
 			 .desc_first = true,
 			 .number = number_retx,
@@ -759,7 +950,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 		       .text_width = 10,
 		       .min_width = 8,
 		       .max_width = 8,
-		       .keep = 3,
+		       .keep = 6,
 		       .right = true,
 		       .desc_first = true,
 		       .number = number_hs,
@@ -774,7 +965,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			   .stream_rank = 13,
 			   .min_width = 10,
 			   .max_width = 48,
-			   .keep = 1,
+			   .keep = 4,
 			   .names = true,
 			   .render = render_snames},
     [FLOW_FIELD_DNAMES] = {.name = "dnames",
@@ -787,9 +978,91 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			   .stream_rank = 14,
 			   .min_width = 10,
 			   .max_width = 48,
-			   .keep = 4,
+			   .keep = 7,
 			   .names = true,
 			   .render = render_dnames},
+    /*
+     * Who opened the flow: appended to the streams and the export (ranks 15
+     * on), so scripts reading the columns before keep working. The screen
+     * drops them first on narrow terminals.
+     */
+    [FLOW_FIELD_PID] = {.name = "pid",
+			.key = "pid",
+			.title = "PID",
+			.text_title = "PID",
+			.help = "process id of the owner: the connecting process (out) or the "
+				"listener's (in)",
+			.kind = FLOW_KIND_NUMBER,
+			.flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			.stream_rank = 15,
+			.text_width = 7,
+			.min_width = 8,
+			.max_width = 8,
+			.keep = 1,
+			.right = true,
+			.owner = true,
+			.number = number_pid,
+			.render = render_pid},
+    [FLOW_FIELD_COMM] = {.name = "comm",
+			 .alias = "proc",
+			 .key = "comm",
+			 .title = "PROCESS",
+			 .text_title = "COMM",
+			 .help = "command of the owner: who connected (out), the listener (in)",
+			 .kind = FLOW_KIND_TEXT,
+			 .flags = SCREEN | STREAMS | EXPORT,
+			 .stream_rank = 16,
+			 .text_width = 15,
+			 .min_width = 8,
+			 .max_width = 15,
+			 .keep = 3,
+			 .owner = true,
+			 .number = number_comm,
+			 .render = render_comm},
+    [FLOW_FIELD_USER] = {.name = "user",
+			 .key = "user",
+			 .title = "USER",
+			 .text_title = "USER",
+			 .help = "user of the owner (its uid when the name is unknown)",
+			 .kind = FLOW_KIND_TEXT,
+			 .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			 .stream_rank = 17,
+			 .text_width = 8,
+			 .min_width = 6,
+			 .max_width = 12,
+			 .keep = 1,
+			 .owner = true,
+			 .number = number_user,
+			 .render = render_user},
+    [FLOW_FIELD_SERVICE] = {.name = "service",
+			    .alias = "svc",
+			    .key = "service",
+			    .title = "SERVICE",
+			    .text_title = "SERVICE",
+			    .help = "its unit or container (x.service, docker:ID, pod:UID)",
+			    .kind = FLOW_KIND_TEXT,
+			    .flags = SCREEN | STREAMS | EXPORT,
+			    .stream_rank = 18,
+			    .min_width = 10,
+			    .max_width = 20,
+			    .keep = 2,
+			    .owner = true,
+			    .number = number_service,
+			    .render = render_service},
+    [FLOW_FIELD_CGROUP] = {.name = "cgroup",
+			   .key = "cgroup",
+			   .title = "CGROUP",
+			   .text_title = "CGROUP",
+			   .help = "the owner's cgroup v2 path",
+			   .kind = FLOW_KIND_TEXT,
+			   .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			   .stream_rank = 19,
+			   .min_width = 10,
+			   .max_width = 48,
+			   .keep = 1,
+			   .owner = true,
+			   .number = number_cgroup,
+			   .render = render_cgroup},
 };
 
 const struct flow_field_desc *flow_field(enum flow_field id)
@@ -804,7 +1077,10 @@ int flow_field_parse_n(const char *name, size_t len, enum flow_field *out)
 	int i;
 
 	for (i = 0; i < FLOW_FIELD_COUNT; i++) {
-		if (strlen(fields[i].name) == len && !strncasecmp(name, fields[i].name, len)) {
+		const char *alias = fields[i].alias;
+
+		if ((strlen(fields[i].name) == len && !strncasecmp(name, fields[i].name, len)) ||
+		    (alias && strlen(alias) == len && !strncasecmp(name, alias, len))) {
 			*out = (enum flow_field)i;
 			return 0;
 		}

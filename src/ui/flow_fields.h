@@ -33,6 +33,11 @@ enum flow_field {
 	FLOW_FIELD_STATE,
 	FLOW_FIELD_RETX,
 	FLOW_FIELD_HS,
+	FLOW_FIELD_COMM,
+	FLOW_FIELD_SERVICE,
+	FLOW_FIELD_PID,
+	FLOW_FIELD_USER,
+	FLOW_FIELD_CGROUP,
 	FLOW_FIELD_SCREEN_COUNT,
 	FLOW_FIELD_EVENT = FLOW_FIELD_SCREEN_COUNT,
 	FLOW_FIELD_ID,
@@ -56,7 +61,12 @@ enum flow_field_flag {
 	FLOW_FIELD_ON_CSV = 1 << 2,    /* a column of the CSV stream */
 	FLOW_FIELD_ON_JSON = 1 << 3,   /* a key of the JSON stream's flow records */
 	FLOW_FIELD_ON_EXPORT = 1 << 4, /* a column of the CSV export */
+	/* a screen column on request only (-o, --sort), not in the default set */
+	FLOW_FIELD_ON_SCREEN_EXTRA = 1 << 5,
 };
+
+/* Screen columns, shown by default or not: what -o and --sort accept. */
+#define FLOW_FIELD_ON_ANY_SCREEN (FLOW_FIELD_ON_SCREEN | FLOW_FIELD_ON_SCREEN_EXTRA)
 
 /* How the screen colours an enumerated value: the screen maps each to a colour. */
 enum flow_field_style {
@@ -92,6 +102,7 @@ struct flow_field_value {
 
 struct flow_field_desc {
 	const char *name;	/* -o, --sort and filter key, e.g. "dport" */
+	const char *alias;	/* another filter key, e.g. "proc" for comm; NULL: none */
 	const char *key;	/* CSV column and JSON key, e.g. "dst_port" */
 	const char *title;	/* screen column header, e.g. "DPORT" */
 	const char *text_title; /* text stream header, e.g. "DPORT" */
@@ -106,6 +117,7 @@ struct flow_field_desc {
 	bool right;	 /* right-aligned (numbers), on the screen and in text */
 	bool desc_first; /* sorting by it starts descending (newest, slowest first) */
 	bool names;	 /* a domain-names column: hidden by `n` */
+	bool owner;	 /* a column of who opened the flow: hidden by `o` */
 	const struct flow_field_value *values; /* FLOW_KIND_ENUM: the words, NULL-terminated */
 	/*
 	 * The value as a number: the sort key (ascending order) and, for
@@ -125,7 +137,10 @@ struct flow_field_desc {
 const struct flow_field_desc *flow_field(enum flow_field id);
 /* Looks a field up by name ("dport") or screen title ("DPORT"), any case. 0 or -EINVAL. */
 int flow_field_parse(const char *name, enum flow_field *out);
-/* Looks a field up by name only, len bytes of name (the filter's FIELD:VALUE). 0 or -EINVAL. */
+/*
+ * Looks a field up by name or alias only, len bytes of name (the filter's
+ * FIELD:VALUE). 0 or -EINVAL.
+ */
 int flow_field_parse_n(const char *name, size_t len, enum flow_field *out);
 /*
  * The fields carrying flag, in order (stream order for the stream and

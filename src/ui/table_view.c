@@ -31,7 +31,7 @@ int table_column_parse(const char *name, enum flow_field *out)
 {
 	enum flow_field c;
 
-	if (flow_field_parse(name, &c) || !(col(c)->flags & FLOW_FIELD_ON_SCREEN))
+	if (flow_field_parse(name, &c) || !(col(c)->flags & FLOW_FIELD_ON_ANY_SCREEN))
 		return -EINVAL;
 	*out = c;
 	return 0;
@@ -58,7 +58,7 @@ int table_columns_parse(const char *list, enum flow_field *cols, size_t *n, char
 			return err_inval(
 			    err, errlen, "unknown column \"%.*s\" (columns: %s)",
 			    (int)(len > 32 ? 32 : len), p,
-			    flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", all, sizeof(all)));
+			    flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ",", all, sizeof(all)));
 		if (seen[c])
 			return err_inval(err, errlen, "column \"%s\" given twice", col(c)->name);
 		seen[c] = true;
@@ -108,6 +108,11 @@ static bool want_names(enum flow_field c)
 	return col(c)->names;
 }
 
+static bool want_owner(enum flow_field c)
+{
+	return col(c)->owner;
+}
+
 void table_layout_compute(const enum flow_field *cols, size_t n, int width,
 			  struct table_layout *out)
 {
@@ -144,6 +149,8 @@ void table_layout_compute(const enum flow_field *cols, size_t n, int width,
 	spare = width - total;
 	spare = grow(out, spare, is_addr, ADDR_V4_WIDTH);
 	spare = grow(out, spare, want_names, NAMES_SOFT_WIDTH);
+	/* A whole command name and "docker:<12 hex>" before IPv6 addresses and long names. */
+	spare = grow(out, spare, want_owner, 1000);
 	spare = grow(out, spare, is_addr, 39);
 	grow(out, spare, want_names, 1000);
 	for (i = 0; i < out->n; i++) {

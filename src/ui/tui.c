@@ -263,6 +263,7 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
 	t->loop = loop;
 	t->tick_fd = t->redraw_fd = -1;
 	t->show_names = true;
+	t->show_owner = true;
 	t->delay_ns = (uint64_t)(opts->delay * 1e9);
 	if (!t->opts.ncols)
 		t->opts.ncols = table_columns_default(t->opts.cols);

@@ -358,10 +358,13 @@ static int act_pause(struct tui *t, int key)
 	return TUI_REBUILD;
 }
 
-static int act_names(struct tui *t, int key)
+/* n: the name columns; o: the owner's (process, service, and pid, user, cgroup with -o). */
+static int act_columns(struct tui *t, int key)
 {
-	(void)key;
-	t->show_names = !t->show_names;
+	if (key == 'o')
+		t->show_owner = !t->show_owner;
+	else
+		t->show_names = !t->show_names;
 	return TUI_REDRAW;
 }
 
@@ -491,7 +494,7 @@ static const struct tui_binding bindings[] = {
      .hint_key = "Spc",
      .hint = "Pause",
      .hint_order = 8},
-    {.label = "n", .codes = {'n'}, .act = act_names, .help = "name columns on / off"},
+    {.label = "n o", .codes = {'n', 'o'}, .act = act_columns, .help = "show/hide names, process"},
     {.label = "c",
      .codes = {'c'},
      .act = act_clear,

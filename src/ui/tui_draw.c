@@ -35,6 +35,8 @@ static void compute_layout(struct tui *t)
 	for (i = 0; i < t->opts.ncols; i++) {
 		if (!t->show_names && flow_field(t->opts.cols[i])->names)
 			continue;
+		if (!t->show_owner && flow_field(t->opts.cols[i])->owner)
+			continue;
 		cols[n++] = t->opts.cols[i];
 	}
 	table_layout_compute(cols, n, COLS, &t->layout);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "flow_pipeline.h"
+#include "owner_names.h"
 #include "replay.h"
 #include "t.h"
 
@@ -115,6 +116,103 @@ static void on_counters(const struct record_counters *c, void *ctx)
 	flow_pipeline_counters(ctx, c->total, c->at_ns);
 }
 
+static void on_owner(const struct record_owner *o, void *ctx)
+{
+	char user[RECORD_OWNER_USER_MAX + 1], cg[RECORD_OWNER_CGROUP_MAX + 1];
+
+	snprintf(user, sizeof(user), "%.*s", (int)o->user_len, o->user);
+	snprintf(cg, sizeof(cg), "%.*s", (int)o->cgroup_len, o->cgroup);
+	flow_pipeline_owner(ctx, &o->owner, user, cg);
+}
+
+/* The flow a SYN's owner went to, after the pipeline took both. */
+static void check_owner(struct flow_pipeline *p, uint64_t id, uint8_t state, const char *what)
+{
+	const struct tft_flow *f = flow_table_by_id(flow_pipeline_table(p), id);
+
+	CHECK(f != NULL, what);
+	if (!f)
+		return;
+	CHECK_EQ(f->owner.state, state, what);
+	if (state != TFT_OWNER_KNOWN)
+		return;
+	CHECK_EQ(f->owner.tgid, 4242, what);
+	CHECK_EQ(f->owner.uid, 1001, what);
+	CHECK_EQ(f->owner.cgroup_id, 777, what);
+	CHECK(!memcmp(f->owner.comm, "curl\0", 5), what);
+}
+
+/*
+ * Owners: the SYN after one takes it, the next goes without; -w keeps the
+ * owner with the names this host gave it, and -r gives them back on a host
+ * that knows none of them. Without the hook, flows say so.
+ */
+static void test_owners(void)
+{
+	char path[] = "/tmp/tft-test-owner.XXXXXX", err[256];
+	struct record_file_info info = {.start_ns = 1}, rinfo;
+	struct flow_pipeline_opts opts = {.capacity = 8};
+	struct tft_owner o = {.tgid = 4242, .pid = 4243, .uid = 1001, .cgroup_id = 777};
+	struct tft_tcp_event e;
+	struct flow_pipeline *p;
+	struct replay *r;
+	uint64_t next;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	memcpy(o.comm, "curl", 4);
+	owner_names_learn(1001, "alice", 777, "/system.slice/x.service");
+	opts.rec = record_writer_new(path, &info, (uid_t)-1, (gid_t)-1, err, sizeof(err));
+	p = flow_pipeline_new(&opts);
+	CHECK(p && opts.rec, "owner pipeline");
+	if (!p || !opts.rec)
+		return;
+	flow_pipeline_owner(p, &o, NULL, NULL);
+	e = tcp(TFT_HOOK_EGRESS, TFT_TCP_SYN, 40000, 443, 100, 0, 10);
+	flow_pipeline_tcp(p, &e);
+	e = tcp(TFT_HOOK_EGRESS, TFT_TCP_SYN, 40001, 443, 200, 0, 20);
+	flow_pipeline_tcp(p, &e);
+	check_owner(p, 1, TFT_OWNER_KNOWN, "live: the SYN after an owner has it");
+	check_owner(p, 2, TFT_OWNER_UNKNOWN, "live: the next SYN has none");
+	flow_pipeline_flush(p);
+	flow_pipeline_free(p);
+	CHECK_EQ(record_writer_free(opts.rec), 0, "owner file closed");
+
+	owner_names_reset();
+	CHECK(owner_names_user(1001) == NULL, "names forgotten before the replay");
+	opts.rec = NULL;
+	p = flow_pipeline_new(&opts);
+	{
+		struct replay_cbs cbs = {on_tcp, NULL, NULL, p, on_owner};
+
+		r = replay_new(path, false, &cbs, &rinfo, err, sizeof(err));
+		CHECK(r != NULL, "owner replay opens");
+		if (r)
+			CHECK_EQ(replay_step(r, 0, 1000, &next, err, sizeof(err)), 0,
+				 "owner replay");
+		CHECK_EQ(replay_records(r), 3, "an owner and two TCP records");
+		replay_free(r);
+	}
+	check_owner(p, 1, TFT_OWNER_KNOWN, "replayed: the owner came back");
+	check_owner(p, 2, TFT_OWNER_UNKNOWN, "replayed: still none for the second");
+	CHECK_STR(owner_names_user(1001) ? owner_names_user(1001) : "", "alice", "recorded user");
+	CHECK_STR(owner_names_cgroup(777) ? owner_names_cgroup(777) : "", "/system.slice/x.service",
+		  "recorded cgroup");
+	flow_pipeline_free(p);
+	unlink(path);
+
+	p = flow_pipeline_new(&opts);
+	flow_pipeline_owners_off(p);
+	e = tcp(TFT_HOOK_EGRESS, TFT_TCP_SYN, 40000, 443, 100, 0, 10);
+	flow_pipeline_tcp(p, &e);
+	check_owner(p, 1, TFT_OWNER_NO_HOOK, "no hook: the flow says so");
+	flow_pipeline_free(p);
+	owner_names_reset();
+}
+
 int main(void)
 {
 	char path[] = "/tmp/tft-test-pipeline.XXXXXX", err[256];
@@ -162,7 +260,7 @@ int main(void)
 	sink.ctx = &replayed;
 	flow_pipeline_add_sink(p, &sink);
 	{
-		struct replay_cbs cbs = {on_tcp, NULL, on_counters, p};
+		struct replay_cbs cbs = {on_tcp, NULL, on_counters, p, NULL};
 
 		r = replay_new(path, false, &cbs, &rinfo, err, sizeof(err));
 		CHECK(r != NULL, "replay opens");
@@ -183,5 +281,6 @@ int main(void)
 		flow_pipeline_add_sink(p, &sink);
 	CHECK(flow_pipeline_add_sink(p, &sink) < 0, "too many sinks refused");
 	flow_pipeline_free(p);
+	test_owners();
 	return t_done();
 }

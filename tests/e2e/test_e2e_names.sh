@@ -170,7 +170,7 @@ expect_names() {
 # ===== Run 1: names from dnsmasq's answers, PTR backfill through dnsmasq
 start_tft "$tmp/out.csv" "$tmp/err.txt" --format csv --dns-port "$dnsport" --dns-server "127.0.0.1:$dnsport"
 wait_for 10 grep -q '^time,' "$tmp/out.csv" || die "tcpflowtop did not start"
-grep -q ',src_names,dst_names$' "$tmp/out.csv" || die "CSV header lacks the names columns"
+grep -q ',src_names,dst_names,pid,comm,user,service,cgroup$' "$tmp/out.csv" || die "CSV header lacks the names columns"
 
 resolve web.tft.test 1 7f000007
 resolve web6.tft.test 28 00000000000000000000000000000001
@@ -227,10 +227,10 @@ for fmt in text json; do
 	resolve "$hostile" 1 7f000009
 	s=$(connect_in 127.0.0.9 "$p9")
 	if [ "$fmt" = text ]; then
-		# DST DPORT ... DST_NAMES last; the name escaped, as is.
+		# DST DPORT ... DST_NAMES (13th; the owner's columns follow); the name escaped, as is.
 		line() { awk -v s="$s" -v p="$p9" '$2=="new" && $6==s && $7=="127.0.0.9" && $8==p' "$tmp/out.text"; }
 		wait_for 5 eval 'line | grep -q .' || die "text: no line for 127.0.0.9"
-		got=$(line | awk '{ print $NF }')
+		got=$(line | awk '{ print $13 }')
 		[ "$got" = '=x\x1b[31mred.evil.test' ] || die "text: dst names '$got'"
 	else
 		line() { grep "\"src_port\":$s,\"dst_addr\":\"127.0.0.9\",\"dst_port\":$p9," "$tmp/out.json" | grep '"type":"flow"'; }

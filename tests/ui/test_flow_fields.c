@@ -10,6 +10,7 @@
 #include "flow_fields.h"
 #include "flows.h"
 #include "output_stream.h"
+#include "owner_names.h"
 
 static size_t one_name(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
 {
@@ -41,9 +42,9 @@ static void test_descriptors(void)
 		CHECK_EQ(flow_field_parse(d->name, &parsed), 0, d->name);
 		CHECK_EQ(parsed, i, "parses back");
 		CHECK_EQ(flow_field_parse(d->title, &parsed), 0, d->title);
-		CHECK_EQ(!!(d->flags & FLOW_FIELD_ON_SCREEN), i < FLOW_FIELD_SCREEN_COUNT,
+		CHECK_EQ(!!(d->flags & FLOW_FIELD_ON_ANY_SCREEN), i < FLOW_FIELD_SCREEN_COUNT,
 			 "screen columns come first");
-		if (d->flags & FLOW_FIELD_ON_SCREEN)
+		if (d->flags & FLOW_FIELD_ON_ANY_SCREEN)
 			CHECK(d->min_width > 0 && d->max_width >= d->min_width && d->keep > 0,
 			      "screen layout hints");
 		if (d->kind == FLOW_KIND_ENUM)
@@ -60,12 +61,23 @@ static void test_descriptors(void)
 	}
 	CHECK(flow_field(FLOW_FIELD_COUNT) == NULL, "out of range");
 	CHECK_EQ(flow_field_parse("nope", &parsed), -EINVAL, "unknown");
-	CHECK_EQ(flow_fields_with(FLOW_FIELD_ON_SCREEN, ids), FLOW_FIELD_SCREEN_COUNT, "screen");
+	CHECK_EQ(flow_fields_with(FLOW_FIELD_ON_ANY_SCREEN, ids), FLOW_FIELD_SCREEN_COUNT,
+		 "screen");
 	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", buf, sizeof(buf)),
-		  "time,dir,src,sport,dst,dport,snames,dnames,state,retx,hs", "screen names");
-	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_CSV, ",", buf, sizeof(buf)),
-		  "time,event,id,dir,family,src,sport,dst,dport,state,retx,hs,snames,dnames",
-		  "CSV order");
+		  "time,dir,src,sport,dst,dport,snames,dnames,state,retx,hs,comm,service",
+		  "screen names");
+	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_SCREEN_EXTRA, ",", buf, sizeof(buf)),
+		  "pid,user,cgroup", "screen columns on request");
+	/* The owner's columns come after every earlier one, so scripts keep reading those. */
+	CHECK_STR(
+	    flow_fields_names(FLOW_FIELD_ON_CSV, ",", buf, sizeof(buf)),
+	    "time,event,id,dir,family,src,sport,dst,dport,state,retx,hs,snames,dnames,pid,comm,"
+	    "user,service,cgroup",
+	    "CSV order");
+	CHECK_EQ(flow_field_parse_n("proc", 4, &parsed), 0, "proc: an alias");
+	CHECK_EQ(parsed, FLOW_FIELD_COMM, "proc is comm");
+	CHECK_EQ(flow_field_parse_n("svc", 3, &parsed), 0, "svc: an alias");
+	CHECK_EQ(parsed, FLOW_FIELD_SERVICE, "svc is service");
 	CHECK_STR(flow_field_dir_name(TFT_DIR_OUT), "out", "dir name");
 	CHECK_STR(flow_field_state_name(TFT_STATE_PENDING), "pending", "state name");
 }
@@ -88,6 +100,14 @@ static void test_render(void)
 	fl[0] = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
 	fl[1] = t_syn(t, "fe80::1", 40001, "fe80::2", 22, 0, 2000);
 	t_answer(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000 + 1500000, 1);
+	{
+		struct tft_flow_owner o = {
+		    .state = TFT_OWNER_KNOWN, .tgid = 7, .uid = 0, .cgroup_id = 9};
+
+		memcpy(o.comm, "sh", 2);
+		owner_names_learn(0, "root", 9, "/system.slice/sshd.service");
+		flow_table_set_owner(t, fl[0]->id, &o);
+	}
 	for (k = 0; k < 2; k++) {
 		struct flow_field_ctx c = {fl[k], TFT_CHANGE_NEW, fl[k]->syn_ns, &names};
 
@@ -101,9 +121,14 @@ static void test_render(void)
 						  sizeof(buf));
 				/* Only a pending flow's handshake time may be empty, and JSON has
 				 * null. */
-				CHECK(buf[0] || (i == FLOW_FIELD_HS && k == 1 &&
+				CHECK(buf[0] || ((i == FLOW_FIELD_HS || d->owner) && k == 1 &&
 						 targets[j] != FLOW_TARGET_JSON),
 				      d->name);
+				/* An unknown owner: "?" on the screen, null in JSON. */
+				if (d->owner && k == 1 && targets[j] == FLOW_TARGET_SCREEN)
+					CHECK_STR(buf, "?", d->name);
+				if (d->owner && k == 1 && targets[j] == FLOW_TARGET_JSON)
+					CHECK_STR(buf, "null", d->name);
 				if (targets[j] == FLOW_TARGET_JSON)
 					CHECK(buf[0] == '"' || buf[0] == '[' ||
 						  isdigit((unsigned char)buf[0]) ||
@@ -198,10 +223,59 @@ static void test_man_page(const char *path)
 	}
 }
 
+/*
+ * A process names itself: control bytes never reach a terminal, a space
+ * cannot split a text column, a leading '=' is no spreadsheet formula, and
+ * JSON gets a plain string. The service is the cgroup's short form.
+ */
+static void test_owner(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	struct tft_flow_owner o = {
+	    .state = TFT_OWNER_KNOWN, .tgid = 4242, .uid = 4343, .cgroup_id = 77};
+	const struct tft_flow *f = t_syn(t, "10.0.0.1", 40000, "10.0.0.9", 443, 1, 1000);
+	struct flow_field_ctx c = {f, TFT_CHANGE_NEW, f->syn_ns, NULL};
+	char buf[512];
+	uint64_t v;
+
+	memcpy(o.comm, "=x\x1b[2J y\x7f", 9);
+	owner_names_learn(
+	    4343, "alice", 77,
+	    "/system.slice/"
+	    "docker-3f2a1b9c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8.scope");
+	flow_table_set_owner(t, f->id, &o);
+	CHECK_STR(flow_field_render(FLOW_FIELD_COMM, &c, FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+		  "=x\\x1b[2J y\\x7f", "screen: control bytes escaped");
+	CHECK_STR(flow_field_render(FLOW_FIELD_COMM, &c, FLOW_TARGET_TEXT, buf, sizeof(buf)),
+		  "=x\\x1b[2J\\x20y\\x7f", "text: the space too");
+	CHECK_STR(flow_field_render(FLOW_FIELD_COMM, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		  "\"'=x\\x1b[2J y\\x7f\"", "CSV: a formula defused");
+	CHECK_STR(flow_field_render(FLOW_FIELD_COMM, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "\"=x\\\\x1b[2J y\\\\x7f\"", "JSON: a plain string");
+	CHECK_STR(flow_field_render(FLOW_FIELD_PID, &c, FLOW_TARGET_CSV, buf, sizeof(buf)), "4242",
+		  "pid");
+	CHECK_STR(flow_field_render(FLOW_FIELD_USER, &c, FLOW_TARGET_TEXT, buf, sizeof(buf)),
+		  "alice", "user name");
+	CHECK_STR(flow_field_render(FLOW_FIELD_SERVICE, &c, FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+		  "docker:3f2a1b9c4d5e", "service: the container");
+	CHECK(strstr(flow_field_render(FLOW_FIELD_CGROUP, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		     "/system.slice/docker-3f2a") != NULL,
+	      "cgroup: the path");
+	CHECK(flow_field(FLOW_FIELD_USER)->number(f, &v), "user sorts");
+	CHECK_EQ(v >> 24, 0x616c696365ull, "by its name's first bytes");
+	o.uid = 5555; /* no name known: the number */
+	flow_table_set_owner(t, f->id, &o);
+	CHECK_STR(flow_field_render(FLOW_FIELD_USER, &c, FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+		  "5555", "an unknown uid as a number");
+	flow_table_free(t);
+	owner_names_reset();
+}
+
 int main(int argc, char **argv)
 {
 	test_descriptors();
 	test_render();
+	test_owner();
 	test_header_and_record_agree();
 	if (argc > 1)
 		test_man_page(argv[1]);

@@ -35,22 +35,27 @@ static void test_layout(void)
 	size_t n = table_columns_default(cols);
 	struct table_layout l;
 
-	CHECK_EQ(n, FLOW_FIELD_SCREEN_COUNT, "default has every column");
+	/* pid, user and cgroup are screen columns on request only */
+	CHECK_EQ(n, FLOW_FIELD_SCREEN_COUNT - 3, "default has every default column");
 
 	table_layout_compute(cols, n, 120, &l);
 	check_fits(&l, 120, "120 fits");
-	CHECK_EQ(l.n, FLOW_FIELD_SCREEN_COUNT, "120 shows all");
-	CHECK_EQ(l.dropped, 0, "120 drops none");
+	CHECK_EQ(l.n, n - 1, "120 shows all but one");
+	CHECK_EQ(l.dropped, 1, "120 drops one");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), -1, "120: the service goes first");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), 8, "120: the process stays");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_SRC), 15, "120: IPv4 fits");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 15, "120: IPv4 fits dst");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 16, "120: names share the rest");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_DNAMES), 15, "120: dnames");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 11, "120: names share the rest");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_DNAMES), 11, "120: dnames");
 	CHECK_EQ(l.x[l.n - 1] + l.width[l.n - 1], 120, "120 used fully");
 
 	table_layout_compute(cols, n, 80, &l);
 	check_fits(&l, 80, "80 fits");
-	CHECK_EQ(l.dropped, 3, "80 drops three");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), -1, "80: source names dropped first");
+	CHECK_EQ(l.dropped, 5, "80 drops five");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), -1, "80: the owner's columns dropped first");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), -1, "80: process dropped");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), -1, "80: then source names");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_RETX), -1, "80: retransmits dropped");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_HS), -1, "80: handshake dropped");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_DNAMES), 10, "80: dest names kept");
@@ -60,10 +65,14 @@ static void test_layout(void)
 
 	table_layout_compute(cols, n, 250, &l);
 	check_fits(&l, 250, "250 fits");
-	CHECK_EQ(l.n, FLOW_FIELD_SCREEN_COUNT, "250 shows all");
+	CHECK_EQ(l.n, n, "250 shows all");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_SRC), 39, "250: IPv6 fits");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 39, "250: IPv6 fits dst");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 48, "250: names at their max");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), 15, "250: process at its max");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), 20, "250: service at its max");
+	table_layout_compute(cols, n, 320, &l);
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 48, "320: names at their max");
+	table_layout_compute(cols, n, 250, &l);
 	CHECK_EQ(width_of(&l, FLOW_FIELD_TIME), 12, "250: fixed stays fixed");
 
 	table_layout_compute(cols, n, 40, &l);
