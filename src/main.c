@@ -30,6 +30,7 @@
 #include "output_stream.h"
 #include "parse_num.h"
 #include "privs.h"
+#include "proc_listeners.h"
 #include "names.h"
 #include "owner_names.h"
 #include "record_file.h"
@@ -327,11 +328,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (*name == '+' || *name == '-')
 			dir = *name++ == '-' ? -1 : 1;
 		if (table_column_parse(name, &env.sort))
-			argp_error(state,
-				   "unknown sort column \"%s\" (columns: %s; + ascending, - "
-				   "descending)",
-				   arg,
-				   flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ",", err, sizeof(err)));
+			argp_error(
+			    state,
+			    "unknown sort column \"%s\" (columns: %s; + ascending, - "
+			    "descending)",
+			    arg,
+			    flow_fields_names(FLOW_FIELD_ON_ANY_SCREEN, ",", err, sizeof(err)));
 		env.sort_desc = dir ? dir < 0 : flow_field(env.sort)->desc_first;
 		break;
 	}
@@ -417,18 +419,19 @@ static char *help_filter(int key, const char *text, void *input)
 /* Everything the loop's callbacks share. */
 struct app {
 	struct event_loop *loop;
-	struct capture *capture;	/* live, or */
-	struct replay *replay;		/* -r: records from a file */
-	struct flow_pipeline *pipeline; /* ring records to flows and sinks */
-	struct record_writer *rec;	/* -w */
-	struct names *names;		/* NULL with --no-dns */
-	struct cgroup_watch *cgwatch;	/* --cgroup: tells when it is removed or replaced */
-	bool cg_follow;			/* the programs are on its parent: a new one is followed */
-	int cg_level;			/* with cg_follow: its depth in the cgroup hierarchy */
-	struct output_stream *out;	/* batch mode */
-	struct flow_groups *groups[3];	/* by enum flow_group_kind: the screen, --group-by */
-	struct group_stream *gstream;	/* --group-by */
-	struct tui *tui;		/* screen mode */
+	struct capture *capture;	  /* live, or */
+	struct replay *replay;		  /* -r: records from a file */
+	struct flow_pipeline *pipeline;	  /* ring records to flows and sinks */
+	struct record_writer *rec;	  /* -w */
+	struct names *names;		  /* NULL with --no-dns */
+	struct proc_listeners *listeners; /* listeners older than tcpflowtop, from /proc */
+	struct cgroup_watch *cgwatch;	  /* --cgroup: tells when it is removed or replaced */
+	bool cg_follow;		       /* the programs are on its parent: a new one is followed */
+	int cg_level;		       /* with cg_follow: its depth in the cgroup hierarchy */
+	struct output_stream *out;     /* batch mode */
+	struct flow_groups *groups[3]; /* by enum flow_group_kind: the screen, --group-by */
+	struct group_stream *gstream;  /* --group-by */
+	struct tui *tui;	       /* screen mode */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -1008,6 +1011,12 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	/* Cgroup ids name directories of the whole hierarchy, not only the watched cgroup. */
 	if (cgroup_find_v2_root("/proc/self/mounts", root, sizeof(root)) == 0)
 		owner_names_init(root);
+	else
+		root[0] = '\0';
+	/* Listeners older than the programs: read while every process's fds are readable. */
+	app->listeners = proc_listeners_new("/proc", root[0] ? root : NULL);
+	if (app->listeners)
+		flow_pipeline_use_listeners(app->pipeline, app->listeners);
 	/* Loaded, attached and mapped: nothing below needs privileges. */
 	if (privs_drop(drop_to, err, sizeof(err))) {
 		fprintf(stderr, "tcpflowtop: dropping privileges failed: %s\n", err);
@@ -1306,6 +1315,7 @@ cleanup:
 	output_stream_free(app.out);
 	group_stream_free(app.gstream);
 	flow_pipeline_free(app.pipeline);
+	proc_listeners_free(app.listeners);
 	flow_groups_free(app.groups[FLOW_GROUP_REMOTE]);
 	flow_groups_free(app.groups[FLOW_GROUP_LISTENER]);
 	event_loop_free(app.loop);

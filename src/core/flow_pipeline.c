@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@ struct flow_pipeline {
 	size_t nsinks;
 	uint64_t counters[TFT_CNT_MAX];
 	bool owners_off;
-	bool has_owner; /* owner belongs to the next TCP record */
+	struct proc_listeners *listeners; /* borrowed, may be NULL */
+	bool has_owner;			  /* owner belongs to the next TCP record */
 	struct tft_owner owner;
 };
 
@@ -106,6 +108,27 @@ void flow_pipeline_owner(struct flow_pipeline *p, const struct tft_owner *o, con
 	p->has_owner = true;
 }
 
+void flow_pipeline_use_listeners(struct flow_pipeline *p, struct proc_listeners *l)
+{
+	p->listeners = l;
+}
+
+/*
+ * A SYN arriving with no owner: its listener may predate tcpflowtop (no
+ * socket storage then); /proc may know it.
+ */
+static const struct tft_owner *older_listener(struct flow_pipeline *p,
+					      const struct tft_tcp_event *ev)
+{
+	if (!p->listeners || ev->hook != TFT_HOOK_INGRESS ||
+	    (ev->flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) != TFT_TCP_SYN)
+		return NULL;
+	if (!proc_listeners_owner(p->listeners, ev->family, ev->daddr, ntohs(ev->dport), ev->ts_ns,
+				  &p->owner))
+		return NULL;
+	return &p->owner;
+}
+
 void flow_pipeline_owners_off(struct flow_pipeline *p)
 {
 	p->owners_off = true;
@@ -144,6 +167,8 @@ void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
 	if (p->names && names_is_own_tcp(p->names, ev))
 		return;
+	if (!owner)
+		owner = older_listener(p, ev);
 	if (owner)
 		record_owner(p, owner);
 	record(p, ev, sizeof(*ev));

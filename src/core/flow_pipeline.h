@@ -14,6 +14,7 @@
 
 #include "flow_table.h"
 #include "names.h"
+#include "proc_listeners.h"
 #include "record_file.h"
 #include "tft_events.h"
 
@@ -83,6 +84,11 @@ void flow_pipeline_owner(struct flow_pipeline *p, const struct tft_owner *o, con
  * without one say so (TFT_OWNER_NO_HOOK) rather than "unknown".
  */
 void flow_pipeline_owners_off(struct flow_pipeline *p);
+/*
+ * Owners for SYNs that arrive with none, at listeners older than tcpflowtop
+ * (borrowed, NULL: none). A flow named this way is recorded like any other.
+ */
+void flow_pipeline_use_listeners(struct flow_pipeline *p, struct proc_listeners *l);
 
 /* Ring records, from the capture or a replay. */
 void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev);

@@ -4,6 +4,7 @@
  * the line editor's prompt), and the help, detail and sort-menu screens.
  * Nothing here changes what the screen shows; the keys do that.
  */
+#include <ctype.h>
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
@@ -452,6 +453,30 @@ static void draw_detail(struct tui *t)
 	ROW("SYN retransmits", "%u", f->syn_retrans);
 	table_cell_text(FLOW_FIELD_HS, f, NULL, text, sizeof(text));
 	ROW("handshake", "%s", text[0] ? strcat(text, " ms") : "- (no answer yet)");
+	/* Who opened it: every owner field of the table, or why nobody is known. */
+	if (f->owner.state != TFT_OWNER_KNOWN) {
+		ROW("process", "? (%s)",
+		    f->owner.state == TFT_OWNER_NO_HOOK
+			? "this kernel could not run cgroup/sock_create"
+			: "its socket is older than tcpflowtop and was not found in /proc, or the "
+			  "record naming it was lost");
+	} else {
+		for (int i = 0; i < FLOW_FIELD_COUNT; i++) {
+			const struct flow_field_desc *d = flow_field((enum flow_field)i);
+			char label[32];
+			size_t k;
+
+			if (!d->owner)
+				continue;
+			for (k = 0; d->title[k] && k + 1 < sizeof(label); k++)
+				label[k] = (char)tolower((unsigned char)d->title[k]);
+			label[k] = '\0';
+			table_cell_text((enum flow_field)i, f, NULL, text, sizeof(text));
+			table_fit(text, (int)strlen(text), false, t->term.utf8, line, sizeof(line));
+			snprintf(text, sizeof(text), "%s", line);
+			ROW(label, "%s", text);
+		}
+	}
 #undef ROW
 }
 

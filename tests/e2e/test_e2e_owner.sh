@@ -5,6 +5,7 @@
 # carries the client's pid, command, user and service, the incoming row the
 # server's. Clients exit right after connecting (they are named anyway), one
 # runs as nobody, and one names itself with control bytes and a leading '='.
+# A server started before tcpflowtop is named from /proc.
 set -u
 TFT=$1
 PEER=$2
@@ -29,7 +30,15 @@ trap cleanup EXIT
 mkdir "$cg" "$srv" "$box" || fail "cannot create the test cgroups under $cg"
 # Distinctive command names: a process's name is its executable's.
 chmod 755 "$tmp"
-cp "$PEER" "$tmp/tftsrvd" && cp "$PEER" "$tmp/tftcli" || fail "copying $PEER"
+cp "$PEER" "$tmp/tftsrvd" && cp "$PEER" "$tmp/tftcli" && cp "$PEER" "$tmp/tftoldd" ||
+	fail "copying $PEER"
+
+# A server started before tcpflowtop: its socket never passed the programs;
+# tcpflowtop finds it in /proc at start-up.
+in_cgroup "$srv" "$tmp/tftoldd" listen 127.0.0.1 "$tmp/qold" 30 & old=$!
+pids+=($old)
+wait_for 5 test -s "$tmp/qold" || fail "the older listener"
+qold=$(cat "$tmp/qold")
 
 "$TFT" -n --batch --format csv --cgroup "$cg" -w "$tmp/rec.tftrec" >"$tmp/out.csv" 2>"$tmp/err" &
 tft=$!
@@ -80,6 +89,10 @@ expect in "$port" "$q4" "$srv4" tftsrvd root tft-srv.service "$rel/tft-srv.servi
 connect v6 "$tmp/tftcli" connect ::1 "$q6"
 expect out "$port" "$q6" "$cpid" tftcli root "$svc_box" "$rel/docker-$id.scope"
 expect in "$port" "$q6" "$srv6" tftsrvd root tft-srv.service "$rel/tft-srv.service"
+
+# The server that predates tcpflowtop is named too, from /proc.
+connect old "$tmp/tftcli" connect 127.0.0.1 "$qold"
+expect in "$port" "$qold" "$old" tftoldd root tft-srv.service "$rel/tft-srv.service"
 
 # Another user: the row says nobody.
 connect nobody setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/tftcli" connect 127.0.0.1 "$q4"
