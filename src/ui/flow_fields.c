@@ -656,6 +656,17 @@ static bool text_number(const char *s, uint64_t *v)
 	return s != NULL;
 }
 
+/* The wide key: 24 bytes in three words, so names alike in their first 8 bytes still order. */
+static bool text_key3(const char *s, uint64_t k[3])
+{
+	for (int w = 0; w < 3; w++) {
+		k[w] = s ? 0 : UINT64_MAX;
+		for (int i = 0; s && i < 8; i++)
+			k[w] = k[w] << 8 | (*s ? (uint8_t)*s++ : 0);
+	}
+	return s != NULL;
+}
+
 static bool number_pid(const struct tft_flow *f, uint64_t *v)
 {
 	*v = owner_known(f) ? f->owner.tgid : UINT64_MAX;
@@ -689,6 +700,19 @@ static bool number_comm(const struct tft_flow *f, uint64_t *v)
 	return text_number(s ? comm : NULL, v);
 }
 
+static bool key_comm(const struct tft_flow *f, uint64_t k[3])
+{
+	char comm[sizeof(f->owner.comm) + 1];
+	size_t len;
+	const char *s = comm_of(f, &len);
+
+	if (s) {
+		memcpy(comm, s, len);
+		comm[len] = '\0';
+	}
+	return text_key3(s ? comm : NULL, k);
+}
+
 static size_t render_comm(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			  size_t size)
 {
@@ -719,6 +743,13 @@ static bool number_user(const struct tft_flow *f, uint64_t *v)
 	return text_number(user_of(f, num, sizeof(num)), v);
 }
 
+static bool key_user(const struct tft_flow *f, uint64_t k[3])
+{
+	char num[16];
+
+	return text_key3(user_of(f, num, sizeof(num)), k);
+}
+
 static size_t render_user(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			  size_t size)
 {
@@ -747,6 +778,13 @@ static bool number_service(const struct tft_flow *f, uint64_t *v)
 	return text_number(service_of(f, svc, sizeof(svc)), v);
 }
 
+static bool key_service(const struct tft_flow *f, uint64_t k[3])
+{
+	char svc[OWNER_NAMES_PATH_MAX];
+
+	return text_key3(service_of(f, svc, sizeof(svc)), k);
+}
+
 static size_t render_service(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			     size_t size)
 {
@@ -759,6 +797,11 @@ static size_t render_service(const struct flow_field_ctx *c, enum flow_field_tar
 static bool number_cgroup(const struct tft_flow *f, uint64_t *v)
 {
 	return text_number(cgroup_of(f), v);
+}
+
+static bool key_cgroup(const struct tft_flow *f, uint64_t k[3])
+{
+	return text_key3(cgroup_of(f), k);
 }
 
 static size_t render_cgroup(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
@@ -1018,6 +1061,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			 .keep = 3,
 			 .owner = true,
 			 .number = number_comm,
+			 .text_key = key_comm,
 			 .render = render_comm},
     [FLOW_FIELD_USER] = {.name = "user",
 			 .key = "user",
@@ -1033,6 +1077,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			 .keep = 1,
 			 .owner = true,
 			 .number = number_user,
+			 .text_key = key_user,
 			 .render = render_user},
     [FLOW_FIELD_SERVICE] = {.name = "service",
 			    .alias = "svc",
@@ -1048,6 +1093,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			    .keep = 2,
 			    .owner = true,
 			    .number = number_service,
+			    .text_key = key_service,
 			    .render = render_service},
     [FLOW_FIELD_CGROUP] = {.name = "cgroup",
 			   .key = "cgroup",
@@ -1062,6 +1108,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			   .keep = 1,
 			   .owner = true,
 			   .number = number_cgroup,
+			   .text_key = key_cgroup,
 			   .render = render_cgroup},
 };
 

@@ -126,6 +126,12 @@ struct flow_field_desc {
 	 * pending: then *v is its sort key).
 	 */
 	bool (*number)(const struct tft_flow *f, uint64_t *v);
+	/*
+	 * Text fields: the sort key as three words, the text's first 24 bytes
+	 * big-endian, so that keys order as the texts do (NULL: the number is
+	 * the key). False when there is no value; the key then sorts last.
+	 */
+	bool (*text_key)(const struct tft_flow *f, uint64_t k[3]);
 	/* The value as text for target into buf (NUL-terminated); returns its length. */
 	size_t (*render)(const struct flow_field_ctx *c, enum flow_field_target target, char *buf,
 			 size_t size);

@@ -271,7 +271,15 @@ int table_compare(const struct tft_flow *a, const struct tft_flow *b, enum flow_
 		r = cmp_addr(a, b, is_src(c));
 	else if (d && d->kind == FLOW_KIND_NAMES)
 		r = cmp_names(a, b, is_src(c), names);
-	else if (d && d->number) {
+	else if (d && d->text_key) {
+		uint64_t x[3], y[3];
+
+		d->text_key(a, x);
+		d->text_key(b, y);
+		r = x[0] != y[0]   ? CMP(x[0], y[0])
+		    : x[1] != y[1] ? CMP(x[1], y[1])
+				   : CMP(x[2], y[2]);
+	} else if (d && d->number) {
 		d->number(a, &ka);
 		d->number(b, &kb);
 		r = CMP(ka, kb);
@@ -454,6 +462,10 @@ static bool fill_keys(struct keyed_row *a, size_t n, const struct sort_ctx *s)
 			a[i].k[2] = (uint64_t)idx; /* the rank replaces it below */
 			break;
 		default:
+			if (d->text_key) {
+				d->text_key(f, a[i].k);
+				break;
+			}
 			if (!d->number)
 				return false;
 			d->number(f, &a[i].k[2]);
@@ -653,6 +665,7 @@ static bool sort_narrow(struct table_view *v, const struct tft_flow **rows, size
 	int lo, hi;
 
 	if ((d->kind != FLOW_KIND_NAMES && d->kind != FLOW_KIND_ADDRESS && !d->number) ||
+	    d->text_key || /* 24 bytes of text: the wide keys */
 	    n > UINT32_MAX || !narrow_room(v, n))
 		return false;
 	p = v->packed;

@@ -4,6 +4,7 @@
 #include "../t.h"
 #include "clock.h"
 #include "flows.h"
+#include "owner_names.h"
 #include "table_view.h"
 
 /* The layout's width for column c, or -1 when it was dropped. */
@@ -384,8 +385,44 @@ static void test_sorts_match_compare(bool v4_only)
 	flow_table_free(t);
 }
 
+/* Owner text sorts by 24 bytes: services alike in their first 8 still order. */
+static void test_owner_text_sort(void)
+{
+#define ZEROS52 "0000000000000000000000000000000000000000000000000000"
+	static const char *paths[] = {"/system.slice/docker-a1b2c3d4e5f6" ZEROS52 ".scope",
+				      "/system.slice/docker-a0b2c3d4e5f6" ZEROS52 ".scope",
+				      "/system.slice/docker-a1a2c3d4e5f6" ZEROS52 ".scope"};
+	struct flow_table *t = flow_table_new(8);
+	struct table_view *v = table_view_new();
+	const struct tft_flow *f[3];
+	struct tft_flow_owner o = {.state = TFT_OWNER_KNOWN, .uid = 0};
+	char buf[64];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		f[i] = t_syn(t, "10.0.0.1", (uint16_t)(41000 + i), "10.0.0.9", 443, 1,
+			     5000 + (uint64_t)i);
+		owner_names_learn(0, "root", 900 + (uint64_t)i, paths[i]);
+		o.cgroup_id = 900 + (uint64_t)i;
+		o.tgid = 100 + (uint32_t)i;
+		flow_table_set_owner(t, f[i]->id, &o);
+	}
+	table_cell_text(FLOW_FIELD_SERVICE, flow_table_by_id(t, f[0]->id), NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "docker:a1b2c3d4e5f6", "service cell");
+	CHECK(table_compare(f[1], f[2], FLOW_FIELD_SERVICE, false, NULL) < 0, "a0b2 before a1a2");
+	CHECK(table_compare(f[2], f[0], FLOW_FIELD_SERVICE, false, NULL) < 0, "a1a2 before a1b2");
+	CHECK_EQ(table_view_rebuild(v, t, NULL, NULL, FLOW_FIELD_SERVICE, false, UINT64_MAX), 0,
+		 "rebuild by service");
+	CHECK(table_view_id_at(v, 0) == f[1]->id && table_view_id_at(v, 1) == f[2]->id &&
+		  table_view_id_at(v, 2) == f[0]->id,
+	      "rows in the order of the whole service name, not its first 8 bytes");
+	table_view_free(v);
+	flow_table_free(t);
+}
+
 int main(void)
 {
+	test_owner_text_sort();
 	test_sorts_match_compare(false);
 	test_sorts_match_compare(true);
 	test_sort_shortcuts();
