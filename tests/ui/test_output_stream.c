@@ -297,7 +297,8 @@ static void test_names(void)
 	f.key.daddr[15] = 10;
 	dns_cache_add(cache, 6, f.key.daddr, "=HYPERLINK(\"x\")", 15, TFT_NAME_DNS, 60, 1);
 	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
-	CHECK(strstr(buf, ",\"'=HYPERLINK(\"\"x\"\")\",,,,,\n") != NULL, "csv: formula neutralised");
+	CHECK(strstr(buf, ",\"'=HYPERLINK(\"\"x\"\")\",,,,,\n") != NULL,
+	      "csv: formula neutralised");
 
 	/* A very long set of names is cut with a mark, within the column cap. */
 	{
