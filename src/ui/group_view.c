@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "export_csv.h"
+#include "row_window.h"
 #include "group_view.h"
 #include "parse_num.h"
 
@@ -498,15 +499,7 @@ void group_view_move(struct group_view *v, long delta)
 
 size_t group_view_scroll(struct group_view *v, size_t page_rows)
 {
-	if (!page_rows)
-		return v->sel;
-	if (v->sel < v->top)
-		v->top = v->sel;
-	else if (v->sel >= v->top + page_rows)
-		v->top = v->sel - page_rows + 1;
-	if (v->top + page_rows > v->n)
-		v->top = v->n > page_rows ? v->n - page_rows : 0;
-	return v->top;
+	return row_window_scroll(&v->top, v->sel, v->n, page_rows);
 }
 
 /* --- export ---------------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "err_msg.h"
 #include "names_memo.h"
+#include "row_window.h"
 #include "table_view.h"
 
 /* Rows ahead a loop asks the memo to fetch an address's slot. */
@@ -879,14 +880,5 @@ void table_view_move(struct table_view *v, long delta)
 
 size_t table_view_scroll(struct table_view *v, size_t page_rows)
 {
-	if (!page_rows)
-		return v->sel;
-	if (v->sel < v->top)
-		v->top = v->sel;
-	else if (v->sel >= v->top + page_rows)
-		v->top = v->sel - page_rows + 1;
-	/* No empty space below the last row while there are rows above the page. */
-	if (v->top + page_rows > v->n)
-		v->top = v->n > page_rows ? v->n - page_rows : 0;
-	return v->top;
+	return row_window_scroll(&v->top, v->sel, v->n, page_rows);
 }
