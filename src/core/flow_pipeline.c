@@ -234,7 +234,7 @@ int flow_pipeline_flush(struct flow_pipeline *p)
 	return p->rec_err;
 }
 
-void flow_pipeline_clear(struct flow_pipeline *p)
+static void tell_all_left(struct flow_pipeline *p, enum flow_leave why)
 {
 	size_t n = flow_table_count(p->table), i, k;
 
@@ -243,9 +243,19 @@ void flow_pipeline_clear(struct flow_pipeline *p)
 
 		for (k = 0; k < p->nsinks; k++)
 			if (p->sinks[k].left)
-				p->sinks[k].left(p->sinks[k].ctx, f, FLOW_LEAVE_CLEARED);
+				p->sinks[k].left(p->sinks[k].ctx, f, why);
 	}
+}
+
+void flow_pipeline_clear(struct flow_pipeline *p)
+{
+	tell_all_left(p, FLOW_LEAVE_CLEARED);
 	flow_table_clear(p->table);
+}
+
+void flow_pipeline_finish(struct flow_pipeline *p)
+{
+	tell_all_left(p, FLOW_LEAVE_EXIT);
 }
 
 struct flow_table *flow_pipeline_table(struct flow_pipeline *p)

@@ -22,6 +22,7 @@
 enum flow_leave {
 	FLOW_LEAVE_EVICTED = 1, /* the table was full: the oldest made room */
 	FLOW_LEAVE_CLEARED = 2, /* flow_pipeline_clear: the user cleared the table */
+	FLOW_LEAVE_EXIT = 3,	/* flow_pipeline_finish: tcpflowtop stops */
 };
 
 /*
@@ -105,6 +106,11 @@ int flow_pipeline_flush(struct flow_pipeline *p);
 
 /* Drops every flow from the table; sinks hear each leave (FLOW_LEAVE_CLEARED) first. */
 void flow_pipeline_clear(struct flow_pipeline *p);
+/*
+ * tcpflowtop stops: sinks hear every flow still held leave (FLOW_LEAVE_EXIT),
+ * oldest first, so a flow still open gets its last record. The table stays.
+ */
+void flow_pipeline_finish(struct flow_pipeline *p);
 
 /* The table the screen reads (borrowed, as long as p lives); clear it through the pipeline. */
 struct flow_table *flow_pipeline_table(struct flow_pipeline *p);

@@ -12,11 +12,37 @@ enum tft_direction {
 	TFT_DIR_OUT = 2, /* the SYN went out: this host connects to a peer */
 };
 
+/*
+ * Where a flow is in its life: pending -> accepted -> established -> closed,
+ * or refused, unanswered, half-open. An outgoing flow is established on our
+ * side as soon as its SYN-ACK arrives, so it goes from accepted to closed.
+ */
 enum tft_flow_state {
-	TFT_STATE_PENDING = 0,	/* SYN seen, no answer yet */
-	TFT_STATE_ACCEPTED = 1, /* SYN-ACK seen */
-	TFT_STATE_REFUSED = 2,	/* RST answered the SYN */
+	TFT_STATE_PENDING = 0,	   /* SYN seen, no answer yet */
+	TFT_STATE_ACCEPTED = 1,	   /* SYN-ACK seen */
+	TFT_STATE_REFUSED = 2,	   /* RST answered the SYN */
+	TFT_STATE_ESTABLISHED = 3, /* incoming: the handshake's final ACK arrived */
+	TFT_STATE_CLOSED = 4,	   /* an established connection ended (FIN or RST): see end */
+	TFT_STATE_UNANSWERED = 5,  /* no answer within the SYN timeout */
+	TFT_STATE_HALF_OPEN = 6,   /* incoming: SYN-ACK sent, the final ACK never came */
 };
+
+/* How a flow ended; TFT_END_NONE while it runs. */
+enum tft_flow_end {
+	TFT_END_NONE = 0,
+	TFT_END_FIN_LOCAL = 1,	 /* FIN, this host closed first */
+	TFT_END_FIN_PEER = 2,	 /* FIN, the peer closed first */
+	TFT_END_RESET_PEER = 3,	 /* the peer reset it (refused, for an outgoing SYN) */
+	TFT_END_RESET_LOCAL = 4, /* this host reset it (refused, for an incoming SYN) */
+	TFT_END_TIMEOUT = 5,	 /* unanswered, or retransmissions ran out */
+	TFT_END_HALF_OPEN = 6,	 /* the handshake never completed */
+	TFT_END_OPEN = 7,	 /* still open when it left the table or tcpflowtop stopped */
+};
+
+/* struct tft_flow flags. */
+#define TFT_FLOW_F_SYNCOOKIE 0x01 /* established though its SYN-ACK was never seen */
+#define TFT_FLOW_F_IDLE 0x02	  /* established, no data either way for the idle time */
+#define TFT_FLOW_F_FIGURES 0x04	  /* bytes, rtt and retransmissions below are known */
 
 /* The initiator is always the source: for an incoming flow, the remote peer. */
 struct tft_flow_key {
@@ -53,7 +79,17 @@ struct tft_flow {
 	uint32_t isn;	    /* the SYN's sequence number: a retransmission repeats it */
 	uint16_t syn_retrans;
 	uint8_t state; /* enum tft_flow_state */
+	uint8_t end;   /* enum tft_flow_end */
+	uint8_t flags; /* TFT_FLOW_F_* */
 	struct tft_flow_owner owner;
+	uint64_t end_ns; /* when it ended (end != TFT_END_NONE), CLOCK_MONOTONIC */
+	/* The socket's own figures, sampled while open and final at close (TFT_FLOW_F_FIGURES). */
+	uint64_t bytes_in;  /* payload bytes received */
+	uint64_t bytes_out; /* payload bytes sent and acknowledged */
+	uint32_t segs_in;   /* segments received */
+	uint32_t segs_out;  /* segments sent */
+	uint32_t rtt_us;    /* smoothed round-trip time */
+	uint32_t data_retrans; /* segments sent again after the handshake */
 };
 
 /* What one TCP record did to the table. */
@@ -61,7 +97,9 @@ enum tft_flow_change {
 	TFT_CHANGE_NONE = 0,	/* unrelated packet: no flow known, or already answered */
 	TFT_CHANGE_NEW = 1,	/* a flow was created */
 	TFT_CHANGE_RETRANS = 2, /* a pending flow's SYN was sent again */
-	TFT_CHANGE_STATE = 3,	/* a pending flow was accepted or refused */
+	TFT_CHANGE_STATE = 3,	/* a pending flow was accepted or refused; an incoming one established */
+	TFT_CHANGE_END = 4,	/* the flow ended: end, end_ns and the final figures are set */
+	TFT_CHANGE_UPDATE = 5,	/* figures or the idle flag moved; state unchanged */
 };
 
 struct flow_table_stats {
