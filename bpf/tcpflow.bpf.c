@@ -866,4 +866,125 @@ int tft_sock_create(struct bpf_sock *sk)
 	return 1;
 }
 
+/* TCP states as the kernel numbers them (enum in linux/bpf.h, BPF_TCP_*). */
+#define TCP_FIN_WAIT1 BPF_TCP_FIN_WAIT1
+#define TCP_FIN_WAIT2 BPF_TCP_FIN_WAIT2
+#define TCP_TIME_WAIT BPF_TCP_TIME_WAIT
+#define TCP_CLOSE BPF_TCP_CLOSE
+#define TCP_LAST_ACK BPF_TCP_LAST_ACK
+#define TCP_CLOSING BPF_TCP_CLOSING
+
+/*
+ * How a socket that reaches CLOSE from old_state ended. Having sent its FIN
+ * first, it went through FIN_WAIT or CLOSING; having answered the peer's,
+ * through LAST_ACK. Straight from ESTABLISHED or CLOSE_WAIT it was reset:
+ * by this end (an abort: close() with SO_LINGER 0 or unread data), unless
+ * a RST came in, which user space learns from that RST's own record, read
+ * from the same CPU's ring just before this one (tcp_reset runs in the RST's
+ * softirq).
+ */
+static __always_inline __u8 close_end(__u32 old_state)
+{
+	switch (old_state) {
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+	case TCP_TIME_WAIT:
+		return TFT_SOCK_END_FIN_LOCAL;
+	case TCP_LAST_ACK:
+		return TFT_SOCK_END_FIN_PEER;
+	default:
+		return TFT_SOCK_END_RESET_LOCAL;
+	}
+}
+
+/* One socket record: addresses, ports and the socket's own counters. */
+static __always_inline void report_sock(struct bpf_sock_ops *skops, __u8 op, __u8 side, __u8 end)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tft_sock_event *ev;
+	void *ring = cpu_ring(cpu);
+
+	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		count(TFT_CNT_RB_FULL);
+		return;
+	}
+	ev->type = TFT_REC_SOCK;
+	ev->op = op;
+	ev->side = side;
+	ev->end = end;
+	ev->zero[0] = ev->zero[1] = ev->zero[2] = 0;
+	ev->zero2 = 0;
+	ev->lport = bpf_htons((__u16)skops->local_port);
+	ev->rport = (__be16)(skops->remote_port >> 16); /* the kernel puts the wire port up there */
+	ev->srtt_us = skops->srtt_us >> 3;		/* kept scaled by 8 */
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->bytes_received = skops->bytes_received;
+	ev->bytes_acked = skops->bytes_acked;
+	ev->segs_in = skops->segs_in;
+	ev->segs_out = skops->segs_out;
+	ev->total_retrans = skops->total_retrans;
+	if (skops->family == TFT_AF_INET) {
+		ev->family = 4;
+		__builtin_memset(ev->laddr, 0, sizeof(ev->laddr));
+		__builtin_memset(ev->raddr, 0, sizeof(ev->raddr));
+		__builtin_memcpy(ev->laddr, &skops->local_ip4, 4);
+		__builtin_memcpy(ev->raddr, &skops->remote_ip4, 4);
+	} else {
+		__u32 a[4];
+
+		ev->family = 6;
+		a[0] = skops->local_ip6[0];
+		a[1] = skops->local_ip6[1];
+		a[2] = skops->local_ip6[2];
+		a[3] = skops->local_ip6[3];
+		__builtin_memcpy(ev->laddr, a, 16);
+		a[0] = skops->remote_ip6[0];
+		a[1] = skops->remote_ip6[1];
+		a[2] = skops->remote_ip6[2];
+		a[3] = skops->remote_ip6[3];
+		__builtin_memcpy(ev->raddr, a, 16);
+	}
+	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
+}
+
+/*
+ * Outcomes, per socket and never per packet. At establishment a socket asks
+ * for its state changes and retransmission timeouts; a passive one reports
+ * its handshake's end (the incoming flow is established, not half-open; a
+ * SYN-cookie flow shows here without a SYN-ACK seen). An active one needs
+ * no record: its SYN-ACK already said so. Every socket reports its close
+ * once, with its final counters: at CLOSE, or when its retransmissions ran
+ * out (the callbacks then stop, so the CLOSE that follows stays quiet).
+ * Sockets established before the programs were attached never ask, so
+ * their closes stay quiet too.
+ */
+SEC("sockops")
+int tft_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(skops,
+					  BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTO_CB_FLAG);
+		report_sock(skops, TFT_SOCK_ESTABLISHED, TFT_SIDE_PASSIVE, 0);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(skops,
+					  BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTO_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_RTO_CB:
+		if (skops->args[2]) { /* expired: the connection is given up */
+			bpf_sock_ops_cb_flags_set(skops, 0);
+			report_sock(skops, TFT_SOCK_CLOSED, 0, TFT_SOCK_END_TIMEOUT);
+		}
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == TCP_CLOSE)
+			report_sock(skops, TFT_SOCK_CLOSED, 0, close_end(skops->args[0]));
+		break;
+	}
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -34,6 +34,7 @@ enum tft_record_type {
 	 * user and cgroup names resolved when it was recorded (record_file.h).
 	 */
 	TFT_REC_OWNER = 6,
+	TFT_REC_SOCK = 7, /* struct tft_sock_event: an established or closed socket (sockops) */
 };
 
 /* Indexes of the programs' global counters[] array (in .bss, read through mmap). */
@@ -116,6 +117,54 @@ struct tft_tcp_owned_event {
 	struct tft_owner owner;
 };
 
+/* What happened to a socket (struct tft_sock_event op). */
+enum tft_sock_op {
+	TFT_SOCK_ESTABLISHED = 1, /* a passive socket completed its handshake (the final ACK came) */
+	TFT_SOCK_CLOSED = 2,	  /* an established socket reached CLOSE */
+};
+
+/* Which end of the connection the socket is (struct tft_sock_event side). */
+enum tft_sock_side {
+	TFT_SIDE_ACTIVE = 1,  /* it called connect(): an outgoing flow */
+	TFT_SIDE_PASSIVE = 2, /* a listener accepted it: an incoming flow */
+};
+
+/* How an established socket ended, as the socket itself saw it. */
+enum tft_sock_end {
+	TFT_SOCK_END_FIN_LOCAL = 1,   /* this end sent the first FIN */
+	TFT_SOCK_END_FIN_PEER = 2,    /* the peer sent the first FIN */
+	TFT_SOCK_END_RESET_PEER = 3,  /* a RST arrived */
+	TFT_SOCK_END_RESET_LOCAL = 4, /* this end aborted it (a RST leaves right after) */
+	TFT_SOCK_END_TIMEOUT = 5,     /* retransmissions ran out */
+};
+
+/*
+ * A socket's established or closed moment, from the sockops program: a
+ * callback per socket, never per packet. The figures are the socket's own
+ * counters at that moment (on a close, the final ones). IPv4 addresses sit
+ * in the first 4 bytes; an IPv6 socket talking IPv4 reports v4-mapped ones.
+ */
+struct tft_sock_event {
+	__u8 type;   /* TFT_REC_SOCK */
+	__u8 op;     /* enum tft_sock_op */
+	__u8 side;   /* enum tft_sock_side */
+	__u8 family; /* 4 or 6 */
+	__u8 end;    /* TFT_SOCK_CLOSED: enum tft_sock_end */
+	__u8 zero[3];
+	__be16 lport;
+	__be16 rport;
+	__u32 srtt_us; /* smoothed RTT in microseconds */
+	__u64 ts_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 bytes_received; /* tcp_sock bytes_received (RFC 4898) */
+	__u64 bytes_acked;    /* tcp_sock bytes_acked (RFC 4898) */
+	__u32 segs_in;
+	__u32 segs_out;
+	__u32 total_retrans; /* every retransmitted segment, SYN included */
+	__u32 zero2;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
 /* Bytes of a DNS message copied up; longer messages are cut and flagged. >= 512. */
 #define TFT_DNS_MAX 1024
 
@@ -162,6 +211,7 @@ _Static_assert(sizeof(struct tft_tcp4_rec) == 32, "tft_tcp4_rec layout");
 _Static_assert(sizeof(struct tft_owner) == 40, "tft_owner layout");
 _Static_assert(sizeof(struct tft_tcp4_owned_rec) == 72, "tft_tcp4_owned_rec layout");
 _Static_assert(sizeof(struct tft_tcp_owned_event) == 96, "tft_tcp_owned_event layout");
+_Static_assert(sizeof(struct tft_sock_event) == 88, "tft_sock_event layout");
 _Static_assert(sizeof(struct tft_dns_event) == 56 + TFT_DNS_MAX, "tft_dns_event layout");
 _Static_assert(TFT_DNS_MAX >= 512 && TFT_DNS_MAX < 2048, "TFT_DNS_MAX bounds the copy mask");
 #endif

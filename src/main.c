@@ -83,6 +83,9 @@ enum {
 	OPT_REALTIME,
 	OPT_GROUP_BY,
 	OPT_INTERVAL,
+	OPT_SYN_TIMEOUT,
+	OPT_IDLE,
+	OPT_RESET_ALERT,
 };
 
 #define DNS_PORT 53
@@ -141,6 +144,14 @@ static const struct argp_option options[] = {
      6},
     {"interval", OPT_INTERVAL, "SECONDS", 0,
      "With --group-by: seconds between blocks (default 10, fractions allowed)", 6},
+    {"syn-timeout", OPT_SYN_TIMEOUT, "SECONDS", 0,
+     "A SYN without answer this long is unanswered (default 3, retransmissions counted)", 7},
+    {"idle", OPT_IDLE, "SECONDS", 0,
+     "An established flow without data either way this long is idle (default 60)", 7},
+    {"reset-alert", OPT_RESET_ALERT, "N", 0,
+     "Alert when one service (address and port) takes more than N resets or refusals in 10 s "
+     "(default 20; 0: never)",
+     7},
     {0},
 };
 
@@ -177,6 +188,9 @@ struct env {
 	enum flow_group_kind group_by; /* --group-by; 0: stream flows */
 	double interval;	       /* --group-by: seconds between blocks */
 	bool has_interval;
+	double syn_timeout; /* seconds: a SYN unanswered this long ends unanswered */
+	double idle;	    /* seconds: an established flow without data this long is idle */
+	uint64_t reset_alert;
 };
 
 static struct env env = {
@@ -187,7 +201,13 @@ static struct env env = {
     .sort = FLOW_FIELD_TIME,
     .sort_desc = true,
     .interval = 10.0,
+    .syn_timeout = 3.0,
+    .idle = 60.0,
+    .reset_alert = 20,
 };
+
+/* An incoming flow whose handshake's final ACK has not come this long after its SYN-ACK. */
+#define HALF_OPEN_S 30
 
 /*
  * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
@@ -370,6 +390,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "bad interval \"%s\" (expected seconds, 0.01 to 86400)",
 				   arg);
 		env.has_interval = true;
+		break;
+	case OPT_SYN_TIMEOUT:
+		if (parse_seconds(arg, 0.01, 86400, &env.syn_timeout))
+			argp_error(state, "bad SYN timeout \"%s\" (expected seconds, 0.01 to 86400)",
+				   arg);
+		break;
+	case OPT_IDLE:
+		if (parse_seconds(arg, 0.01, 86400 * 7, &env.idle))
+			argp_error(state, "bad idle time \"%s\" (expected seconds, 0.01 to 604800)",
+				   arg);
+		break;
+	case OPT_RESET_ALERT:
+		if (parse_u64(arg, 0, 1000000, &env.reset_alert))
+			argp_error(state, "bad reset alert \"%s\" (expected a count, 0 to 1000000)",
+				   arg);
 		break;
 	case ARGP_KEY_END:
 		if (env.has_interval && !env.group_by)
@@ -594,6 +629,9 @@ static void drain(struct app *app, bool final)
 			total[i] = capture_counter(app->capture, (enum tft_counter)i);
 		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
+	/* Timers run on record time: a replay's flows time out as they did when recorded. */
+	flow_pipeline_tick(app->pipeline,
+			   app->replay ? replay_now(app->replay) : clock_mono_ns());
 	err = flow_pipeline_flush(app->pipeline);
 	if (err && !app->rec_failed) {
 		/* What reached the file stays readable: recording stops, and so does the run. */
@@ -870,6 +908,13 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 	flow_pipeline_tcp(app->pipeline, ev);
 }
 
+static void on_sock(const struct tft_sock_event *ev, void *ctx)
+{
+	struct app *app = ctx;
+
+	flow_pipeline_sock(app->pipeline, ev);
+}
+
 static void on_owner(const struct tft_owner *o, void *ctx)
 {
 	struct app *app = ctx;
@@ -902,7 +947,7 @@ static void on_dns(const struct tft_dns_event *ev, void *ctx)
  */
 static int open_replay(struct app *app, struct record_file_info *info, char *cgroup, size_t len)
 {
-	struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, app, on_replay_owner};
+	struct replay_cbs cbs = {on_tcp, on_dns, on_replay_counters, app, on_replay_owner, on_sock};
 	struct privs_target drop_to;
 	char err[512];
 
@@ -990,6 +1035,7 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	    .dns_ports = env.dns_ports,
 	    .n_dns_ports = env.no_dns ? 0 : env.n_dns_ports,
 	    .on_owner = on_owner,
+	    .on_sock = on_sock,
 	};
 	char err[512], root[512];
 	const char *off;
@@ -1008,6 +1054,13 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 		fprintf(stderr, "tcpflowtop: flows show without their process: %s\n", off);
 		flow_pipeline_owners_off(app->pipeline);
 	}
+	off = capture_outcomes_off(app->capture);
+	if (off)
+		fprintf(stderr,
+			"tcpflowtop: flows show without how they ended (bytes, duration, RTT): %s\n",
+			off);
+	else
+		flow_pipeline_outcomes_on(app->pipeline);
 	/* Cgroup ids name directories of the whole hierarchy, not only the watched cgroup. */
 	if (cgroup_find_v2_root("/proc/self/mounts", root, sizeof(root)) == 0)
 		owner_names_init(root);
@@ -1219,7 +1272,15 @@ int main(int argc, char **argv)
 		open_names(&app);
 	if (env.write_path && open_recording(&app, cgroup, &drop_to))
 		goto cleanup;
-	popts = (struct flow_pipeline_opts){env.capacity, app.names, app.rec};
+	popts = (struct flow_pipeline_opts){
+	    .capacity = env.capacity,
+	    .names = app.names,
+	    .rec = app.rec,
+	    .timeouts = {(uint64_t)(env.syn_timeout * 1e9), HALF_OPEN_S * 1000000000ull},
+	    .idle_ns = (uint64_t)(env.idle * 1e9),
+	    .reset_alert = (uint32_t)env.reset_alert,
+	    .live = !env.read_path,
+	};
 	app.pipeline = flow_pipeline_new(&popts);
 	if (!app.pipeline) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));

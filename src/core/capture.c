@@ -32,8 +32,15 @@ struct stage_key {
 	uint32_t idx; /* into stage[]; breaks ties in the order read */
 };
 
-/* TCP records held within one drain, at most this many before they are passed on. */
+/* TCP and socket records held within one drain, at most this many before they are passed on. */
 #define STAGE_MAX 16384
+
+/* A staged record: the type byte says which. */
+union staged_rec {
+	__u8 type; /* TFT_REC_TCP or TFT_REC_SOCK */
+	struct tft_tcp_event tcp;
+	struct tft_sock_event sock;
+};
 
 struct capture {
 	struct tcpflow_bpf *skel; /* owned */
@@ -41,7 +48,7 @@ struct capture {
 	int *ring_fds;		  /* owned, nrings fds, -1 when not created */
 	struct ring_src *srcs;	  /* owned, nrings */
 	size_t nrings;
-	struct tft_tcp_event *stage; /* owned, STAGE_MAX records */
+	union staged_rec *stage;     /* owned, STAGE_MAX records */
 	struct tft_owner *owners;    /* owned, STAGE_MAX: stage[i]'s owner when has_owner[i] */
 	bool *has_owner;	     /* owned, STAGE_MAX */
 	struct stage_key *keys;	     /* owned, STAGE_MAX */
@@ -50,8 +57,10 @@ struct capture {
 	capture_tcp_cb on_tcp;
 	capture_dns_cb on_dns;
 	capture_owner_cb on_owner;
+	capture_sock_cb on_sock;
 	void *ctx;	     /* borrowed */
 	char owner_off[160]; /* why sockets get no owner; "" when they do */
+	char sock_off[160];  /* why sockets report no outcome; "" when they do */
 };
 
 static bool verbose_libbpf;
@@ -94,17 +103,22 @@ static void flush_stage(struct capture *c)
 	for (i = 0; i < c->nstage; i++) {
 		uint32_t k = c->keys[i].idx;
 
+		if (c->stage[k].type == TFT_REC_SOCK) {
+			if (c->on_sock)
+				c->on_sock(&c->stage[k].sock, c->ctx);
+			continue;
+		}
 		if (c->has_owner[k] && c->on_owner)
 			c->on_owner(&c->owners[k], c->ctx);
 		if (c->on_tcp)
-			c->on_tcp(&c->stage[k], c->ctx);
+			c->on_tcp(&c->stage[k].tcp, c->ctx);
 	}
 	c->nstage = 0;
 	c->stage_unsorted = false;
 }
 
 /* The next free stage slot, passing the stage on first when it is full. */
-static struct tft_tcp_event *stage_slot(struct capture *c)
+static union staged_rec *stage_slot(struct capture *c)
 {
 	if (c->nstage == STAGE_MAX)
 		flush_stage(c);
@@ -112,18 +126,32 @@ static struct tft_tcp_event *stage_slot(struct capture *c)
 }
 
 /* Stages the record just written into stage_slot(); owner NULL when it has none. */
-static void staged(struct capture *c, const struct tft_tcp_event *ev, const struct tft_owner *owner)
+static void staged(struct capture *c, uint64_t ts_ns, const struct tft_owner *owner)
 {
 	size_t n = c->nstage;
 
 	c->has_owner[n] = owner != NULL;
 	if (owner)
 		c->owners[n] = *owner;
-	c->keys[n].ts_ns = ev->ts_ns;
+	c->keys[n].ts_ns = ts_ns;
 	c->keys[n].idx = (uint32_t)n;
-	if (n > 0 && ev->ts_ns < c->keys[n - 1].ts_ns)
+	if (n > 0 && ts_ns < c->keys[n - 1].ts_ns)
 		c->stage_unsorted = true;
 	c->nstage = n + 1;
+}
+
+/* An IPv6 socket talking IPv4 reports v4-mapped addresses; its packets are IPv4 records. */
+static void unmap_v4(struct tft_sock_event *ev)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (ev->family != 6 || memcmp(ev->laddr, prefix, 12) || memcmp(ev->raddr, prefix, 12))
+		return;
+	ev->family = 4;
+	memmove(ev->laddr, ev->laddr + 12, 4);
+	memmove(ev->raddr, ev->raddr + 12, 4);
+	memset(ev->laddr + 4, 0, 12);
+	memset(ev->raddr + 4, 0, 12);
 }
 
 /*
@@ -145,7 +173,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (size >= sizeof(struct tft_tcp4_rec)) {
 			const struct tft_tcp4_rec *r = data;
 			const struct tft_tcp4_owned_rec *o = data;
-			struct tft_tcp_event *ev = stage_slot(c);
+			struct tft_tcp_event *ev = &stage_slot(c)->tcp;
 
 			memset(ev, 0, sizeof(*ev));
 			ev->type = TFT_REC_TCP;
@@ -159,7 +187,7 @@ static int on_record(void *ctx, void *data, size_t size)
 			ev->ack = r->ack;
 			memcpy(ev->saddr, r->saddr, 4);
 			memcpy(ev->daddr, r->daddr, 4);
-			staged(c, ev,
+			staged(c, ev->ts_ns,
 			       *type == TFT_REC_TCP4_OWNED && size >= sizeof(*o) ? &o->owner
 										 : NULL);
 		}
@@ -168,12 +196,21 @@ static int on_record(void *ctx, void *data, size_t size)
 	case TFT_REC_TCP_OWNED:
 		if (size >= sizeof(struct tft_tcp_event)) {
 			const struct tft_tcp_owned_event *o = data;
-			struct tft_tcp_event *ev = stage_slot(c);
+			struct tft_tcp_event *ev = &stage_slot(c)->tcp;
 
 			memcpy(ev, data, sizeof(*ev));
 			ev->type = TFT_REC_TCP;
-			staged(c, ev,
+			staged(c, ev->ts_ns,
 			       *type == TFT_REC_TCP_OWNED && size >= sizeof(*o) ? &o->owner : NULL);
+		}
+		break;
+	case TFT_REC_SOCK:
+		if (size >= sizeof(struct tft_sock_event)) {
+			struct tft_sock_event *ev = &stage_slot(c)->sock;
+
+			memcpy(ev, data, sizeof(*ev));
+			unmap_v4(ev);
+			staged(c, ev->ts_ns, NULL);
 		}
 		break;
 	case TFT_REC_DNS:
@@ -292,6 +329,37 @@ static void owners_attach(struct capture *c, int cgfd)
 			 "attaching cgroup/sock_create failed: %s", strerror(errno));
 }
 
+/*
+ * Outcomes need the sockops program (state callbacks, Linux 4.16; the
+ * counters it reads, 5.x): without it flows still show, without outcomes.
+ */
+static void outcomes_before_load(struct capture *c)
+{
+	if (!c->on_sock)
+		snprintf(c->sock_off, sizeof(c->sock_off), "not asked for");
+	else if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) <= 0)
+		snprintf(c->sock_off, sizeof(c->sock_off),
+			 "this kernel cannot run sockops programs");
+	else
+		return;
+	bpf_program__set_autoload(c->skel->progs.tft_sockops, false);
+}
+
+static void outcomes_attach(struct capture *c, int cgfd)
+{
+	if (c->sock_off[0])
+		return;
+	c->skel->links.tft_sockops = bpf_program__attach_cgroup(c->skel->progs.tft_sockops, cgfd);
+	if (!c->skel->links.tft_sockops)
+		snprintf(c->sock_off, sizeof(c->sock_off), "attaching sockops failed: %s",
+			 strerror(errno));
+}
+
+const char *capture_outcomes_off(const struct capture *c)
+{
+	return c->sock_off[0] ? c->sock_off : NULL;
+}
+
 const char *capture_owner_off(const struct capture *c)
 {
 	return c->owner_off[0] ? c->owner_off : NULL;
@@ -321,6 +389,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	c->on_tcp = on_tcp;
 	c->on_dns = on_dns;
 	c->on_owner = opts->on_owner;
+	c->on_sock = opts->on_sock;
 	c->ctx = ctx;
 	probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (probe == 0) {
@@ -378,6 +447,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	/* The filter's depth freezes at load; its id stays writable, in .bss. */
 	c->skel->rodata->watch_level = opts->watch_level;
 	owners_before_load(c);
+	outcomes_before_load(c);
 	e = -create_rings(c, each, err, errlen);
 	if (e)
 		goto fail;
@@ -426,6 +496,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		goto fail_attach;
 	}
 	owners_attach(c, cgfd);
+	outcomes_attach(c, cgfd);
 	close(cgfd);
 	return c;
 

@@ -13,6 +13,8 @@
 
 /* The owner of the TCP record passed next (valid during the call): see capture_opts.on_owner. */
 typedef void (*capture_owner_cb)(const struct tft_owner *owner, void *ctx);
+/* A socket record (valid during the call), IPv4 ones as family 4 even from IPv6 sockets. */
+typedef void (*capture_sock_cb)(const struct tft_sock_event *ev, void *ctx);
 
 struct capture_opts {
 	/* a cgroup v2 directory to attach to; NULL: load only (for BPF_PROG_TEST_RUN) */
@@ -47,6 +49,12 @@ struct capture_opts {
 	 * cgroup/sock_create program is not loaded.
 	 */
 	capture_owner_cb on_owner;
+	/*
+	 * Socket records (established, closed), in time order with the TCP
+	 * records; NULL: outcomes are not read, and the sockops program is
+	 * not loaded.
+	 */
+	capture_sock_cb on_sock;
 };
 
 /* Valid only during the call: copy what outlives it. */
@@ -98,6 +106,9 @@ bool capture_follows(const struct capture *c);
  * for. Borrowed, as long as c lives.
  */
 const char *capture_owner_off(const struct capture *c);
+
+/* Why flows get no outcomes (the sockops program is missing), or NULL; as capture_owner_off. */
+const char *capture_outcomes_off(const struct capture *c);
 
 /* Checks a ring size: power of two, at least TFT_RING_MIN. */
 bool capture_ring_size_valid(size_t bytes);

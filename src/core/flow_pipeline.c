@@ -5,6 +5,9 @@
 
 #include "flow_pipeline.h"
 #include "owner_names.h"
+#include "sock_diag.h"
+
+#define NS_PER_S 1000000000ull
 
 struct flow_pipeline {
 	struct flow_table *table;  /* owned */
@@ -18,6 +21,17 @@ struct flow_pipeline {
 	struct proc_listeners *listeners; /* borrowed, may be NULL */
 	bool has_owner;			  /* owner belongs to the next TCP record */
 	struct tft_owner owner;
+	struct flow_timeouts timeouts;
+	uint64_t idle_ns;
+	struct reset_alert *resets; /* owned */
+	uint64_t alerts;
+	struct reset_alert_event last_alert;
+	bool outcomes_on;
+	bool live;
+	uint64_t last_tick_ns;
+	struct sock_diag *diag; /* owned, NULL: no sampling */
+	bool mib_known;
+	struct tcp_mib mib_base, mib_now; /* the kernel's counters at start and lately */
 };
 
 static void on_evict(const struct tft_flow *f, void *ctx)
@@ -46,6 +60,21 @@ struct flow_pipeline *flow_pipeline_new(const struct flow_pipeline_opts *opts)
 	flow_table_set_evict_cb(p->table, on_evict, p);
 	p->names = opts->names;
 	p->rec = opts->rec;
+	p->timeouts = opts->timeouts;
+	p->idle_ns = opts->idle_ns;
+	p->live = opts->live;
+	p->resets = reset_alert_new(opts->reset_alert ? opts->reset_alert : UINT32_MAX);
+	if (!p->resets) {
+		flow_pipeline_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (p->live) {
+		/* Both need no privilege: unavailable, they leave figures unknown, never flows. */
+		p->diag = sock_diag_open();
+		p->mib_known = tcp_mib_read("/proc", &p->mib_base) == 0;
+		p->mib_now = p->mib_base;
+	}
 	return p;
 }
 
@@ -54,6 +83,8 @@ void flow_pipeline_free(struct flow_pipeline *p)
 	if (!p)
 		return;
 	flow_table_free(p->table);
+	reset_alert_free(p->resets);
+	sock_diag_close(p->diag);
 	free(p);
 }
 
@@ -72,12 +103,33 @@ static void record(struct flow_pipeline *p, const void *rec, size_t size)
 		p->rec_err = record_writer_ring(p->rec, rec, size);
 }
 
+/*
+ * A reset or refusal counts against its service, the flow's destination:
+ * the remote address and port of an outgoing flow, the local ones of an
+ * incoming flow.
+ */
+static void count_reset(struct flow_pipeline *p, const struct tft_flow *f, uint64_t at_ns)
+{
+	struct reset_alert_event a;
+
+	if (!reset_alert_add(p->resets, f->key.family, f->key.daddr, f->key.dport, at_ns, &a))
+		return;
+	p->alerts++;
+	p->last_alert = a;
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].alert)
+			p->sinks[i].alert(p->sinks[i].ctx, &a);
+}
+
 static void tell_changed(struct flow_pipeline *p, const struct tft_flow *f,
 			 enum tft_flow_change change, uint64_t at_ns)
 {
 	for (size_t i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].changed)
 			p->sinks[i].changed(p->sinks[i].ctx, f, change, at_ns);
+	if ((change == TFT_CHANGE_STATE || change == TFT_CHANGE_END) &&
+	    (f->end == TFT_END_RESET_PEER || f->end == TFT_END_RESET_LOCAL))
+		count_reset(p, f, at_ns);
 }
 
 /* -w: the owner with the names it has now, right before its TCP record. */
@@ -164,6 +216,8 @@ void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 	uint64_t at_ns;
 
 	p->has_owner = false; /* it was this record's, whatever becomes of it */
+	if (!p->live)
+		flow_pipeline_tick(p, ev->ts_ns); /* a replay's timers run on its records' time */
 	/* A SYN from one of c-ares' TCP sockets: our own lookup, never a flow. */
 	if (p->names && names_is_own_tcp(p->names, ev))
 		return;
@@ -187,6 +241,90 @@ void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev)
 	if (change == TFT_CHANGE_NEW &&
 	    flow_table_apply_early(p->table, &f, &at_ns) == TFT_CHANGE_STATE)
 		tell_changed(p, f, TFT_CHANGE_STATE, at_ns);
+}
+
+void flow_pipeline_sock(struct flow_pipeline *p, const struct tft_sock_event *ev)
+{
+	const struct tft_flow *f = NULL;
+	enum tft_flow_change change;
+
+	if (!p->outcomes_on)
+		flow_pipeline_outcomes_on(p); /* a recording made with them */
+	if (!p->live)
+		flow_pipeline_tick(p, ev->ts_ns);
+	record(p, ev, sizeof(*ev));
+	change = flow_table_apply_sock(p->table, ev, &f);
+	if (change != TFT_CHANGE_NONE)
+		tell_changed(p, f, change, ev->ts_ns);
+}
+
+void flow_pipeline_outcomes_on(struct flow_pipeline *p)
+{
+	p->outcomes_on = true;
+	flow_table_set_outcomes(p->table, true);
+}
+
+static void on_expired(const struct tft_flow *f, enum tft_flow_change change, void *ctx)
+{
+	struct flow_pipeline *p = ctx;
+
+	tell_changed(p, f, change, f->end_ns);
+}
+
+struct sample_ctx {
+	struct flow_pipeline *p;
+	uint64_t idle_ms;
+};
+
+/* One socket of the dump: the open flow it belongs to, if any, takes its figures. */
+static void on_socket(const struct sock_diag_entry *e, void *ctx)
+{
+	struct sample_ctx *sc = ctx;
+	struct flow_sample s = {
+	    .bytes_in = e->bytes_received,
+	    .bytes_out = e->bytes_acked > 0 ? e->bytes_acked - 1 : 0, /* less the SYN */
+	    .segs_in = e->segs_in,
+	    .segs_out = e->segs_out,
+	    .rtt_us = e->rtt_us,
+	    .retrans = e->total_retrans,
+	    .idle = e->last_data_recv_ms >= sc->idle_ms && e->last_data_sent_ms >= sc->idle_ms,
+	};
+	struct tft_flow_key key = {.family = e->family};
+	size_t alen = e->family == 4 ? 4 : 16;
+	const struct tft_flow *f = NULL;
+
+	/* Ours if we connected (outgoing), else if we accepted (incoming). */
+	key.dir = TFT_DIR_OUT;
+	key.sport = e->lport;
+	key.dport = e->rport;
+	memcpy(key.saddr, e->laddr, alen);
+	memcpy(key.daddr, e->raddr, alen);
+	if (!flow_table_find(sc->p->table, &key)) {
+		key.dir = TFT_DIR_IN;
+		key.sport = e->rport;
+		key.dport = e->lport;
+		memset(key.saddr, 0, sizeof(key.saddr));
+		memset(key.daddr, 0, sizeof(key.daddr));
+		memcpy(key.saddr, e->raddr, alen);
+		memcpy(key.daddr, e->laddr, alen);
+	}
+	if (flow_table_sample(sc->p->table, &key, &s, &f) == TFT_CHANGE_UPDATE)
+		tell_changed(sc->p, f, TFT_CHANGE_UPDATE, sc->p->last_tick_ns);
+}
+
+void flow_pipeline_tick(struct flow_pipeline *p, uint64_t now_ns)
+{
+	if (now_ns < p->last_tick_ns + NS_PER_S)
+		return;
+	p->last_tick_ns = now_ns;
+	flow_table_expire(p->table, now_ns, &p->timeouts, on_expired, p);
+	if (p->diag) {
+		struct sample_ctx sc = {p, p->idle_ns / 1000000};
+
+		sock_diag_dump(p->diag, 1u << 1 /* TCP_ESTABLISHED */, on_socket, &sc);
+	}
+	if (p->mib_known)
+		tcp_mib_read("/proc", &p->mib_now);
 }
 
 void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev)
@@ -236,11 +374,10 @@ int flow_pipeline_flush(struct flow_pipeline *p)
 
 static void tell_all_left(struct flow_pipeline *p, enum flow_leave why)
 {
-	size_t n = flow_table_count(p->table), i, k;
+	const struct tft_flow *f;
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		const struct tft_flow *f = flow_table_at(p->table, i);
-
+	for (f = flow_table_first(p->table); f; f = flow_table_next(p->table, f)) {
 		for (k = 0; k < p->nsinks; k++)
 			if (p->sinks[k].left)
 				p->sinks[k].left(p->sinks[k].ctx, f, why);
@@ -275,5 +412,18 @@ void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out)
 	if (p->names) {
 		out->names_on = true;
 		names_stats(p->names, &out->names);
+	}
+	out->alerts = p->alerts;
+	out->last_alert = p->last_alert;
+	out->outcomes_on = p->outcomes_on;
+	out->mib_known = p->mib_known;
+	if (p->mib_known) {
+		out->mib.syncookies_sent = p->mib_now.syncookies_sent - p->mib_base.syncookies_sent;
+		out->mib.syncookies_recv = p->mib_now.syncookies_recv - p->mib_base.syncookies_recv;
+		out->mib.syncookies_failed =
+		    p->mib_now.syncookies_failed - p->mib_base.syncookies_failed;
+		out->mib.listen_overflows =
+		    p->mib_now.listen_overflows - p->mib_base.listen_overflows;
+		out->mib.listen_drops = p->mib_now.listen_drops - p->mib_base.listen_drops;
 	}
 }

@@ -16,6 +16,8 @@
 #include "names.h"
 #include "proc_listeners.h"
 #include "record_file.h"
+#include "reset_alert.h"
+#include "tcp_mib.h"
 #include "tft_events.h"
 
 /* Why a flow left the table. */
@@ -39,6 +41,8 @@ struct flow_sink {
 	void (*lost)(void *ctx, uint64_t lost, uint64_t at_ns);
 	/* DNS answers that answered no query seen (so ignored) grew to answers, seen at at_ns. */
 	void (*ignored)(void *ctx, uint64_t answers, uint64_t at_ns);
+	/* A burst of resets or refusals hit one service (borrowed for the call). */
+	void (*alert)(void *ctx, const struct reset_alert_event *a);
 	void *ctx; /* borrowed */
 };
 
@@ -52,6 +56,12 @@ struct flow_stats {
 	uint64_t counters[TFT_CNT_MAX]; /* the programs' (or the recording's) counters */
 	bool names_on;			/* --no-dns unset: names below mean something */
 	struct names_stats names;
+	uint64_t alerts;		     /* reset bursts raised */
+	struct reset_alert_event last_alert; /* the latest (alerts > 0) */
+	/* The kernel's own listen-queue figures since start (mib_known: they could be read). */
+	bool mib_known;
+	struct tcp_mib mib;
+	bool outcomes_on; /* flows get outcomes: the sockops program runs, or the recording has them */
 };
 
 #define FLOW_PIPELINE_MAX_SINKS 8
@@ -60,6 +70,15 @@ struct flow_pipeline_opts {
 	size_t capacity;	   /* flows kept in the table */
 	struct names *names;	   /* borrowed; NULL: no names */
 	struct record_writer *rec; /* borrowed; NULL: no -w */
+	struct flow_timeouts timeouts; /* unanswered, half-open */
+	uint64_t idle_ns;	       /* established without data this long: idle */
+	uint32_t reset_alert;	       /* more resets than this for one service in 10 s: alert */
+	/*
+	 * A live capture: the sockets of this network namespace are sampled
+	 * (sock_diag) for figures and idleness, and the kernel's listen
+	 * counters read; a replay has neither.
+	 */
+	bool live;
 };
 
 struct flow_pipeline;
@@ -93,6 +112,16 @@ void flow_pipeline_use_listeners(struct flow_pipeline *p, struct proc_listeners 
 
 /* Ring records, from the capture or a replay. */
 void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev);
+void flow_pipeline_sock(struct flow_pipeline *p, const struct tft_sock_event *ev);
+/* Socket records will come (the capture runs its sockops program): half-open can be told. */
+void flow_pipeline_outcomes_on(struct flow_pipeline *p);
+/*
+ * Timers and sampling at now_ns (CLOCK_MONOTONIC; a replay passes its
+ * record time): unanswered and half-open flows end, open ones get their
+ * figures and idle flag (live only), the kernel's counters are read. At most
+ * once a second does work; call it often.
+ */
+void flow_pipeline_tick(struct flow_pipeline *p, uint64_t now_ns);
 void flow_pipeline_dns(struct flow_pipeline *p, const struct tft_dns_event *ev);
 /* The programs' counter totals as read at at_ns: recorded when they moved, losses told. */
 void flow_pipeline_counters(struct flow_pipeline *p, const uint64_t total[TFT_CNT_MAX],

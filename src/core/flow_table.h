@@ -1,7 +1,12 @@
-/* Bounded table of TCP flows keyed by family, direction, addresses and ports. */
+/*
+ * Bounded table of TCP flows keyed by family, direction, addresses and ports.
+ * When full, the flow that ended first makes room; an open flow only when
+ * none has ended.
+ */
 #ifndef TFT_FLOW_TABLE_H
 #define TFT_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +48,7 @@ enum tft_flow_end {
 #define TFT_FLOW_F_SYNCOOKIE 0x01 /* established though its SYN-ACK was never seen */
 #define TFT_FLOW_F_IDLE 0x02	  /* established, no data either way for the idle time */
 #define TFT_FLOW_F_FIGURES 0x04	  /* bytes, rtt and retransmissions below are known */
+#define TFT_FLOW_F_RST_IN 0x08	  /* a RST arrived after the handshake: the peer reset it */
 
 /* The initiator is always the source: for an incoming flow, the remote peer. */
 struct tft_flow_key {
@@ -111,6 +117,17 @@ struct flow_table_stats {
 	uint64_t retrans;	  /* SYN retransmissions since start */
 	uint64_t evicted;	  /* oldest flows dropped to make room */
 	uint64_t evicted_pending; /* of which still pending: their answer, if any, went unseen */
+	uint64_t evicted_open;	  /* of which still open: no ended flow was left to make room */
+	uint64_t established;	  /* incoming flows whose handshake completed */
+	uint64_t syncookies;	  /* of which answered by a SYN cookie (no SYN-ACK seen) */
+	uint64_t half_open;	  /* incoming flows whose final ACK never came */
+	uint64_t ends[TFT_END_OPEN + 1]; /* flows ended, by enum tft_flow_end */
+};
+
+/* Timers of flow_table_expire, in nanoseconds. */
+struct flow_timeouts {
+	uint64_t syn_ns;       /* a SYN unanswered this long: unanswered (ended, timeout) */
+	uint64_t half_open_ns; /* an accepted incoming flow not established this long: half-open */
 };
 
 struct flow_table;
@@ -143,6 +160,50 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 enum tft_flow_change flow_table_apply_early(struct flow_table *t, const struct tft_flow **flow,
 					    uint64_t *at_ns);
 
+/*
+ * Applies one socket record: an incoming flow established, or a flow ended
+ * with its final figures (TFT_CHANGE_STATE, TFT_CHANGE_END; NONE when no flow
+ * held matches: a socket older than the capture, or its flow evicted). *flow
+ * as for flow_table_apply.
+ */
+enum tft_flow_change flow_table_apply_sock(struct flow_table *t, const struct tft_sock_event *ev,
+					   const struct tft_flow **flow);
+
+/*
+ * Whether established incoming flows report so (the sockops program runs):
+ * only then can an accepted incoming flow be called half-open.
+ */
+void flow_table_set_outcomes(struct flow_table *t, bool on);
+
+/* A flow that changed in flow_table_expire or flow_table_sample, borrowed for the call. */
+typedef void (*flow_table_change_cb)(const struct tft_flow *f, enum tft_flow_change change,
+				     void *ctx);
+
+/*
+ * Ends what the timers say at now_ns (record time): pending flows older than
+ * syn_ns become unanswered, accepted incoming ones older than half_open_ns
+ * (without a loss that might hold their establishment) half-open; each told
+ * to cb with TFT_CHANGE_END. An answer or establishment coming later still
+ * counts. O(flows open).
+ */
+void flow_table_expire(struct flow_table *t, uint64_t now_ns, const struct flow_timeouts *to,
+		       flow_table_change_cb cb, void *ctx);
+
+/* A socket's counters as sampled (sock_diag), for the open flow with this key. */
+struct flow_sample {
+	uint64_t bytes_in, bytes_out;
+	uint32_t segs_in, segs_out, rtt_us, retrans;
+	bool idle; /* no data either way for the idle time */
+};
+
+/*
+ * Updates an open flow's figures from a sample; TFT_CHANGE_UPDATE when its
+ * idle flag turned (then *flow is set), else TFT_CHANGE_NONE (figures may
+ * still have moved).
+ */
+enum tft_flow_change flow_table_sample(struct flow_table *t, const struct tft_flow_key *key,
+				       const struct flow_sample *s, const struct tft_flow **flow);
+
 /* Sets the owner of the flow with this id, if it is still held. */
 void flow_table_set_owner(struct flow_table *t, uint64_t id, const struct tft_flow_owner *owner);
 
@@ -153,8 +214,19 @@ const struct tft_flow *flow_table_find(const struct flow_table *t, const struct 
 size_t flow_table_count(const struct flow_table *t);
 size_t flow_table_capacity(const struct flow_table *t);
 
-/* The i-th flow held, oldest first (0 <= i < count). */
-const struct tft_flow *flow_table_at(const struct flow_table *t, size_t i);
+/*
+ * Every flow held, oldest first: flow_table_first, then flow_table_next
+ * until NULL. The table must not change in between.
+ */
+const struct tft_flow *flow_table_first(const struct flow_table *t);
+const struct tft_flow *flow_table_next(const struct flow_table *t, const struct tft_flow *f);
+
+/*
+ * The flow in storage slot i (0 <= i < flow_table_slots), or NULL for a free
+ * one: every flow held once, in no particular order, for a fast scan.
+ */
+size_t flow_table_slots(const struct flow_table *t);
+const struct tft_flow *flow_table_slot(const struct flow_table *t, size_t i);
 
 /* The flow with this id if it is still held, else NULL. O(1). */
 const struct tft_flow *flow_table_by_id(const struct flow_table *t, uint64_t id);

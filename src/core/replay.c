@@ -62,6 +62,8 @@ static uint64_t entry_ns(const struct replay *r, const struct record_entry *e)
 		return e->counters.at_ns;
 	if (tcp->type == TFT_REC_TCP)
 		return tcp->ts_ns;
+	if (tcp->type == TFT_REC_SOCK)
+		return ((const struct tft_sock_event *)e->ring)->ts_ns;
 	return r->last_rec_ns;
 }
 
@@ -78,6 +80,8 @@ static void deliver(struct replay *r, const struct record_entry *e)
 	}
 	if (*type == TFT_REC_TCP && r->cbs.on_tcp)
 		r->cbs.on_tcp(e->ring, r->cbs.ctx);
+	else if (*type == TFT_REC_SOCK && r->cbs.on_sock)
+		r->cbs.on_sock(e->ring, r->cbs.ctx);
 	else if (*type == TFT_REC_DNS && r->cbs.on_dns)
 		r->cbs.on_dns(e->ring, r->cbs.ctx);
 	else if (*type == TFT_REC_OWNER && r->cbs.on_owner)
@@ -131,4 +135,9 @@ uint64_t replay_counter(const struct replay *r, enum tft_counter idx)
 uint64_t replay_records(const struct replay *r)
 {
 	return r->delivered;
+}
+
+uint64_t replay_now(const struct replay *r)
+{
+	return r->last_rec_ns;
 }

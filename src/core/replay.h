@@ -25,6 +25,7 @@ struct replay_cbs {
 	replay_counters_cb on_counters;
 	void *ctx;		  /* borrowed */
 	replay_owner_cb on_owner; /* NULL: owners are skipped */
+	capture_sock_cb on_sock;  /* NULL: socket records are skipped */
 };
 
 struct replay;
@@ -48,5 +49,7 @@ int replay_step(struct replay *r, uint64_t now_ns, size_t max, uint64_t *next_ns
 uint64_t replay_counter(const struct replay *r, enum tft_counter idx);
 /* Records delivered so far. */
 uint64_t replay_records(const struct replay *r);
+/* The recorded time (CLOCK_MONOTONIC) of the last record delivered, or the start. */
+uint64_t replay_now(const struct replay *r);
 
 #endif /* TFT_REPLAY_H */

@@ -780,7 +780,7 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 		       const struct names_provider *names, enum flow_field sort, bool desc,
 		       uint64_t max_id)
 {
-	size_t count = flow_table_count(t), i, n = 0;
+	size_t count = flow_table_count(t), slots = flow_table_slots(t), i, n = 0;
 	struct names_provider memo_names;
 	struct sort_ctx s = {sort, desc, &memo_names, v->memo, v};
 	const struct tft_flow **rows;
@@ -798,16 +798,18 @@ int table_view_rebuild(struct table_view *v, const struct flow_table *t, const s
 	/* Names change between rebuilds (answers, expiry): ask afresh, once per address. */
 	names_memo_reset(v->memo, names);
 	memo_names = names_memo_provider(v->memo);
-	for (i = 0; i < count; i++) {
-		const struct tft_flow *fl = flow_table_at(t, i);
+	for (i = 0; i < slots; i++) {
+		const struct tft_flow *fl = flow_table_slot(t, i);
 
-		if (words && i + PREFETCH_AHEAD < count) {
-			const struct tft_flow *ahead = flow_table_at(t, i + PREFETCH_AHEAD);
+		if (words && i + PREFETCH_AHEAD < slots) {
+			const struct tft_flow *ahead = flow_table_slot(t, i + PREFETCH_AHEAD);
 
-			names_memo_flow_prefetch(v->memo, ahead, true);
-			names_memo_flow_prefetch(v->memo, ahead, false);
+			if (ahead) {
+				names_memo_flow_prefetch(v->memo, ahead, true);
+				names_memo_flow_prefetch(v->memo, ahead, false);
+			}
 		}
-		if (fl->id > max_id)
+		if (!fl || fl->id > max_id)
 			continue;
 		if (f && !filter_match_memo(f, fl, v->memo))
 			continue;

@@ -19,6 +19,7 @@
 #include "capture.h"
 #include "cgroup.h"
 #include "flow_table.h"
+#include "../flow_nth.h"
 #include "t.h"
 
 #define ETH_HLEN 14
@@ -380,7 +381,7 @@ static void test_retransmission_is_one_flow(void)
 		flow_table_apply(t, &got[0], &f);
 	}
 	CHECK_EQ(flow_table_count(t), 1, "retransmitted syn: one flow");
-	CHECK_EQ(flow_table_at(t, 0)->syn_retrans, 1, "retransmission counted");
+	CHECK_EQ(flow_nth(t, 0)->syn_retrans, 1, "retransmission counted");
 	flow_table_free(t);
 }
 

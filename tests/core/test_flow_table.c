@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "flow_table.h"
+#include "flow_nth.h"
 #include "t.h"
 
 static struct tft_tcp_event ev4(uint8_t hook, uint8_t flags, const char *src, uint16_t sport,
@@ -113,9 +114,9 @@ static void test_eviction_and_ids(void)
 	}
 	CHECK_EQ(flow_table_count(t), 3, "capped at capacity");
 	CHECK_EQ(flow_table_stats(t)->evicted, 2, "two evicted");
-	CHECK_EQ(flow_table_at(t, 0)->key.sport, 1002, "oldest kept first");
-	CHECK_EQ(flow_table_at(t, 2)->key.sport, 1004, "newest last");
-	CHECK(flow_table_at(t, 3) == NULL, "past the end");
+	CHECK_EQ(flow_nth(t, 0)->key.sport, 1002, "oldest kept first");
+	CHECK_EQ(flow_nth(t, 2)->key.sport, 1004, "newest last");
+	CHECK(flow_nth(t, 3) == NULL, "past the end");
 	CHECK(flow_table_by_id(t, 1) == NULL, "evicted id gone");
 	CHECK(flow_table_by_id(t, 3) != NULL && flow_table_by_id(t, 3)->key.sport == 1002,
 	      "id 3 found");

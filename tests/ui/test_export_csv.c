@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../flow_nth.h"
 #include "../t.h"
 #include "clock.h"
 #include "export_csv.h"
@@ -61,7 +62,7 @@ static const struct tft_flow *many_at(void *ctx, size_t i)
 {
 	struct many *m = ctx;
 
-	return flow_table_at(m->t, i % flow_table_count(m->t));
+	return flow_nth(m->t, i % flow_table_count(m->t));
 }
 
 /*

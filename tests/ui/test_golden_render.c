@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../flow_nth.h"
 #include "../t.h"
 #include "dns_cache.h"
 #include "export_csv.h"
@@ -179,8 +180,8 @@ static void render_stream(enum output_format fmt, const char *label)
 	output_stream_header(o);
 	for (i = 0; i < flow_table_count(table); i++)
 		for (c = 0; c < 3; c++)
-			output_stream_flow(o, flow_table_at(table, i), changes[c],
-					   flow_table_at(table, i)->syn_ns + 1000 * c);
+			output_stream_flow(o, flow_nth(table, i), changes[c],
+					   flow_nth(table, i)->syn_ns + 1000 * c);
 	output_stream_lost(o, 42, 123456789);
 	CHECK_EQ(output_stream_flush(o), 0, "flush");
 	output_stream_free(o);
@@ -192,7 +193,7 @@ static void render_stream(enum output_format fmt, const char *label)
 static const struct tft_flow *export_row(void *ctx, size_t i)
 {
 	(void)ctx;
-	return flow_table_at(table, flow_table_count(table) - 1 - i);
+	return flow_nth(table, flow_table_count(table) - 1 - i);
 }
 
 static void render_export(void)
@@ -221,7 +222,7 @@ static void render_cells(void)
 
 	say("=== cells\n");
 	for (i = 0; i < flow_table_count(table); i++) {
-		const struct tft_flow *f = flow_table_at(table, i);
+		const struct tft_flow *f = flow_nth(table, i);
 
 		for (c = 0; c < FLOW_FIELD_SCREEN_COUNT; c++) {
 			char text[512], fit[2048];
@@ -316,8 +317,8 @@ static void render_filters(void)
 			say(" %llu", (unsigned long long)table_view_id_at(v, k));
 		say(" | no names:");
 		for (k = 0; k < flow_table_count(table); k++)
-			if (filter_match(&f, flow_table_at(table, k)))
-				say(" %llu", (unsigned long long)flow_table_at(table, k)->id);
+			if (filter_match(&f, flow_nth(table, k)))
+				say(" %llu", (unsigned long long)flow_nth(table, k)->id);
 		say("\n");
 	}
 	table_view_free(v);

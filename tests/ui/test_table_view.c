@@ -1,6 +1,7 @@
 /* Columns, layout at several widths, cell fitting, comparators, rows and selection. */
 #include <errno.h>
 
+#include "../flow_nth.h"
 #include "../t.h"
 #include "clock.h"
 #include "flows.h"
@@ -350,7 +351,7 @@ static void test_sorts_match_compare(bool v4_only)
 			int same = 1;
 
 			for (i = 0; i < n; i++)
-				want[i] = flow_table_at(t, i);
+				want[i] = flow_nth(t, i);
 			qsort_r(want, n, sizeof(want[0]), by_compare, &arg);
 			table_view_rebuild(v, t, NULL, &hard_names, (enum flow_field)c, desc,
 					   UINT64_MAX);
@@ -369,14 +370,14 @@ static void test_sorts_match_compare(bool v4_only)
 		memset(&f, 0, sizeof(f));
 		CHECK_EQ(filter_parse_terms(&f, "ZZ.ex", err, sizeof(err)), 0, "word filter");
 		for (i = 0; i < n; i++)
-			expect += filter_match_names(&f, flow_table_at(t, i), &hard_names);
+			expect += filter_match_names(&f, flow_nth(t, i), &hard_names);
 		CHECK(expect > 0 && expect < n, "the word matches some rows, not all");
 		table_view_rebuild(v, t, &f, &hard_names, FLOW_FIELD_DNAMES, false, UINT64_MAX);
 		CHECK_EQ(table_view_count(v), expect, "word filter through the memo");
 		CHECK_EQ(filter_parse_terms(&f, v4_only ? "101.0.0" : "2001:db8", err, sizeof(err)),
 			 0, "address word");
 		for (expect = 0, i = 0; i < n; i++)
-			expect += filter_match_names(&f, flow_table_at(t, i), &hard_names);
+			expect += filter_match_names(&f, flow_nth(t, i), &hard_names);
 		CHECK(expect > 0 && expect < n, "the address word matches some rows, not all");
 		table_view_rebuild(v, t, &f, &hard_names, FLOW_FIELD_TIME, true, UINT64_MAX);
 		CHECK_EQ(table_view_count(v), expect, "address word through the view");
