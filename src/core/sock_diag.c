@@ -1,7 +1,7 @@
 /*
  * Plain netlink: one request per family, then datagrams of inet_diag_msg
- * records until NLMSG_DONE. Each dump has its own sequence number, so the
- * rest of a dump abandoned on an error is skipped by the next one.
+ * records until NLMSG_DONE. A dump abandoned on an error costs the socket
+ * (see sock_diag_dump); each dump's own sequence number guards the rest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,33 +35,47 @@ struct sock_diag {
 	void *buf; /* owned, SOCK_DIAG_BUF bytes, aligned for nlmsghdr */
 };
 
-struct sock_diag *sock_diag_open(void)
+/* A fresh netlink socket in d->fd: 0 or -errno (then d->fd is -1). */
+static int open_fd(struct sock_diag *d)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	struct timeval tv = {.tv_sec = SOCK_DIAG_TIMEOUT_S};
+	int err;
+
+	d->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (d->fd < 0)
+		return -errno;
+	if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		close(d->fd);
+		d->fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+struct sock_diag *sock_diag_open(void)
+{
 	struct sock_diag *d = calloc(1, sizeof(*d));
-	int e;
+	int err;
 
 	if (!d)
 		return NULL;
+	d->fd = -1;
 	d->buf = malloc(SOCK_DIAG_BUF);
 	if (!d->buf) {
-		free(d);
+		sock_diag_close(d);
 		errno = ENOMEM;
 		return NULL;
 	}
-	d->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (d->fd < 0)
-		goto err;
-	if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto err;
+	err = open_fd(d);
+	if (err) {
+		sock_diag_close(d);
+		errno = -err;
+		return NULL;
+	}
 	return d;
-err:
-	e = errno;
-	sock_diag_close(d);
-	errno = e;
-	return NULL;
 }
 
 void sock_diag_close(struct sock_diag *d)
@@ -261,11 +275,24 @@ static int dump_family(struct sock_diag *d, uint8_t family, uint32_t state_mask,
 
 int sock_diag_dump(struct sock_diag *d, uint32_t state_mask, sock_diag_cb cb, void *ctx)
 {
-	int err = dump_family(d, AF_INET, state_mask, cb, ctx);
+	int err = d->fd < 0 ? open_fd(d) : 0;
 
-	if (err)
-		return err;
-	err = dump_family(d, AF_INET6, state_mask, cb, ctx);
-	/* A kernel without IPv6 has no inet6 diag handler: no IPv6 sockets either. */
-	return err == -ENOENT ? 0 : err;
+	if (!err)
+		err = dump_family(d, AF_INET, state_mask, cb, ctx);
+	if (!err) {
+		err = dump_family(d, AF_INET6, state_mask, cb, ctx);
+		/* A kernel without IPv6 has no inet6 diag handler: no IPv6 sockets either. */
+		if (err == -ENOENT)
+			err = 0;
+	}
+	if (err && d->fd >= 0) {
+		/*
+		 * A dump left midway keeps running in the kernel, which refuses
+		 * the next one (EBUSY) until it is read to the end: start over
+		 * on a new socket instead. Reopened at the next dump if this fails.
+		 */
+		close(d->fd);
+		open_fd(d);
+	}
+	return err;
 }
