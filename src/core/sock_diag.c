@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -139,10 +140,11 @@ static int parse_msg(const struct nlmsghdr *h, struct sock_diag_entry *e)
 {
 	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	const struct rtattr *a;
-	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	int len; /* the attributes' bytes */
 
-	if (len < 0)
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return -EPROTO;
+	len = (int)h->nlmsg_len - (int)NLMSG_SPACE(sizeof(*m));
 	memset(e, 0, sizeof(*e));
 	switch (m->idiag_family) {
 	case AF_INET:
@@ -194,13 +196,27 @@ static int parse_msg(const struct nlmsghdr *h, struct sock_diag_entry *e)
 	return 0;
 }
 
-/* One datagram's messages. 1 at NLMSG_DONE, 0 for more, or -errno. */
-static int handle(struct sock_diag *d, int got, sock_diag_cb cb, void *ctx)
+/* NLMSG_OK and NLMSG_NEXT with an unsigned length (clang's -Wsign-compare rejects the macros). */
+static bool msg_ok(const struct nlmsghdr *h, size_t left)
 {
-	int left = got;
+	return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
+}
+
+static struct nlmsghdr *msg_next(struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+
+	*left = step < *left ? *left - step : 0;
+	return (struct nlmsghdr *)((char *)h + step);
+}
+
+/* One datagram's messages. 1 at NLMSG_DONE, 0 for more, or -errno. */
+static int handle(struct sock_diag *d, size_t got, sock_diag_cb cb, void *ctx)
+{
+	size_t left = got;
 	struct nlmsghdr *h;
 
-	for (h = d->buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (h = d->buf; msg_ok(h, left); h = msg_next(h, &left)) {
 		struct sock_diag_entry e;
 		int err;
 
@@ -233,7 +249,7 @@ static int handle(struct sock_diag *d, int got, sock_diag_cb cb, void *ctx)
 		}
 	}
 	/* Bytes left over that do not make a whole message: cut short. */
-	return left > 0 ? -EPROTO : 0;
+	return left ? -EPROTO : 0;
 }
 
 static int dump_family(struct sock_diag *d, uint8_t family, uint32_t state_mask, sock_diag_cb cb,
@@ -267,7 +283,7 @@ static int dump_family(struct sock_diag *d, uint8_t family, uint32_t state_mask,
 			return -EPROTO;
 		if (from.nl_pid != 0)
 			continue; /* not from the kernel */
-		err = handle(d, (int)n, cb, ctx);
+		err = handle(d, (size_t)n, cb, ctx);
 		if (err)
 			return err < 0 ? err : 0;
 	}
