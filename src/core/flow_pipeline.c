@@ -282,7 +282,7 @@ static void on_socket(const struct sock_diag_entry *e, void *ctx)
 	struct sample_ctx *sc = ctx;
 	struct flow_sample s = {
 	    .bytes_in = e->bytes_received,
-	    .bytes_out = e->bytes_acked > 0 ? e->bytes_acked - 1 : 0, /* less the SYN */
+	    .bytes_out = e->bytes_acked,
 	    .segs_in = e->segs_in,
 	    .segs_out = e->segs_out,
 	    .rtt_us = e->rtt_us,
@@ -299,7 +299,10 @@ static void on_socket(const struct sock_diag_entry *e, void *ctx)
 	key.dport = e->rport;
 	memcpy(key.saddr, e->laddr, alen);
 	memcpy(key.daddr, e->raddr, alen);
-	if (!flow_table_find(sc->p->table, &key)) {
+	if (flow_table_find(sc->p->table, &key)) {
+		if (s.bytes_out > 0)
+			s.bytes_out--; /* the connecting end counts its SYN (sock_diag.h) */
+	} else {
 		key.dir = TFT_DIR_IN;
 		key.sport = e->rport;
 		key.dport = e->lport;

@@ -580,16 +580,17 @@ static void sock_key(struct tft_flow_key *key, const struct tft_sock_event *ev, 
 }
 
 /*
- * The socket's counters as the flow's figures. bytes_acked counts the SYN
- * and the FIN as one byte each once acknowledged, bytes_received the peer's
- * FIN: payload is what is left. total_retrans counts SYNs sent again too.
+ * The socket's counters as the flow's figures. They count sequence space:
+ * the connecting end's bytes_acked its SYN (the accepting end's not its
+ * SYN-ACK), both the FINs, sent and acknowledged or received; payload is
+ * what is left. total_retrans counts SYNs sent again too.
  */
 static void take_figures(struct tft_flow *f, const struct tft_sock_event *ev)
 {
 	uint64_t out = ev->bytes_acked, in = ev->bytes_received;
 	uint32_t syns = f->key.dir == TFT_DIR_OUT ? f->syn_retrans : 0;
 
-	if (out > 0)
+	if (out > 0 && f->key.dir == TFT_DIR_OUT)
 		out--; /* the SYN */
 	if (ev->end == TFT_SOCK_END_FIN_LOCAL || ev->end == TFT_SOCK_END_FIN_PEER) {
 		if (out > 0)
