@@ -934,16 +934,17 @@ static __always_inline void report_sock(struct bpf_sock_ops *skops, __u8 op, __u
 	} else {
 		__u32 a[4];
 
+		/* One 32-bit load each: the context allows no wider read, which clang would merge to. */
 		ev->family = 6;
-		a[0] = skops->local_ip6[0];
-		a[1] = skops->local_ip6[1];
-		a[2] = skops->local_ip6[2];
-		a[3] = skops->local_ip6[3];
+		a[0] = *(volatile __u32 *)&skops->local_ip6[0];
+		a[1] = *(volatile __u32 *)&skops->local_ip6[1];
+		a[2] = *(volatile __u32 *)&skops->local_ip6[2];
+		a[3] = *(volatile __u32 *)&skops->local_ip6[3];
 		__builtin_memcpy(ev->laddr, a, 16);
-		a[0] = skops->remote_ip6[0];
-		a[1] = skops->remote_ip6[1];
-		a[2] = skops->remote_ip6[2];
-		a[3] = skops->remote_ip6[3];
+		a[0] = *(volatile __u32 *)&skops->remote_ip6[0];
+		a[1] = *(volatile __u32 *)&skops->remote_ip6[1];
+		a[2] = *(volatile __u32 *)&skops->remote_ip6[2];
+		a[3] = *(volatile __u32 *)&skops->remote_ip6[3];
 		__builtin_memcpy(ev->raddr, a, 16);
 	}
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));

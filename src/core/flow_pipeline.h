@@ -41,9 +41,9 @@ struct flow_sink {
 	void (*lost)(void *ctx, uint64_t lost, uint64_t at_ns);
 	/* DNS answers that answered no query seen (so ignored) grew to answers, seen at at_ns. */
 	void (*ignored)(void *ctx, uint64_t answers, uint64_t at_ns);
+	void *ctx; /* borrowed */
 	/* A burst of resets or refusals hit one service (borrowed for the call). */
 	void (*alert)(void *ctx, const struct reset_alert_event *a);
-	void *ctx; /* borrowed */
 };
 
 /* Everything counted, in one place: the header, the exit summary and exporters read it. */

@@ -186,7 +186,7 @@ static void test_owners(void)
 	opts.rec = NULL;
 	p = flow_pipeline_new(&opts);
 	{
-		struct replay_cbs cbs = {on_tcp, NULL, NULL, p, on_owner};
+		struct replay_cbs cbs = {on_tcp, NULL, NULL, p, on_owner, NULL};
 
 		r = replay_new(path, false, &cbs, &rinfo, err, sizeof(err));
 		CHECK(r != NULL, "owner replay opens");
@@ -217,7 +217,7 @@ int main(void)
 {
 	char path[] = "/tmp/tft-test-pipeline.XXXXXX", err[256];
 	struct log live = {0}, replayed = {0};
-	struct flow_sink sink = {sink_changed, sink_left, sink_lost, sink_ignored, &live};
+	struct flow_sink sink = {sink_changed, sink_left, sink_lost, sink_ignored, &live, NULL};
 	struct record_file_info info = {.start_ns = 1}, rinfo;
 	struct flow_pipeline_opts opts = {.capacity = 2};
 	struct flow_pipeline *p;
@@ -260,7 +260,7 @@ int main(void)
 	sink.ctx = &replayed;
 	flow_pipeline_add_sink(p, &sink);
 	{
-		struct replay_cbs cbs = {on_tcp, NULL, on_counters, p, NULL};
+		struct replay_cbs cbs = {on_tcp, NULL, on_counters, p, NULL, NULL};
 
 		r = replay_new(path, false, &cbs, &rinfo, err, sizeof(err));
 		CHECK(r != NULL, "replay opens");
