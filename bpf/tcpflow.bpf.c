@@ -934,7 +934,8 @@ static __always_inline void report_sock(struct bpf_sock_ops *skops, __u8 op, __u
 	} else {
 		__u32 a[4];
 
-		/* One 32-bit load each: the context allows no wider read, which clang would merge to. */
+		/* One 32-bit load each: the context allows no wider read, which clang would merge
+		 * to. */
 		ev->family = 6;
 		a[0] = *(volatile __u32 *)&skops->local_ip6[0];
 		a[1] = *(volatile __u32 *)&skops->local_ip6[1];

@@ -119,8 +119,9 @@ struct tft_tcp_owned_event {
 
 /* What happened to a socket (struct tft_sock_event op). */
 enum tft_sock_op {
-	TFT_SOCK_ESTABLISHED = 1, /* a passive socket completed its handshake (the final ACK came) */
-	TFT_SOCK_CLOSED = 2,	  /* an established socket reached CLOSE */
+	TFT_SOCK_ESTABLISHED =
+	    1,		     /* a passive socket completed its handshake (the final ACK came) */
+	TFT_SOCK_CLOSED = 2, /* an established socket reached CLOSE */
 };
 
 /* Which end of the connection the socket is (struct tft_sock_event side). */
@@ -153,8 +154,8 @@ struct tft_sock_event {
 	__u8 zero[3];
 	__be16 lport;
 	__be16 rport;
-	__u32 srtt_us; /* smoothed RTT in microseconds */
-	__u64 ts_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 srtt_us;	      /* smoothed RTT in microseconds */
+	__u64 ts_ns;	      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 bytes_received; /* tcp_sock bytes_received (RFC 4898) */
 	__u64 bytes_acked;    /* tcp_sock bytes_acked (RFC 4898) */
 	__u32 segs_in;

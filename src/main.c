@@ -393,8 +393,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYN_TIMEOUT:
 		if (parse_seconds(arg, 0.01, 86400, &env.syn_timeout))
-			argp_error(state, "bad SYN timeout \"%s\" (expected seconds, 0.01 to 86400)",
-				   arg);
+			argp_error(state,
+				   "bad SYN timeout \"%s\" (expected seconds, 0.01 to 86400)", arg);
 		break;
 	case OPT_IDLE:
 		if (parse_seconds(arg, 0.01, 86400 * 7, &env.idle))
@@ -630,8 +630,7 @@ static void drain(struct app *app, bool final)
 		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
 	/* Timers run on record time: a replay's flows time out as they did when recorded. */
-	flow_pipeline_tick(app->pipeline,
-			   app->replay ? replay_now(app->replay) : clock_mono_ns());
+	flow_pipeline_tick(app->pipeline, app->replay ? replay_now(app->replay) : clock_mono_ns());
 	err = flow_pipeline_flush(app->pipeline);
 	if (err && !app->rec_failed) {
 		/* What reached the file stays readable: recording stops, and so does the run. */
@@ -1056,9 +1055,10 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	}
 	off = capture_outcomes_off(app->capture);
 	if (off)
-		fprintf(stderr,
-			"tcpflowtop: flows show without how they ended (bytes, duration, RTT): %s\n",
-			off);
+		fprintf(
+		    stderr,
+		    "tcpflowtop: flows show without how they ended (bytes, duration, RTT): %s\n",
+		    off);
 	else
 		flow_pipeline_outcomes_on(app->pipeline);
 	/* Cgroup ids name directories of the whole hierarchy, not only the watched cgroup. */

@@ -48,10 +48,10 @@ struct capture {
 	int *ring_fds;		  /* owned, nrings fds, -1 when not created */
 	struct ring_src *srcs;	  /* owned, nrings */
 	size_t nrings;
-	union staged_rec *stage;     /* owned, STAGE_MAX records */
-	struct tft_owner *owners;    /* owned, STAGE_MAX: stage[i]'s owner when has_owner[i] */
-	bool *has_owner;	     /* owned, STAGE_MAX */
-	struct stage_key *keys;	     /* owned, STAGE_MAX */
+	union staged_rec *stage;  /* owned, STAGE_MAX records */
+	struct tft_owner *owners; /* owned, STAGE_MAX: stage[i]'s owner when has_owner[i] */
+	bool *has_owner;	  /* owned, STAGE_MAX */
+	struct stage_key *keys;	  /* owned, STAGE_MAX */
 	size_t nstage;
 	bool stage_unsorted;
 	capture_tcp_cb on_tcp;

@@ -61,15 +61,16 @@ struct flow_stats {
 	/* The kernel's own listen-queue figures since start (mib_known: they could be read). */
 	bool mib_known;
 	struct tcp_mib mib;
-	bool outcomes_on; /* flows get outcomes: the sockops program runs, or the recording has them */
+	bool outcomes_on; /* flows get outcomes: the sockops program runs, or the recording has them
+			   */
 };
 
 #define FLOW_PIPELINE_MAX_SINKS 8
 
 struct flow_pipeline_opts {
-	size_t capacity;	   /* flows kept in the table */
-	struct names *names;	   /* borrowed; NULL: no names */
-	struct record_writer *rec; /* borrowed; NULL: no -w */
+	size_t capacity;	       /* flows kept in the table */
+	struct names *names;	       /* borrowed; NULL: no names */
+	struct record_writer *rec;     /* borrowed; NULL: no -w */
 	struct flow_timeouts timeouts; /* unanswered, half-open */
 	uint64_t idle_ns;	       /* established without data this long: idle */
 	uint32_t reset_alert;	       /* more resets than this for one service in 10 s: alert */

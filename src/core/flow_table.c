@@ -33,9 +33,9 @@ struct early {
 
 struct slot {
 	struct tft_flow flow;
-	uint32_t hnext;	     /* next slot in the same key bucket, or NO_SLOT */
-	uint32_t inext;	     /* next slot in the same id bucket, or NO_SLOT */
-	uint32_t prev, next; /* creation order; next also links free slots */
+	uint32_t hnext;	       /* next slot in the same key bucket, or NO_SLOT */
+	uint32_t inext;	       /* next slot in the same id bucket, or NO_SLOT */
+	uint32_t prev, next;   /* creation order; next also links free slots */
 	uint32_t eprev, enext; /* end order, while the flow has ended */
 	bool used;
 	bool in_ended;
@@ -47,17 +47,17 @@ struct slot_list {
 };
 
 struct flow_table {
-	struct slot *slots; /* owned, capacity entries */
-	uint32_t *buckets;  /* owned, nbuckets heads, by key */
+	struct slot *slots;   /* owned, capacity entries */
+	uint32_t *buckets;    /* owned, nbuckets heads, by key */
 	uint32_t *id_buckets; /* owned, nbuckets heads, by id */
 	size_t capacity;
 	size_t nbuckets; /* power of two */
 	size_t count;
-	size_t fresh;		 /* slots never used: [fresh, capacity) */
-	uint32_t free_head;	 /* slots used and freed, through next */
-	struct slot_list all;	 /* every flow, creation order */
-	struct slot_list ended;	 /* flows that ended, end order: evicted first */
-	uint64_t next_id; /* id of the next flow created */
+	size_t fresh;		/* slots never used: [fresh, capacity) */
+	uint32_t free_head;	/* slots used and freed, through next */
+	struct slot_list all;	/* every flow, creation order */
+	struct slot_list ended; /* flows that ended, end order: evicted first */
+	uint64_t next_id;	/* id of the next flow created */
 	/*
 	 * Pending flows held (unanswered ones included: an answer may still
 	 * come), and of them those created before the last loss (id <=
@@ -441,7 +441,7 @@ static void answer(struct flow_table *t, struct tft_flow *f, uint8_t state, uint
  * A RST arriving after the handshake: the peer reset the flow, whichever way
  * it was opened. The socket's close record, read next, says it ended.
  */
-static void mark_reset_in(struct flow_table *t, const struct tft_tcp_event *ev)
+static bool mark_reset_in(struct flow_table *t, const struct tft_tcp_event *ev)
 {
 	struct tft_flow_key key;
 	struct tft_flow *f;
@@ -452,8 +452,10 @@ static void mark_reset_in(struct flow_table *t, const struct tft_tcp_event *ev)
 		make_key(&key, ev, false, TFT_DIR_IN);
 		f = (struct tft_flow *)flow_table_find(t, &key);
 	}
-	if (f && !is_pending(f) && f->end == TFT_END_NONE)
-		f->flags |= TFT_FLOW_F_RST_IN;
+	if (!f || is_pending(f) || f->end != TFT_END_NONE)
+		return false;
+	f->flags |= TFT_FLOW_F_RST_IN;
+	return true;
 }
 
 /*
@@ -519,10 +521,9 @@ enum tft_flow_change flow_table_apply(struct flow_table *t, const struct tft_tcp
 	}
 	make_key(&key, ev, true, egress ? TFT_DIR_IN : TFT_DIR_OUT);
 	f = (struct tft_flow *)flow_table_find(t, &key);
-	if (f && !is_pending(f) && state == TFT_STATE_REFUSED && !egress) {
-		mark_reset_in(t, ev);
-		return TFT_CHANGE_NONE;
-	}
+	if (!(f && is_pending(f) && ev->ack == f->isn + 1) && state == TFT_STATE_REFUSED &&
+	    !egress && mark_reset_in(t, ev))
+		return TFT_CHANGE_NONE; /* a reset after the handshake */
 	if (!f || !is_pending(f) || ev->ack != f->isn + 1) {
 		/* Perhaps its SYN is still to be read: keep it aside for a while. */
 		early_keep(t, &key, state, ev->ack, ev->ts_ns);
@@ -673,7 +674,8 @@ enum tft_flow_change flow_table_apply_sock(struct flow_table *t, const struct tf
 	if (!f || f->state == TFT_STATE_CLOSED || f->state == TFT_STATE_REFUSED)
 		return TFT_CHANGE_NONE;
 	if (is_pending(f))
-		return TFT_CHANGE_NONE; /* its answer was lost: closed without ever being accepted */
+		return TFT_CHANGE_NONE; /* its answer was lost: closed without ever being accepted
+					 */
 	if (f->end != TFT_END_NONE)
 		reopened(t, f); /* half-open until now */
 	take_figures(f, ev);

@@ -90,11 +90,11 @@ struct tft_flow {
 	struct tft_flow_owner owner;
 	uint64_t end_ns; /* when it ended (end != TFT_END_NONE), CLOCK_MONOTONIC */
 	/* The socket's own figures, sampled while open and final at close (TFT_FLOW_F_FIGURES). */
-	uint64_t bytes_in;  /* payload bytes received */
-	uint64_t bytes_out; /* payload bytes sent and acknowledged */
-	uint32_t segs_in;   /* segments received */
-	uint32_t segs_out;  /* segments sent */
-	uint32_t rtt_us;    /* smoothed round-trip time */
+	uint64_t bytes_in;     /* payload bytes received */
+	uint64_t bytes_out;    /* payload bytes sent and acknowledged */
+	uint32_t segs_in;      /* segments received */
+	uint32_t segs_out;     /* segments sent */
+	uint32_t rtt_us;       /* smoothed round-trip time */
 	uint32_t data_retrans; /* segments sent again after the handshake */
 };
 
@@ -103,9 +103,10 @@ enum tft_flow_change {
 	TFT_CHANGE_NONE = 0,	/* unrelated packet: no flow known, or already answered */
 	TFT_CHANGE_NEW = 1,	/* a flow was created */
 	TFT_CHANGE_RETRANS = 2, /* a pending flow's SYN was sent again */
-	TFT_CHANGE_STATE = 3,	/* a pending flow was accepted or refused; an incoming one established */
-	TFT_CHANGE_END = 4,	/* the flow ended: end, end_ns and the final figures are set */
-	TFT_CHANGE_UPDATE = 5,	/* figures or the idle flag moved; state unchanged */
+	TFT_CHANGE_STATE =
+	    3, /* a pending flow was accepted or refused; an incoming one established */
+	TFT_CHANGE_END = 4,    /* the flow ended: end, end_ns and the final figures are set */
+	TFT_CHANGE_UPDATE = 5, /* figures or the idle flag moved; state unchanged */
 };
 
 struct flow_table_stats {

@@ -12,9 +12,9 @@ struct service {
 	uint8_t family; /* 0: unused */
 	uint8_t addr[16];
 	uint16_t port;
-	uint64_t last_s;			   /* the second of the newest reset */
-	uint32_t per_s[RESET_ALERT_WINDOW_S];	   /* resets in each second, by second mod window */
-	uint64_t quiet_until_s;			   /* no new alert before this second */
+	uint64_t last_s;		      /* the second of the newest reset */
+	uint32_t per_s[RESET_ALERT_WINDOW_S]; /* resets in each second, by second mod window */
+	uint64_t quiet_until_s;		      /* no new alert before this second */
 };
 
 struct reset_alert {

@@ -17,9 +17,9 @@
 struct reset_alert_event {
 	uint8_t family; /* 4 or 6 */
 	uint8_t addr[16];
-	uint16_t port; /* host order */
-	uint64_t count;	 /* resets and refusals in the window, this one included */
-	uint64_t at_ns;	 /* CLOCK_MONOTONIC of the reset that crossed the threshold */
+	uint16_t port;	/* host order */
+	uint64_t count; /* resets and refusals in the window, this one included */
+	uint64_t at_ns; /* CLOCK_MONOTONIC of the reset that crossed the threshold */
 };
 
 struct reset_alert;

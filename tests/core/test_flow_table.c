@@ -307,6 +307,246 @@ static void test_answer_before_syn(void)
 	flow_table_free(t);
 }
 
+static struct tft_sock_event sock4(uint8_t op, uint8_t end, const char *local, uint16_t lport,
+				   const char *remote, uint16_t rport, uint64_t ts)
+{
+	struct tft_sock_event e = {0};
+
+	e.type = TFT_REC_SOCK;
+	e.op = op;
+	e.side = op == TFT_SOCK_ESTABLISHED ? TFT_SIDE_PASSIVE : 0;
+	e.end = end;
+	e.family = 4;
+	e.lport = htons(lport);
+	e.rport = htons(rport);
+	inet_pton(AF_INET, local, e.laddr);
+	inet_pton(AF_INET, remote, e.raddr);
+	e.ts_ns = ts;
+	return e;
+}
+
+/* A connect that is accepted, then closed: the socket's counters become payload figures. */
+static void test_outgoing_closed(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	struct tft_sock_event s;
+
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 100);
+	flow_table_apply(t, &e, NULL);
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000, 7,
+		1001, 200);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "accepted");
+	s = sock4(TFT_SOCK_CLOSED, TFT_SOCK_END_FIN_LOCAL, "10.0.0.1", 40000, "10.0.0.2", 443,
+		  5000);
+	s.bytes_acked = 100000 + 2;  /* SYN and FIN */
+	s.bytes_received = 1234 + 1; /* their FIN */
+	s.srtt_us = 42;
+	s.total_retrans = 3;
+	s.segs_in = 10;
+	s.segs_out = 20;
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_END, "the close ends it");
+	CHECK_EQ(f->state, TFT_STATE_CLOSED, "closed");
+	CHECK_EQ(f->end, TFT_END_FIN_LOCAL, "we closed first");
+	CHECK_EQ(f->end_ns, 5000, "when");
+	CHECK_EQ(f->bytes_out, 100000, "payload out");
+	CHECK_EQ(f->bytes_in, 1234, "payload in");
+	CHECK_EQ(f->rtt_us, 42, "rtt");
+	CHECK_EQ(f->data_retrans, 3, "retransmissions");
+	CHECK(f->flags & TFT_FLOW_F_FIGURES, "figures known");
+	CHECK_EQ(flow_table_stats(t)->ends[TFT_END_FIN_LOCAL], 1, "counted by end");
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_NONE, "a second close: nothing");
+
+	/* A socket nobody saw open (older than the capture) changes nothing. */
+	s.lport = htons(40001);
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_NONE, "unknown socket");
+	flow_table_free(t);
+}
+
+/* The peer resets: its RST's own record marks the flow, the close that follows says reset-by-peer.
+ */
+static void test_reset_by_whom(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	struct tft_sock_event s;
+
+	/* Incoming flow, established, then the client resets it. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "10.0.0.9", 5555, "10.0.0.1", 80, 50, 0, 100);
+	flow_table_apply(t, &e, NULL);
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.1", 80, "10.0.0.9", 5555, 9, 51,
+		200);
+	flow_table_apply(t, &e, NULL);
+	s = sock4(TFT_SOCK_ESTABLISHED, 0, "10.0.0.1", 80, "10.0.0.9", 5555, 300);
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_STATE, "established");
+	CHECK_EQ(f->state, TFT_STATE_ESTABLISHED, "incoming established");
+	CHECK(!(f->flags & TFT_FLOW_F_SYNCOOKIE), "its SYN-ACK was seen");
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_RST | TFT_TCP_ACK, "10.0.0.9", 5555, "10.0.0.1", 80, 51,
+		10, 400);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_NONE, "a RST alone changes no state");
+	s = sock4(TFT_SOCK_CLOSED, TFT_SOCK_END_RESET_LOCAL, "10.0.0.1", 80, "10.0.0.9", 5555, 401);
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_END, "closed");
+	CHECK_EQ(f->end, TFT_END_RESET_PEER, "the RST came in: reset by the peer");
+	CHECK_EQ(f->bytes_out, 0, "the accepting end's SYN-ACK is not counted");
+
+	/* Outgoing flow that this host aborts: no RST came in. */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 500);
+	flow_table_apply(t, &e, NULL);
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000, 7,
+		1001, 600);
+	flow_table_apply(t, &e, NULL);
+	s = sock4(TFT_SOCK_CLOSED, TFT_SOCK_END_RESET_LOCAL, "10.0.0.1", 40000, "10.0.0.2", 443,
+		  700);
+	CHECK_EQ(flow_table_apply_sock(t, &s, &f), TFT_CHANGE_END, "aborted");
+	CHECK_EQ(f->key.dir, TFT_DIR_OUT, "the outgoing flow");
+	CHECK_EQ(f->end, TFT_END_RESET_LOCAL, "reset by this host");
+
+	/* A refusal ends a flow at once: reset by the peer (outgoing) or by us (incoming). */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40002, "10.0.0.2", 444, 2000, 0, 800);
+	flow_table_apply(t, &e, NULL);
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_RST | TFT_TCP_ACK, "10.0.0.2", 444, "10.0.0.1", 40002, 0,
+		2001, 900);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "refused");
+	CHECK_EQ(f->end, TFT_END_RESET_PEER, "refused outgoing: reset by the peer");
+	CHECK_EQ(f->end_ns, 900, "ended when refused");
+	flow_table_free(t);
+}
+
+/* Timers: unanswered after the SYN timeout, half-open after the final ACK's; late answers count. */
+static void test_timers(void)
+{
+	struct flow_timeouts to = {.syn_ns = 3000, .half_open_ns = 30000};
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL, *in = NULL;
+	struct tft_tcp_event e;
+	struct tft_sock_event s;
+
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 100);
+	flow_table_apply(t, &e, &f);
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "10.0.0.9", 5555, "10.0.0.1", 80, 50, 0, 100);
+	flow_table_apply(t, &e, &in);
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.1", 80, "10.0.0.9", 5555, 9, 51,
+		200);
+	flow_table_apply(t, &e, NULL);
+
+	flow_table_expire(t, 3000, &to, NULL, NULL);
+	CHECK_EQ(f->state, TFT_STATE_PENDING, "not yet unanswered");
+	flow_table_expire(t, 3100, &to, NULL, NULL);
+	CHECK_EQ(f->state, TFT_STATE_UNANSWERED, "unanswered after the timeout");
+	CHECK_EQ(f->end, TFT_END_TIMEOUT, "ended: timeout");
+	CHECK_EQ(flow_table_unanswered(t), 1, "counted unanswered");
+	/* A retransmission still counts; a late answer reopens it. */
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 3200);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_RETRANS, "retransmission of unanswered");
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000, 7,
+		1001, 3300);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_STATE, "late answer");
+	CHECK_EQ(f->state, TFT_STATE_ACCEPTED, "accepted after all");
+	CHECK_EQ(f->end, TFT_END_NONE, "running again");
+	CHECK_EQ(flow_table_stats(t)->ends[TFT_END_TIMEOUT], 0, "timeout uncounted");
+	CHECK_EQ(flow_table_unanswered(t), 0, "none unanswered");
+
+	/* Without outcomes an accepted incoming flow is never called half-open. */
+	flow_table_expire(t, 40000, &to, NULL, NULL);
+	CHECK_EQ(in->state, TFT_STATE_ACCEPTED, "no outcomes: stays accepted");
+	flow_table_set_outcomes(t, true);
+	flow_table_expire(t, 40000, &to, NULL, NULL);
+	CHECK_EQ(in->state, TFT_STATE_HALF_OPEN, "half-open");
+	CHECK_EQ(in->end, TFT_END_HALF_OPEN, "ended half-open");
+	CHECK_EQ(f->state, TFT_STATE_ACCEPTED, "outgoing flows are never half-open");
+	CHECK_EQ(flow_table_stats(t)->half_open, 1, "counted");
+	s = sock4(TFT_SOCK_ESTABLISHED, 0, "10.0.0.1", 80, "10.0.0.9", 5555, 41000);
+	CHECK_EQ(flow_table_apply_sock(t, &s, NULL), TFT_CHANGE_STATE, "its ACK came after all");
+	CHECK_EQ(in->state, TFT_STATE_ESTABLISHED, "established");
+	CHECK_EQ(flow_table_stats(t)->half_open, 0, "no longer counted half-open");
+	flow_table_free(t);
+}
+
+/* An incoming flow established without its SYN-ACK seen was answered by a SYN cookie. */
+static void test_syncookie(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	struct tft_sock_event s;
+
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN, "10.0.0.9", 5555, "10.0.0.1", 80, 50, 0, 100);
+	flow_table_apply(t, &e, &f);
+	s = sock4(TFT_SOCK_ESTABLISHED, 0, "10.0.0.1", 80, "10.0.0.9", 5555, 400);
+	CHECK_EQ(flow_table_apply_sock(t, &s, NULL), TFT_CHANGE_STATE, "established");
+	CHECK_EQ(f->state, TFT_STATE_ESTABLISHED, "established");
+	CHECK(f->flags & TFT_FLOW_F_SYNCOOKIE, "flagged syncookie");
+	CHECK_EQ(flow_table_stats(t)->accepted, 1, "counted accepted");
+	CHECK_EQ(flow_table_stats(t)->syncookies, 1, "counted syncookie");
+	CHECK_EQ(flow_table_unanswered(t), 0, "not pending");
+	flow_table_free(t);
+}
+
+/* When full, the flow that ended first makes room; an open flow only when none has ended. */
+static void test_eviction_keeps_open_flows(void)
+{
+	struct flow_table *t = flow_table_new(3);
+	const struct tft_flow *f = NULL;
+	struct tft_tcp_event e;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", (uint16_t)(1000 + i), "10.0.0.2",
+			80, (uint32_t)i, 0, (uint64_t)i);
+		flow_table_apply(t, &e, NULL);
+	}
+	/* The middle one is refused: it has ended. */
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_RST | TFT_TCP_ACK, "10.0.0.2", 80, "10.0.0.1", 1001, 0, 2,
+		5);
+	CHECK_EQ(flow_table_apply(t, &e, NULL), TFT_CHANGE_STATE, "refused");
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 1003, "10.0.0.2", 80, 3, 0, 6);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "a fourth");
+	CHECK(flow_table_by_id(t, 2) == NULL, "the ended flow made room");
+	CHECK(flow_table_by_id(t, 1) != NULL, "the oldest, still pending, stays");
+	CHECK_EQ(flow_nth(t, 0)->id, 1, "oldest first");
+	CHECK_EQ(flow_nth(t, 1)->id, 3, "then the third");
+	CHECK_EQ(flow_nth(t, 2)->id, 4, "then the newest");
+	CHECK_EQ(flow_table_stats(t)->evicted_open, 0, "no open flow evicted");
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 1004, "10.0.0.2", 80, 4, 0, 7);
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "a fifth");
+	CHECK(flow_table_by_id(t, 1) == NULL, "none ended: the oldest goes");
+	CHECK_EQ(flow_table_stats(t)->evicted_pending, 1, "counted as pending");
+	CHECK_EQ(flow_table_count(t), 3, "still capped");
+	for (i = 0; i < 3; i++)
+		CHECK(flow_table_by_id(t, (uint64_t)(3 + i)) != NULL, "the others found by id");
+	flow_table_free(t);
+}
+
+/* Samples: figures for open flows, an update only when the idle flag turns. */
+static void test_sample_idle(void)
+{
+	struct flow_table *t = flow_table_new(8);
+	const struct tft_flow *f = NULL, *g = NULL;
+	struct flow_sample smp = {.bytes_in = 10, .bytes_out = 20, .rtt_us = 5};
+	struct tft_tcp_event e;
+
+	e = ev4(TFT_HOOK_EGRESS, TFT_TCP_SYN, "10.0.0.1", 40000, "10.0.0.2", 443, 1000, 0, 100);
+	flow_table_apply(t, &e, &f);
+	CHECK_EQ(flow_table_sample(t, &f->key, &smp, &g), TFT_CHANGE_NONE, "pending: no sample");
+	CHECK(!(f->flags & TFT_FLOW_F_FIGURES), "no figures while pending");
+	e = ev4(TFT_HOOK_INGRESS, TFT_TCP_SYN | TFT_TCP_ACK, "10.0.0.2", 443, "10.0.0.1", 40000, 7,
+		1001, 200);
+	flow_table_apply(t, &e, NULL);
+	CHECK_EQ(flow_table_sample(t, &f->key, &smp, &g), TFT_CHANGE_NONE, "active: no update");
+	CHECK_EQ(f->bytes_in, 10, "figures taken");
+	smp.idle = true;
+	CHECK_EQ(flow_table_sample(t, &f->key, &smp, &g), TFT_CHANGE_UPDATE, "turned idle");
+	CHECK(g == f && (f->flags & TFT_FLOW_F_IDLE), "flagged idle");
+	CHECK_EQ(flow_table_sample(t, &f->key, &smp, &g), TFT_CHANGE_NONE, "still idle: quiet");
+	smp.idle = false;
+	smp.bytes_in = 11;
+	CHECK_EQ(flow_table_sample(t, &f->key, &smp, &g), TFT_CHANGE_UPDATE, "active again");
+	CHECK(!(f->flags & TFT_FLOW_F_IDLE), "unflagged");
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	test_outgoing_accepted();
@@ -316,5 +556,11 @@ int main(void)
 	test_churn();
 	test_unanswered_honest();
 	test_answer_before_syn();
+	test_outgoing_closed();
+	test_reset_by_whom();
+	test_timers();
+	test_syncookie();
+	test_eviction_keeps_open_flows();
+	test_sample_idle();
 	return t_done();
 }
