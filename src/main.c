@@ -86,6 +86,7 @@ enum {
 	OPT_SYN_TIMEOUT,
 	OPT_IDLE,
 	OPT_RESET_ALERT,
+	OPT_HALF_OPEN,
 };
 
 #define DNS_PORT 53
@@ -148,6 +149,10 @@ static const struct argp_option options[] = {
      "A SYN without answer this long is unanswered (default 3, retransmissions counted)", 7},
     {"idle", OPT_IDLE, "SECONDS", 0,
      "An established flow without data either way this long is idle (default 60)", 7},
+    {"half-open", OPT_HALF_OPEN, "SECONDS", 0,
+     "An incoming flow whose handshake's final ACK has not come this long after its SYN-ACK "
+     "is half-open (default 30)",
+     7},
     {"reset-alert", OPT_RESET_ALERT, "N", 0,
      "Alert when one service (address and port) takes more than N resets or refusals in 10 s "
      "(default 20; 0: never)",
@@ -190,6 +195,7 @@ struct env {
 	bool has_interval;
 	double syn_timeout; /* seconds: a SYN unanswered this long ends unanswered */
 	double idle;	    /* seconds: an established flow without data this long is idle */
+	double half_open;   /* seconds: accepted incoming flow without its final ACK: half-open */
 	uint64_t reset_alert;
 };
 
@@ -203,11 +209,9 @@ static struct env env = {
     .interval = 10.0,
     .syn_timeout = 3.0,
     .idle = 60.0,
+    .half_open = 30.0,
     .reset_alert = 20,
 };
-
-/* An incoming flow whose handshake's final ACK has not come this long after its SYN-ACK. */
-#define HALF_OPEN_S 30
 
 /*
  * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
@@ -399,6 +403,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_IDLE:
 		if (parse_seconds(arg, 0.01, 86400 * 7, &env.idle))
 			argp_error(state, "bad idle time \"%s\" (expected seconds, 0.01 to 604800)",
+				   arg);
+		break;
+	case OPT_HALF_OPEN:
+		if (parse_seconds(arg, 0.01, 86400, &env.half_open))
+			argp_error(state, "bad half-open time \"%s\" (expected seconds, 0.01 to 86400)",
 				   arg);
 		break;
 	case OPT_RESET_ALERT:
@@ -1276,7 +1285,7 @@ int main(int argc, char **argv)
 	    .capacity = env.capacity,
 	    .names = app.names,
 	    .rec = app.rec,
-	    .timeouts = {(uint64_t)(env.syn_timeout * 1e9), HALF_OPEN_S * 1000000000ull},
+	    .timeouts = {(uint64_t)(env.syn_timeout * 1e9), (uint64_t)(env.half_open * 1e9)},
 	    .idle_ns = (uint64_t)(env.idle * 1e9),
 	    .reset_alert = (uint32_t)env.reset_alert,
 	    .live = !env.read_path,
