@@ -7,7 +7,7 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev libc-ares-dev libncurses-dev libcap-dev
 	# tests
 	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps mount coreutils binutils
-	python3 xvfb xterm xdotool fonts-dejavu-core
+	python3 xvfb xterm xdotool fonts-dejavu-core nftables
 )
 # "bench": also what bench/run compares against and loads with.
 if [ "${1:-}" = bench ]; then
