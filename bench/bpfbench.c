@@ -523,8 +523,13 @@ static int cmd_stats(const char *cgroup)
 		fprintf(stderr, "bpfbench: %s: %s\n", cgroup, strerror(errno));
 		return 1;
 	}
+	/* Per packet and per socket: every hook tcpflowtop attaches to. */
 	err = print_attached(cg, BPF_CGROUP_INET_INGRESS) ||
-	      print_attached(cg, BPF_CGROUP_INET_EGRESS);
+	      print_attached(cg, BPF_CGROUP_INET_EGRESS) ||
+	      print_attached(cg, BPF_CGROUP_INET_SOCK_CREATE) ||
+	      print_attached(cg, BPF_CGROUP_INET4_POST_BIND) ||
+	      print_attached(cg, BPF_CGROUP_INET6_POST_BIND) ||
+	      print_attached(cg, BPF_CGROUP_SOCK_OPS);
 	close(cg);
 	return err;
 }

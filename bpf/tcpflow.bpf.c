@@ -17,11 +17,13 @@
  * non-linear skbs, and BPF_PROG_TEST_RUN gave cgroup_skb no data_end before
  * kernel 6.12.
  *
- * Owners: cgroup/sock_create stores each new TCP socket's owner (process,
- * user, cgroup) in the socket's own storage, once per socket. A SYN without
- * ACK then carries its socket's owner in a longer record: leaving, the
- * socket that called connect(); arriving, the listener it was matched to.
- * Only SYNs look, after the common case has left.
+ * Owners: a SYN without ACK carries its socket's owner (process, user,
+ * cgroup) in a longer record. Leaving, the SYN of a connect() is sent by the
+ * connecting process itself, so the programs read the current task. Arriving,
+ * it meets the listener, whose owner cgroup/post_bind4/6 stored in the
+ * socket's own storage when it was bound: once per bound socket, so the
+ * many sockets that only connect pay nothing. Only SYNs look, after the
+ * common case has left.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -46,6 +48,9 @@
 
 #define IPV6_MAX_EXT_HDRS 6
 #define IP_FRAG_OFFSET_MASK 0x1fff
+
+/* Set at load time: SYNs carry their owners (the post_bind programs are attached). */
+const volatile bool owners_on = false;
 
 /* Set at load time: a CPU wakes the reader each time it has queued this many bytes. */
 const volatile __u32 wakeup_bytes = 64 * 1024;
@@ -115,10 +120,10 @@ struct {
 } dns_queries SEC(".maps");
 
 /*
- * The owner of each TCP socket created since the programs were attached,
- * in the socket itself: it goes when the socket goes, with no key to
- * collide and no table to fill. tft_sock_create writes it; the SYN paths
- * read it.
+ * The owner of each TCP socket bound since the programs were attached, in
+ * the socket itself: it goes when the socket goes, with no key to collide
+ * and no table to fill. The post_bind programs write it; arriving SYNs
+ * read their listener's.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -258,19 +263,34 @@ static __always_inline __u64 packet_time(struct __sk_buff *skb, const struct tcp
 	return bpf_ktime_get_ns();
 }
 
-/*
- * The owner of the socket a SYN (without ACK) belongs to, or NULL. Leaving,
- * that is the socket that called connect(); arriving, the kernel runs these
- * programs on the listener the SYN was matched to, so it is the listener's.
- * Sockets created before the programs were attached have none.
- */
-static __always_inline const struct tft_owner *syn_owner(struct __sk_buff *skb, __u8 flags)
+/* The current task as an owner: the process in whose context the program runs. */
+static __always_inline void current_owner(struct tft_owner *o)
 {
-	struct bpf_sock *sk;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), uid_gid = bpf_get_current_uid_gid();
 
-	if ((flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) != TFT_TCP_SYN)
-		return NULL;
-	sk = skb->sk;
+	o->tgid = (__u32)(pid_tgid >> 32);
+	o->pid = (__u32)pid_tgid;
+	o->uid = (__u32)uid_gid;
+	o->gid = (__u32)(uid_gid >> 32);
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* Whether a packet is a SYN without ACK or RST: the start of a flow. */
+static __always_inline bool is_syn(__u8 flags)
+{
+	return (flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN;
+}
+
+/*
+ * The owner of the listener an arriving SYN was matched to (the kernel runs
+ * ingress programs on it), or NULL: a listener bound before the programs
+ * were attached has none.
+ */
+static __always_inline const struct tft_owner *listener_owner(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
 	if (!sk)
 		return NULL;
 	sk = bpf_sk_fullsock(sk);
@@ -297,7 +317,10 @@ static __always_inline void fill4(struct __sk_buff *skb, struct tft_tcp4_rec *ev
 	__builtin_memcpy(ev->daddr, daddr, 4);
 }
 
-/* An IPv4 SYN whose socket has an owner: the compact record and the owner. */
+/*
+ * An IPv4 SYN with its owner: the compact record and the owner, the
+ * listener's (owner non-NULL) or the current task's.
+ */
 static __always_inline int report4_owned(struct __sk_buff *skb, const __u8 *saddr,
 					 const __u8 *daddr, const struct tcp_head *th, __u8 hook,
 					 const struct tft_owner *owner)
@@ -312,7 +335,10 @@ static __always_inline int report4_owned(struct __sk_buff *skb, const __u8 *sadd
 		return 1;
 	}
 	fill4(skb, &ev->tcp, TFT_REC_TCP4_OWNED, saddr, daddr, th, hook);
-	__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	if (owner)
+		__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	else
+		current_owner(&ev->owner);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
@@ -322,12 +348,20 @@ static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, con
 				   const struct tcp_head *th, __u8 hook)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	const struct tft_owner *owner = syn_owner(skb, th->flags);
 	struct tft_tcp4_rec *ev;
 	void *ring;
 
-	if (owner)
+	if (owners_on && is_syn(th->flags)) {
+		const struct tft_owner *owner = NULL;
+
+		if (hook == TFT_HOOK_INGRESS) {
+			owner = listener_owner(skb);
+			if (!owner)
+				goto plain; /* a listener older than the programs */
+		}
 		return report4_owned(skb, saddr, daddr, th, hook, owner);
+	}
+plain:
 	ring = cpu_ring(cpu);
 	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
 	if (!ev) {
@@ -370,7 +404,10 @@ static __always_inline int report6_owned(struct __sk_buff *skb, const __u8 *sadd
 		return 1;
 	}
 	fill6(skb, &ev->tcp, TFT_REC_TCP_OWNED, saddr, daddr, th, hook);
-	__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	if (owner)
+		__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
+	else
+		current_owner(&ev->owner);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
@@ -379,12 +416,20 @@ static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, con
 				   const struct tcp_head *th, __u8 hook)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	const struct tft_owner *owner = syn_owner(skb, th->flags);
 	struct tft_tcp_event *ev;
 	void *ring;
 
-	if (owner)
+	if (owners_on && is_syn(th->flags)) {
+		const struct tft_owner *owner = NULL;
+
+		if (hook == TFT_HOOK_INGRESS) {
+			owner = listener_owner(skb);
+			if (!owner)
+				goto plain; /* a listener older than the programs */
+		}
 		return report6_owned(skb, saddr, daddr, th, hook, owner);
+	}
+plain:
 	ring = cpu_ring(cpu);
 	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
 	if (!ev) {
@@ -840,30 +885,32 @@ int tft_egress(struct __sk_buff *skb)
 }
 
 /*
- * Each new TCP socket's owner, in the process that creates it: once per
- * socket, never per packet. A socket always allowed (1).
+ * A TCP socket bound to an address stores its owner, in the process that
+ * binds it: a listener's owner names the incoming flows it accepts. Once per
+ * bind, never per packet; a socket always allowed (1).
  */
-SEC("cgroup/sock_create")
-int tft_sock_create(struct bpf_sock *sk)
+static __always_inline int store_owner(struct bpf_sock *sk)
 {
 	struct tft_owner *o;
-	__u64 pid_tgid, uid_gid;
 
-	if (sk->type != TFT_SOCK_STREAM || sk->protocol != IPPROTO_TCP ||
-	    (sk->family != TFT_AF_INET && sk->family != TFT_AF_INET6))
+	if (sk->type != TFT_SOCK_STREAM || sk->protocol != IPPROTO_TCP)
 		return 1;
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o)
-		return 1;
-	pid_tgid = bpf_get_current_pid_tgid();
-	uid_gid = bpf_get_current_uid_gid();
-	o->tgid = (__u32)(pid_tgid >> 32);
-	o->pid = (__u32)pid_tgid;
-	o->uid = (__u32)uid_gid;
-	o->gid = (__u32)(uid_gid >> 32);
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	if (o)
+		current_owner(o);
 	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int tft_post_bind4(struct bpf_sock *sk)
+{
+	return store_owner(sk);
+}
+
+SEC("cgroup/post_bind6")
+int tft_post_bind6(struct bpf_sock *sk)
+{
+	return store_owner(sk);
 }
 
 /* TCP states as the kernel numbers them (enum in linux/bpf.h, BPF_TCP_*). */

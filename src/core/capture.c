@@ -298,35 +298,50 @@ static int fill_rings(struct capture *c, char *err, size_t errlen)
 }
 
 /*
- * Owners need cgroup/sock_create with socket storage (Linux 5.11 or so):
- * without it the program is left out and flows come without owners, rather
+ * Owners need the current task's helpers in cgroup_skb programs (outgoing
+ * SYNs) and socket storage in cgroup/post_bind (listeners): without them the
+ * post_bind programs are left out and flows come without owners, rather
  * than not at all.
  */
 static void owners_before_load(struct capture *c)
 {
 	if (!c->on_owner) {
 		snprintf(c->owner_off, sizeof(c->owner_off), "not asked for");
+	} else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
+					   NULL) <= 0 ||
+		   libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_comm,
+					   NULL) <= 0) {
+		snprintf(c->owner_off, sizeof(c->owner_off),
+			 "this kernel does not let packet programs read the current process");
 	} else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_sk_storage_get,
 					   NULL) <= 0) {
 		snprintf(c->owner_off, sizeof(c->owner_off),
-			 "this kernel has no socket storage for cgroup/sock_create (Linux 5.11 or "
+			 "this kernel has no socket storage for cgroup/post_bind (Linux 5.11 or "
 			 "later needed)");
 	} else {
+		c->skel->rodata->owners_on = true;
 		return;
 	}
-	bpf_program__set_autoload(c->skel->progs.tft_sock_create, false);
+	bpf_program__set_autoload(c->skel->progs.tft_post_bind4, false);
+	bpf_program__set_autoload(c->skel->progs.tft_post_bind6, false);
 }
 
-/* After the packet programs: a failure here leaves flows without owners, and says why. */
+/*
+ * After the packet programs: a failure here leaves listeners without owners
+ * (outgoing flows keep theirs; listeners fall back to /proc), and says why.
+ */
 static void owners_attach(struct capture *c, int cgfd)
 {
 	if (c->owner_off[0])
 		return;
-	c->skel->links.tft_sock_create =
-	    bpf_program__attach_cgroup(c->skel->progs.tft_sock_create, cgfd);
-	if (!c->skel->links.tft_sock_create)
+	c->skel->links.tft_post_bind4 =
+	    bpf_program__attach_cgroup(c->skel->progs.tft_post_bind4, cgfd);
+	if (c->skel->links.tft_post_bind4)
+		c->skel->links.tft_post_bind6 =
+		    bpf_program__attach_cgroup(c->skel->progs.tft_post_bind6, cgfd);
+	if (!c->skel->links.tft_post_bind4 || !c->skel->links.tft_post_bind6)
 		snprintf(c->owner_off, sizeof(c->owner_off),
-			 "attaching cgroup/sock_create failed: %s", strerror(errno));
+			 "attaching cgroup/post_bind failed: %s", strerror(errno));
 }
 
 /*

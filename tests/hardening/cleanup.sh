@@ -24,12 +24,12 @@ for sig in INT TERM HUP KILL; do
 	W=$(make_cgroup watched "$CG")
 	start_tft "$T_DIR/o-$sig" "$T_DIR/e-$sig" --batch --cgroup "$W" --duration 30
 	progs=$(attached_ids "$CG")
-	# ingress, egress, sock_create (the owner of each new socket) and sockops (outcomes)
-	[ "$(echo "$progs" | wc -w)" = 4 ] || fail "$sig: expected 4 programs on $CG, got: $progs"
+	# ingress, egress, post_bind4/6 (listeners' owners) and sockops (outcomes)
+	[ "$(echo "$progs" | wc -w)" = 5 ] || fail "$sig: expected 5 programs on $CG, got: $progs"
 	for p in $progs; do
 		name=$(bpftool prog show id "$p" | awk -F'name ' 'NR == 1 { split($2, a, " "); print a[1] }')
 		case "$name" in
-		tft_ingress | tft_egress | tft_sock_create | tft_sockops) ;;
+		tft_ingress | tft_egress | tft_post_bind4 | tft_post_bind6 | tft_sockops) ;;
 		*) fail "$sig: unexpected program $name on $CG" ;;
 		esac
 	done
