@@ -124,8 +124,9 @@ static bool contains(const char *text, const char *word)
 static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 		       const struct group_field_ctx *c)
 {
-	static const enum group_field word_fields[] = {GROUP_FIELD_REMOTE, GROUP_FIELD_LOCAL,
-						       GROUP_FIELD_PORT, GROUP_FIELD_TOP};
+	static const enum group_field word_fields[] = {GROUP_FIELD_REMOTE,  GROUP_FIELD_LOCAL,
+						       GROUP_FIELD_PORT,    GROUP_FIELD_TOP,
+						       GROUP_FIELD_PROCESS, GROUP_FIELD_SERVICE};
 	char buf[1024];
 	size_t i;
 
@@ -140,6 +141,8 @@ static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 				   sizeof(buf));
 		if (d->text)
 			return contains(buf, t->word);
+		/* the text stream's whole number: the screen writes bytes as 1.5M */
+		group_field_render((enum group_field)t->id, c, FLOW_TARGET_TEXT, buf, sizeof(buf));
 		if (!buf[0])
 			return false;
 		v = strtoull(buf, &end, 10); /* the whole part of "25.0", "1.234" */
