@@ -38,8 +38,8 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 {
 	static const double qs[2] = {0.50, 0.95};
 	struct group_row_cache local = {0};
-	/* Only listeners count top clients: other groups' top[] stays empty. */
-	const struct flow_group_client *top = flow_group_top_client(gr);
+	/* Only listeners count top clients (Space-Saving fills top[0] first). */
+	const struct flow_group_client *top = gr->top[0].count ? flow_group_top_client(gr) : NULL;
 
 	memset(r, 0, sizeof(*r));
 	r->index = i;
@@ -89,7 +89,15 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 
 static size_t put_text(char *buf, size_t size, const char *s)
 {
-	return (size_t)snprintf(buf, size, "%s", s) < size ? strlen(buf) : (size ? size - 1 : 0);
+	size_t n = strlen(s);
+
+	if (!size)
+		return 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return n;
 }
 
 static size_t put_u(char *buf, size_t size, uint64_t v)

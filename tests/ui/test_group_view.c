@@ -7,7 +7,9 @@
  * shows exactly the group's flows.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filter.h"
 #include "flow_groups.h"
@@ -141,9 +143,15 @@ static void process_view(void)
 	flows[5] = owned(NULL, 0, 0, TFT_DIR_OUT);
 	flows[5].owner.state = TFT_OWNER_NO_HOOK;
 	tell_all(&s, &flows[5], TFT_END_FIN_PEER, 0, 0);
+	/* Two commands alike in their first 8 bytes: sorting must look further. */
+	flows[6] = owned("systemd-resolve", 51, 1000, TFT_DIR_OUT);
+	tell_all(&s, &flows[6], TFT_END_FIN_PEER, 0, 0);
+	flows[7] = owned("systemd-journal", 51, 1001, TFT_DIR_OUT);
+	tell_all(&s, &flows[7], TFT_END_FIN_PEER, 0, 0);
 
 	CHECK_EQ(group_view_rebuild(v, g, NULL, GROUP_FIELD_FLOWS, true, 0), 0, "rebuild");
-	CHECK_EQ(group_view_count(v), 5, "nginx, Web Content, the hostile name, two \"?\" rows");
+	CHECK_EQ(group_view_count(v), 7,
+		 "nginx, Web Content, the hostile name, two systemd-, two \"?\" rows");
 	CHECK_EQ(group_view_row(v, 0)->flows, 2, "nginx first: 2 flows");
 	CHECK_STR(cell(v, g, 0, GROUP_FIELD_PROCESS, FLOW_TARGET_SCREEN), "nginx", "process");
 	CHECK_STR(cell(v, g, 0, GROUP_FIELD_SERVICE, FLOW_TARGET_SCREEN), "nginx.service",
@@ -187,7 +195,7 @@ static void process_view(void)
 	/* Group filter: words reach process and service; bytes compare whole bytes. */
 	group_filter_parse(&gf, "nginx", err, sizeof(err));
 	group_view_rebuild(v, g, &gf, GROUP_FIELD_FLOWS, true, 0);
-	CHECK_EQ(group_view_count(v), 2, "the word nginx: nginx and the hostile name's service");
+	CHECK_EQ(group_view_count(v), 4, "the word nginx: rows of nginx or of nginx.service");
 	CHECK_EQ(group_filter_parse(&gf, "bytesin:3145728-3200000", err, sizeof(err)), 0,
 		 "a bytes range parses");
 	group_view_rebuild(v, g, &gf, GROUP_FIELD_FLOWS, true, 0);
@@ -202,12 +210,12 @@ static void process_view(void)
 	for (r = 0; r < (long)group_view_count(v); r++) {
 		const struct group_row *row = group_view_row(v, (size_t)r);
 		const struct flow_group_key *k = group_view_key(v, g, (size_t)r);
-		bool mine[6] = {0};
+		bool mine[8] = {0};
 
 		group_flow_filter(FLOW_GROUP_PROCESS, k, text, sizeof(text));
 		memset(&ff, 0, sizeof(ff));
 		CHECK_EQ(filter_parse_terms(&ff, text, err, sizeof(err)), 0, text);
-		for (i = 0, shown = 0; i < 6; i++) {
+		for (i = 0, shown = 0; i < 8; i++) {
 			struct flow_field_ctx c = {&flows[i], TFT_CHANGE_NONE, 0, NULL};
 			char pc[64], sc[64];
 
@@ -228,6 +236,32 @@ static void process_view(void)
 		CHECK(shown == row->flows || (k->owner != TFT_OWNER_KNOWN && shown == 2),
 		      "the group's flows all shown");
 	}
+	/* Text sorts: ascending by the text, any case, ties by group; descending the reverse. */
+	for (i = 0; i < 4; i++) {
+		enum group_field col = i < 2 ? GROUP_FIELD_PROCESS : GROUP_FIELD_SERVICE;
+		bool desc = i % 2;
+		size_t j;
+
+		group_view_rebuild(v, g, NULL, col, desc, 0);
+		for (j = 1; j < group_view_count(v); j++) {
+			char prev[64];
+			int c;
+
+			snprintf(prev, sizeof(prev), "%s",
+				 cell(v, g, j - 1, col, FLOW_TARGET_SCREEN));
+			c = strcasecmp(prev, cell(v, g, j, col, FLOW_TARGET_SCREEN));
+			if (!c)
+				c = group_view_row(v, j - 1)->index < group_view_row(v, j)->index
+					? -1
+					: 1;
+			if (desc ? c < 0 : c > 0)
+				CHECK(false, "text sort order");
+		}
+	}
+	group_view_rebuild(v, g, NULL, GROUP_FIELD_PROCESS, false, 0);
+	CHECK_STR(cell(v, g, 4, GROUP_FIELD_PROCESS, FLOW_TARGET_SCREEN), "systemd-journal",
+		  "journal before resolve");
+	group_view_rebuild(v, g, NULL, GROUP_FIELD_FLOWS, true, 0);
 	r = find_row(v, g, "Web Content", "docker:0123456789ab");
 	if (r >= 0) {
 		group_flow_filter(FLOW_GROUP_PROCESS, group_view_key(v, g, (size_t)r), text,
