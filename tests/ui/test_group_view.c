@@ -269,6 +269,12 @@ static void process_view(void)
 		CHECK_STR(text, "proc:Content svc:docker:0123456789ab",
 			  "a spaced command by its longest piece");
 	}
+	{
+		struct flow_group_key other = {.owner = FLOW_GROUP_OWNER_OTHER};
+
+		group_flow_filter(FLOW_GROUP_PROCESS, &other, text, sizeof(text));
+		CHECK_STR(text, "", "other: no one filter");
+	}
 	group_view_free(v);
 	flow_groups_free(g);
 	owner_names_reset();
