@@ -14,8 +14,11 @@
  * the names frames again as when names changed just before each frame (the
  * screen's memo cannot be kept). Then the group views: 100,000 flows to
  * 10,000 remote services (address and port) through the grouping sink (ns
- * per flow, answer included), and group frames (group_view_rebuild: every
- * group's figures and percentiles, sorted) by flows, by p95 and by remote.
+ * per flow: new, answer and, for those accepted, a figures update and the
+ * end), and group frames (group_view_rebuild: every group's figures and
+ * percentiles, sorted) by flows, by p95 and by remote; then the same flows
+ * grouped by process (10 services x 1,000 commands), frames by flows and
+ * by process and service (text sorts).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include "flow_table.h"
 #include "group_view.h"
 #include "names_provider.h"
+#include "owner_names.h"
 #include "table_view.h"
 
 #define DESTINATIONS 4093 /* prime: consecutive flows go to different hosts */
@@ -161,9 +165,82 @@ static double group_frame_ms(struct group_view *v, const struct flow_groups *g,
 }
 
 /*
- * 100,000 flows (SYN, then SYN-ACK or, one in 8, RST) to 10,000 services
- * through the grouping sink as the pipeline calls it; prints the figures.
+ * Flow i's life as the pipeline tells it: SYN, then SYN-ACK or, one in 8,
+ * RST; an accepted flow then gets a figures update and its end (one in 4 of
+ * them reset by the peer).
  */
+static void group_flow_events(struct flow_sink *sink, unsigned long i)
+{
+	unsigned long k = (i * 7919) % GROUP_KEYS;
+	struct tft_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.id = i + 1;
+	f.key.family = 4;
+	f.key.dir = TFT_DIR_OUT;
+	f.key.sport = (uint16_t)(10000 + i % 50000);
+	f.key.dport = (uint16_t)(1000 + k % 10);
+	f.key.saddr[0] = 10, f.key.saddr[3] = 1;
+	f.key.daddr[0] = 10, f.key.daddr[1] = (uint8_t)(k >> 8), f.key.daddr[2] = (uint8_t)k;
+	f.owner.state = TFT_OWNER_KNOWN;
+	f.owner.cgroup_id = 100 + k % 10;
+	f.owner.tgid = (uint32_t)(1000 + i % 5000);
+	snprintf(f.owner.comm, sizeof(f.owner.comm), "cmd-%lu", k / 10);
+	f.syn_ns = 1000000000ull + i * 100000ull;
+	sink->changed(sink->ctx, &f, TFT_CHANGE_NEW, f.syn_ns);
+	/* Handshakes from 20 µs to about 50 ms, spread. */
+	f.answer_ns = f.syn_ns + 20000 + (i * 2654435761u) % 50000000;
+	f.state = i % 8 ? TFT_STATE_ACCEPTED : TFT_STATE_REFUSED;
+	sink->changed(sink->ctx, &f, TFT_CHANGE_STATE, f.answer_ns);
+	if (f.state != TFT_STATE_ACCEPTED)
+		return;
+	f.flags = TFT_FLOW_F_FIGURES;
+	f.bytes_in = 1000 + i % 4096, f.bytes_out = 300;
+	sink->changed(sink->ctx, &f, TFT_CHANGE_UPDATE, f.answer_ns + 1000000);
+	f.state = TFT_STATE_CLOSED;
+	f.end = i % 4 ? TFT_END_FIN_LOCAL : TFT_END_RESET_PEER;
+	f.bytes_in *= 2, f.bytes_out *= 2;
+	sink->changed(sink->ctx, &f, TFT_CHANGE_END, f.answer_ns + 2000000);
+}
+
+/* The same flows by process: 10 services x 1,000 commands. */
+static int groups_process_bench(void)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_PROCESS, 0, GROUP_FLOWS, NULL, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	struct group_view *v = group_view_new();
+	struct flow_groups_stats st;
+	struct flow_sink sink;
+	double t0, t1, by_flows, by_process, by_service;
+	char path[64];
+	unsigned long i;
+
+	if (!g || !v)
+		return 1;
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "/system.slice/unit-%lu.service", i);
+		owner_names_learn(0, "root", 100 + i, path);
+	}
+	sink = flow_groups_sink(g);
+	t0 = now();
+	for (i = 0; i < GROUP_FLOWS; i++)
+		group_flow_events(&sink, i);
+	t1 = now();
+	flow_groups_stats(g, &st);
+	by_flows = group_frame_ms(v, g, GROUP_FIELD_FLOWS, true);
+	by_process = group_frame_ms(v, g, GROUP_FIELD_PROCESS, false);
+	by_service = group_frame_ms(v, g, GROUP_FIELD_SERVICE, false);
+	printf("groups_process: flows=%d groups=%zu sink_ns_per_flow=%.0f "
+	       "group_frame_ms_by_flows=%.2f group_frame_ms_by_process=%.2f "
+	       "group_frame_ms_by_service=%.2f\n",
+	       GROUP_FLOWS, st.groups, (t1 - t0) * 1e9 / GROUP_FLOWS, by_flows, by_process,
+	       by_service);
+	group_view_free(v);
+	flow_groups_free(g);
+	return 0;
+}
+
+/* 100,000 flows to 10,000 services through the grouping sink; prints the figures. */
 static int groups_bench(void)
 {
 	struct flow_groups_opts o = {FLOW_GROUP_REMOTE, 0, GROUP_FLOWS, NULL, NULL};
@@ -171,7 +248,6 @@ static int groups_bench(void)
 	struct flow_sink sink;
 	struct group_view *v = group_view_new();
 	struct flow_groups_stats st;
-	struct tft_flow f;
 	double t0, t1, by_flows, by_p95, by_remote, cold;
 	unsigned long i;
 
@@ -179,25 +255,8 @@ static int groups_bench(void)
 		return 1;
 	sink = flow_groups_sink(g);
 	t0 = now();
-	for (i = 0; i < GROUP_FLOWS; i++) {
-		unsigned long k = (i * 7919) % GROUP_KEYS;
-
-		memset(&f, 0, sizeof(f));
-		f.id = i + 1;
-		f.key.family = 4;
-		f.key.dir = TFT_DIR_OUT;
-		f.key.sport = (uint16_t)(10000 + i % 50000);
-		f.key.dport = (uint16_t)(1000 + k % 10);
-		f.key.saddr[0] = 10, f.key.saddr[3] = 1;
-		f.key.daddr[0] = 10, f.key.daddr[1] = (uint8_t)(k >> 8),
-		f.key.daddr[2] = (uint8_t)k;
-		f.syn_ns = 1000000000ull + i * 100000ull;
-		sink.changed(sink.ctx, &f, TFT_CHANGE_NEW, f.syn_ns);
-		/* Handshakes from 20 µs to about 50 ms, spread. */
-		f.answer_ns = f.syn_ns + 20000 + (i * 2654435761u) % 50000000;
-		f.state = i % 8 ? TFT_STATE_ACCEPTED : TFT_STATE_REFUSED;
-		sink.changed(sink.ctx, &f, TFT_CHANGE_STATE, f.answer_ns);
-	}
+	for (i = 0; i < GROUP_FLOWS; i++)
+		group_flow_events(&sink, i);
 	t1 = now();
 	flow_groups_stats(g, &st);
 	by_flows = group_frame_ms(v, g, GROUP_FIELD_FLOWS, true);
@@ -217,7 +276,7 @@ static int groups_bench(void)
 	       by_p95, by_remote, cold);
 	group_view_free(v);
 	flow_groups_free(g);
-	return 0;
+	return groups_process_bench();
 }
 
 int main(int argc, char **argv)

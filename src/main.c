@@ -140,8 +140,9 @@ static const struct argp_option options[] = {
     {"realtime", OPT_REALTIME, NULL, 0, "With -r: replay at the recorded pace, not at full speed",
      5},
     {"group-by", OPT_GROUP_BY, "KIND", 0,
-     "Stream groups instead of flows: remote (outgoing flows by service) or listener (incoming "
-     "flows by local address and port); one block per --interval and one at exit",
+     "Stream groups instead of flows: remote (outgoing flows by service), listener (incoming "
+     "flows by local address and port) or process (flows by owner: service and command); one "
+     "block per --interval and one at exit",
      6},
     {"interval", OPT_INTERVAL, "SECONDS", 0,
      "With --group-by: seconds between blocks (default 10, fractions allowed)", 6},
@@ -385,8 +386,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_GROUP_BY:
 		if (group_kind_parse(arg, &env.group_by))
-			argp_error(state, "unknown group kind \"%s\" (expected remote or listener)",
-				   arg);
+			argp_error(
+			    state,
+			    "unknown group kind \"%s\" (expected remote, listener or process)",
+			    arg);
 		env.batch = true;
 		break;
 	case OPT_INTERVAL:
@@ -473,7 +476,7 @@ struct app {
 	bool cg_follow;		       /* the programs are on its parent: a new one is followed */
 	int cg_level;		       /* with cg_follow: its depth in the cgroup hierarchy */
 	struct output_stream *out;     /* batch mode */
-	struct flow_groups *groups[3]; /* by enum flow_group_kind: the screen, --group-by */
+	struct flow_groups *groups[4]; /* by enum flow_group_kind: the screen, --group-by */
 	struct group_stream *gstream;  /* --group-by */
 	struct tui *tui;	       /* screen mode */
 	int drain_fd;
@@ -1119,6 +1122,7 @@ static int open_screen(struct app *app, const char *cgroup)
 		      app_names_generation},
 	    .remote = app->groups[FLOW_GROUP_REMOTE],
 	    .listener = app->groups[FLOW_GROUP_LISTENER],
+	    .process = app->groups[FLOW_GROUP_PROCESS],
 	    .replay = app->replay != NULL,
 	};
 	struct flow_sink sink;
@@ -1140,10 +1144,10 @@ static int open_screen(struct app *app, const char *cgroup)
  */
 static int open_groups(struct app *app, uint64_t start_ns)
 {
-	enum flow_group_kind kinds[] = {FLOW_GROUP_REMOTE, FLOW_GROUP_LISTENER};
+	enum flow_group_kind kinds[] = {FLOW_GROUP_REMOTE, FLOW_GROUP_LISTENER, FLOW_GROUP_PROCESS};
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct flow_groups_opts gopts = {kinds[i], 0, env.capacity, app_group_name, app};
 		struct flow_sink sink;
 
@@ -1388,6 +1392,7 @@ cleanup:
 	proc_listeners_free(app.listeners);
 	flow_groups_free(app.groups[FLOW_GROUP_REMOTE]);
 	flow_groups_free(app.groups[FLOW_GROUP_LISTENER]);
+	flow_groups_free(app.groups[FLOW_GROUP_PROCESS]);
 	event_loop_free(app.loop);
 	return app.exit_code;
 }

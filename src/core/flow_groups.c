@@ -5,20 +5,31 @@
  * as the flow table: the table evicts oldest first, so a held flow's slot
  * is never reused before it leaves, and answers and evictions find their
  * group without looking names up again (a name learnt after the SYN would
- * otherwise move the flow to another group).
+ * otherwise move the flow to another group). The slot also remembers what
+ * of the flow was counted already (answered, ended, half-open now, bytes
+ * so far), so a repeated or late event cannot count it twice.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup_name.h"
 #include "flow_groups.h"
+#include "owner_names.h"
 
 #define NO_GROUP UINT32_MAX
+
+/* What a slot's flow has counted in its group. */
+#define SLOT_ANSWERED 0x01  /* in accepted or refused, and its handshake timed */
+#define SLOT_ENDED 0x02	    /* its end was heard (reset counted if it was one) */
+#define SLOT_HALF_OPEN 0x04 /* in the group's half_open now */
 
 struct flow_slot {
 	uint64_t id; /* the flow's id, 0: none */
 	uint32_t group;
+	uint8_t counted;	      /* SLOT_* */
+	uint64_t bytes_in, bytes_out; /* the figures counted so far */
 };
 
 struct flow_groups {
@@ -64,6 +75,8 @@ static uint64_t key_hash(const struct flow_group_key *k)
 
 	h = hash_bytes(h, &k->family, 1);
 	h = hash_bytes(h, &k->port, 2);
+	h = hash_bytes(h, &k->owner, 1);
+	h = hash_bytes(h, k->comm, k->comm_len);
 	if (k->name_len)
 		h = hash_bytes(h, k->name, k->name_len);
 	else
@@ -74,6 +87,8 @@ static uint64_t key_hash(const struct flow_group_key *k)
 static bool key_eq(const struct flow_group_key *a, const struct flow_group_key *b)
 {
 	return a->family == b->family && a->port == b->port && a->name_len == b->name_len &&
+	       a->owner == b->owner && a->comm_len == b->comm_len &&
+	       !memcmp(a->comm, b->comm, a->comm_len) &&
 	       (a->name_len ? !memcmp(a->name, b->name, a->name_len)
 			    : !memcmp(a->addr, b->addr, 16));
 }
@@ -84,7 +99,8 @@ struct flow_groups *flow_groups_new(const struct flow_groups_opts *opts)
 	size_t max = opts->max_groups ? opts->max_groups : FLOW_GROUPS_DEFAULT_MAX, size = 4;
 
 	if (max < 2 || max > UINT32_MAX / 4 || !opts->flow_capacity ||
-	    (opts->kind != FLOW_GROUP_REMOTE && opts->kind != FLOW_GROUP_LISTENER)) {
+	    (opts->kind != FLOW_GROUP_REMOTE && opts->kind != FLOW_GROUP_LISTENER &&
+	     opts->kind != FLOW_GROUP_PROCESS)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -147,11 +163,14 @@ static uint32_t add_group(struct flow_groups *g, const struct flow_group_key *k,
 	memset(gr, 0, sizeof(*gr));
 	if (k)
 		gr->key = *k;
+	else
+		gr->key.owner = FLOW_GROUP_OWNER_OTHER; /* no flow's key: no filter, no "?" */
 	gr->other = other;
-	if (g->kind == FLOW_GROUP_LISTENER) {
+	if (g->kind != FLOW_GROUP_REMOTE) {
 		gr->hll = calloc(FLOW_GROUP_HLL_REGS, 1);
 		if (!gr->hll)
-			g->nomem++; /* the group counts; its distinct clients stay unknown */
+			g->nomem++; /* the group counts; its distinct clients or pids stay unknown
+				     */
 	}
 	return (uint32_t)g->n++;
 }
@@ -178,9 +197,37 @@ static uint32_t find_group(struct flow_groups *g, const struct flow_group_key *k
 	return g->other;
 }
 
+/*
+ * A process group: the owner's service, as the SERVICE column names it
+ * (cut to FLOW_GROUP_NAME_MAX bytes), and command; an unknown owner only
+ * by why it is unknown. The cgroup's path was looked up when the flow took
+ * its owner, so this is a cached hit.
+ */
+static void make_process_key(const struct tft_flow *f, struct flow_group_key *k)
+{
+	char svc[FLOW_GROUP_NAME_MAX + 1];
+	const char *path;
+
+	k->owner = f->owner.state;
+	if (f->owner.state != TFT_OWNER_KNOWN)
+		return;
+	k->comm_len = (uint8_t)strnlen(f->owner.comm, sizeof(f->owner.comm));
+	memcpy(k->comm, f->owner.comm, k->comm_len);
+	path = owner_names_cgroup(f->owner.cgroup_id);
+	if (path) {
+		cgroup_short_name(path, svc, sizeof(svc));
+		k->name_len = (uint16_t)strlen(svc);
+		memcpy(k->name, svc, k->name_len);
+	}
+}
+
 static void make_key(struct flow_groups *g, const struct tft_flow *f, struct flow_group_key *k)
 {
 	memset(k, 0, offsetof(struct flow_group_key, name));
+	if (g->kind == FLOW_GROUP_PROCESS) {
+		make_process_key(f, k);
+		return;
+	}
 	k->port = f->key.dport;
 	if (g->kind == FLOW_GROUP_REMOTE && g->name) {
 		size_t n =
@@ -195,10 +242,10 @@ static void make_key(struct flow_groups *g, const struct tft_flow *f, struct flo
 	memcpy(k->addr, f->key.daddr, 16);
 }
 
-/* Distinct clients: HyperLogLog, register by the top 8 bits, rank from the rest. */
-static void hll_add(uint8_t *regs, uint8_t family, const uint8_t *addr)
+/* Distinct values: HyperLogLog, register by the top 8 bits, rank from the rest. */
+static void hll_add(uint8_t *regs, uint8_t tag, const void *v, size_t len)
 {
-	uint64_t h = mix64(hash_bytes(0xcbf29ce484222325ull ^ family, addr, 16));
+	uint64_t h = mix64(hash_bytes(0xcbf29ce484222325ull ^ tag, v, len));
 	unsigned r = (unsigned)(h >> 56);
 	uint64_t w = h << 8;
 	uint8_t rho = w ? (uint8_t)(__builtin_clzll(w) + 1) : 57;
@@ -279,7 +326,6 @@ static void count_new(struct flow_groups *g, struct flow_group *gr, const struct
 	if (!gr->flows)
 		gr->first_ns = at_ns;
 	gr->flows++;
-	gr->half_open++;
 	if (gr->rate_sec[slot] != sec || !gr->rate_n[slot]) {
 		gr->rate_sec[slot] = sec;
 		gr->rate_n[slot] = 0;
@@ -287,23 +333,90 @@ static void count_new(struct flow_groups *g, struct flow_group *gr, const struct
 	gr->rate_n[slot]++;
 	if (g->kind == FLOW_GROUP_LISTENER) {
 		if (gr->hll)
-			hll_add(gr->hll, f->key.family, f->key.saddr);
+			hll_add(gr->hll, f->key.family, f->key.saddr, 16);
 		top_add(gr, f->key.family, f->key.saddr);
+	} else if (g->kind == FLOW_GROUP_PROCESS && f->owner.state == TFT_OWNER_KNOWN) {
+		gr->last_pid = f->owner.tgid;
+		if (gr->hll)
+			hll_add(gr->hll, 0, &f->owner.tgid, sizeof(f->owner.tgid));
 	}
 	if (gr->other)
 		g->other_flows++;
 }
 
-static struct flow_group *group_of(struct flow_groups *g, const struct tft_flow *f)
+/* The slot of a held flow of ours, or NULL (its group was not made for want of memory). */
+static struct flow_slot *slot_of(struct flow_groups *g, const struct tft_flow *f)
 {
-	const struct flow_slot *s = &g->slots[f->id % g->nslots];
+	struct flow_slot *s = &g->slots[f->id % g->nslots];
 
-	return s->id == f->id && s->group != NO_GROUP ? &g->groups[s->group] : NULL;
+	return s->id == f->id && s->group != NO_GROUP ? s : NULL;
 }
 
 static bool ours(const struct flow_groups *g, const struct tft_flow *f)
 {
+	if (g->kind == FLOW_GROUP_PROCESS)
+		return true;
 	return f->key.dir == (g->kind == FLOW_GROUP_REMOTE ? TFT_DIR_OUT : TFT_DIR_IN);
+}
+
+static bool accepted_state(uint8_t state)
+{
+	return state == TFT_STATE_ACCEPTED || state == TFT_STATE_ESTABLISHED ||
+	       state == TFT_STATE_CLOSED || state == TFT_STATE_HALF_OPEN;
+}
+
+/* Figures only grow while a flow lives: the growth since the last sample counted. */
+static void count_bytes(struct flow_group *gr, struct flow_slot *s, const struct tft_flow *f)
+{
+	if (!(f->flags & TFT_FLOW_F_FIGURES))
+		return;
+	if (f->bytes_in > s->bytes_in) {
+		gr->bytes_in += f->bytes_in - s->bytes_in;
+		s->bytes_in = f->bytes_in;
+	}
+	if (f->bytes_out > s->bytes_out) {
+		gr->bytes_out += f->bytes_out - s->bytes_out;
+		s->bytes_out = f->bytes_out;
+	}
+}
+
+/*
+ * Counts what the flow's state shows that its slot has not counted yet:
+ * whatever event carries it (an answer read before its SYN arrives as
+ * STATE right after NEW; an unanswered flow may end without a STATE).
+ */
+static void count_state(struct flow_groups *g, struct flow_group *gr, struct flow_slot *s,
+			const struct tft_flow *f, enum tft_flow_change change)
+{
+	bool half_open = f->state == TFT_STATE_HALF_OPEN;
+
+	if (!(s->counted & SLOT_ANSWERED) &&
+	    (f->state == TFT_STATE_REFUSED || accepted_state(f->state))) {
+		s->counted |= SLOT_ANSWERED;
+		if (f->state == TFT_STATE_REFUSED)
+			gr->refused++;
+		else
+			gr->accepted++;
+		/* A flow established by a SYN cookie may have no answer seen: no time. */
+		if (f->answer_ns && f->answer_ns >= f->syn_ns &&
+		    hdr_hist_add(&gr->hs, (f->answer_ns - f->syn_ns) / 1000))
+			g->nomem++;
+	}
+	if (half_open != !!(s->counted & SLOT_HALF_OPEN)) {
+		s->counted ^= SLOT_HALF_OPEN;
+		if (half_open)
+			gr->half_open++;
+		else
+			gr->half_open--;
+	}
+	count_bytes(gr, s, f);
+	if (change == TFT_CHANGE_END && !(s->counted & SLOT_ENDED)) {
+		s->counted |= SLOT_ENDED;
+		/* Refused flows end by a reset too: they count as refused only. */
+		if ((f->end == TFT_END_RESET_PEER || f->end == TFT_END_RESET_LOCAL) &&
+		    accepted_state(f->state))
+			gr->reset++;
+	}
 }
 
 static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
@@ -312,6 +425,7 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 	struct flow_groups *g = ctx;
 	struct flow_group_key k;
 	struct flow_group *gr;
+	struct flow_slot *s;
 	uint32_t gi;
 
 	if (g->tick && at_ns >= g->next_tick)
@@ -323,7 +437,8 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 	if (change == TFT_CHANGE_NEW) {
 		make_key(g, f, &k);
 		gi = find_group(g, &k);
-		g->slots[f->id % g->nslots] = (struct flow_slot){f->id, gi};
+		s = &g->slots[f->id % g->nslots];
+		*s = (struct flow_slot){.id = f->id, .group = gi};
 		if (gi == NO_GROUP) {
 			g->nomem++;
 			return;
@@ -331,38 +446,30 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 		gr = &g->groups[gi];
 		count_new(g, gr, f, at_ns);
 		gr->last_ns = at_ns;
+		count_state(g, gr, s, f, change);
 		return;
 	}
-	gr = group_of(g, f);
-	if (!gr)
+	s = slot_of(g, f);
+	if (!s)
 		return;
+	gr = &g->groups[s->group];
 	gr->last_ns = at_ns > gr->last_ns ? at_ns : gr->last_ns;
-	if (change == TFT_CHANGE_RETRANS) {
+	if (change == TFT_CHANGE_RETRANS)
 		gr->retrans++;
-		return;
-	}
-	/* An answer: only a pending flow is answered, so it stops being half-open. */
-	if (gr->half_open)
-		gr->half_open--;
-	if (f->state == TFT_STATE_ACCEPTED)
-		gr->accepted++;
-	else if (f->state == TFT_STATE_REFUSED)
-		gr->refused++;
-	if (f->answer_ns >= f->syn_ns && hdr_hist_add(&gr->hs, (f->answer_ns - f->syn_ns) / 1000))
-		g->nomem++;
+	count_state(g, gr, s, f, change);
 }
 
 static void on_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	struct flow_groups *g = ctx;
-	struct flow_group *gr;
+	struct flow_slot *s;
 
 	(void)why;
-	if (!ours(g, f) || !(gr = group_of(g, f)))
+	if (!ours(g, f) || !(s = slot_of(g, f)))
 		return;
-	if (f->state == TFT_STATE_PENDING && gr->half_open)
-		gr->half_open--;
-	g->slots[f->id % g->nslots].id = 0;
+	if (s->counted & SLOT_HALF_OPEN)
+		g->groups[s->group].half_open--;
+	s->id = 0;
 }
 
 struct flow_sink flow_groups_sink(struct flow_groups *g)

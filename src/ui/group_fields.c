@@ -15,7 +15,9 @@
 
 const char *group_kind_name(enum flow_group_kind kind)
 {
-	return kind == FLOW_GROUP_LISTENER ? "listener" : "remote";
+	return kind == FLOW_GROUP_LISTENER  ? "listener"
+	       : kind == FLOW_GROUP_PROCESS ? "process"
+					    : "remote";
 }
 
 int group_kind_parse(const char *text, enum flow_group_kind *out)
@@ -24,6 +26,8 @@ int group_kind_parse(const char *text, enum flow_group_kind *out)
 		*out = FLOW_GROUP_REMOTE;
 	else if (!strcmp(text, "listener"))
 		*out = FLOW_GROUP_LISTENER;
+	else if (!strcmp(text, "process"))
+		*out = FLOW_GROUP_PROCESS;
 	else
 		return -EINVAL;
 	return 0;
@@ -34,8 +38,8 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 {
 	static const double qs[2] = {0.50, 0.95};
 	struct group_row_cache local = {0};
-	/* Only listeners count clients: a remote group's top[] is never touched. */
-	const struct flow_group_client *top = gr->hll ? flow_group_top_client(gr) : NULL;
+	/* Only listeners count top clients (Space-Saving fills top[0] first). */
+	const struct flow_group_client *top = gr->top[0].count ? flow_group_top_client(gr) : NULL;
 
 	memset(r, 0, sizeof(*r));
 	r->index = i;
@@ -44,8 +48,12 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 	r->accepted = gr->accepted;
 	r->refused = gr->refused;
 	r->unanswered = gr->flows - gr->accepted - gr->refused;
+	r->reset = gr->reset;
 	r->retrans = gr->retrans;
 	r->half_open = gr->half_open;
+	r->bytes_in = gr->bytes_in;
+	r->bytes_out = gr->bytes_out;
+	r->last_pid = gr->last_pid;
 	if (!cache)
 		cache = &local;
 	if (!cache->valid || cache->flows != gr->flows) {
@@ -81,7 +89,15 @@ void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr
 
 static size_t put_text(char *buf, size_t size, const char *s)
 {
-	return (size_t)snprintf(buf, size, "%s", s) < size ? strlen(buf) : (size ? size - 1 : 0);
+	size_t n = strlen(s);
+
+	if (!size)
+		return 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return n;
 }
 
 static size_t put_u(char *buf, size_t size, uint64_t v)
@@ -121,6 +137,67 @@ static size_t put_addr(uint8_t family, const uint8_t *addr, enum flow_field_targ
 	if (t == FLOW_TARGET_JSON)
 		return (size_t)snprintf(buf, size, "\"%s\"", a) < size ? strlen(buf) : 0;
 	return put_text(buf, size, a);
+}
+
+/*
+ * A command or service as the flow table's PROCESS and SERVICE columns
+ * write it: escaped for a terminal; in the text stream a space is \x20 too
+ * (columns are split on spaces); quoted for CSV and JSON. NULL: unknown,
+ * "?" on the screen.
+ */
+static size_t put_owner_text(const char *s, size_t len, enum flow_field_target t, char *buf,
+			     size_t size)
+{
+	char esc[4 * FLOW_GROUP_NAME_MAX + 1], spaced[4 * sizeof(esc)];
+	size_t n, i, o = 0;
+
+	if (!s)
+		return put_text(buf, size,
+				t == FLOW_TARGET_SCREEN ? "?"
+				: t == FLOW_TARGET_JSON ? "null"
+							: "");
+	n = tft_escape_term(esc, sizeof(esc), s, len, 0);
+	if (n >= sizeof(esc))
+		n = strlen(esc);
+	if (t == FLOW_TARGET_TEXT) {
+		for (i = 0; i < n && o + 5 < sizeof(spaced); i++) {
+			if (esc[i] == ' ') {
+				memcpy(spaced + o, "\\x20", 4);
+				o += 4;
+			} else {
+				spaced[o++] = esc[i];
+			}
+		}
+		spaced[o] = '\0';
+		return put_text(buf, size, spaced);
+	}
+	switch (t) {
+	case FLOW_TARGET_CSV:
+		tft_escape_csv(buf, size, esc, n);
+		return strlen(buf);
+	case FLOW_TARGET_JSON:
+		tft_escape_json(buf, size, esc, n);
+		return strlen(buf);
+	default:
+		return put_text(buf, size, esc);
+	}
+}
+
+/* Bytes on the screen in 1024s ("512", "1.5K", "23.4M", "118G"); elsewhere whole. */
+static size_t put_bytes(uint64_t v, enum flow_field_target t, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double x = (double)v / 1024;
+	size_t u = 0;
+
+	if (t != FLOW_TARGET_SCREEN || v < 1024)
+		return put_u(buf, size, v);
+	while (x >= 1023.95 && u + 1 < sizeof(units) - 1) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, size, x < 99.95 ? "%.1f%c" : "%.0f%c", x, units[u]);
+	return strlen(buf);
 }
 
 /* part / whole as a percentage with one decimal ("25.0"); "" (JSON null) when whole is 0. */
@@ -174,6 +251,44 @@ static size_t render_endpoint(const struct group_field_ctx *c, enum flow_field_t
 	return put_addr(c->key->family, c->key->addr, t, buf, size);
 }
 
+/* The owner of a process group; NULL when unknown (the "?" rows). */
+static bool owner_known(const struct group_field_ctx *c)
+{
+	return !ROW->other && c->key->owner == TFT_OWNER_KNOWN;
+}
+
+static size_t render_process(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			     size_t size)
+{
+	if (ROW->other)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "\"other\"" : "other");
+	if (!owner_known(c))
+		return put_owner_text(NULL, 0, t, buf, size);
+	return put_owner_text(c->key->comm, c->key->comm_len, t, buf, size);
+}
+
+/* The "?" rows say why the owner is unknown, in every target. */
+static size_t render_service(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			     size_t size)
+{
+	const char *why;
+
+	if (ROW->other)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	if (!owner_known(c)) {
+		why = c->key->owner == TFT_OWNER_NO_HOOK ? "(no owner hook)" : "(unknown owner)";
+		if (t == FLOW_TARGET_JSON)
+			return (size_t)snprintf(buf, size, "\"%s\"", why) < size ? strlen(buf) : 0;
+		if (t == FLOW_TARGET_TEXT)
+			why = c->key->owner == TFT_OWNER_NO_HOOK ? "(no\\x20owner\\x20hook)"
+								 : "(unknown\\x20owner)";
+		return put_text(buf, size, why);
+	}
+	if (!c->key->name_len)
+		return put_owner_text(NULL, 0, t, buf, size);
+	return put_owner_text(c->key->name, c->key->name_len, t, buf, size);
+}
+
 #define NUMBER(fn, expr)                                                                           \
 	static uint64_t number_##fn(const struct group_field_ctx *c)                               \
 	{                                                                                          \
@@ -194,10 +309,43 @@ RENDER_U(retx, ROW->retrans)
 RENDER_U(half_open, ROW->half_open)
 RENDER_U(clients, ROW->clients)
 RENDER_U(top_flows, ROW->top_count)
+RENDER_U(pids, ROW->clients)
+
+NUMBER(last_pid, ROW->last_pid)
+
+static size_t render_last_pid(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			      size_t size)
+{
+	if (!ROW->last_pid)
+		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+	return put_u(buf, size, ROW->last_pid);
+}
+
+NUMBER(bytes_in, ROW->bytes_in)
+NUMBER(bytes_out, ROW->bytes_out)
+
+static size_t render_bytes_in(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			      size_t size)
+{
+	return put_bytes(ROW->bytes_in, t, buf, size);
+}
+
+static size_t render_bytes_out(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			       size_t size)
+{
+	return put_bytes(ROW->bytes_out, t, buf, size);
+}
 
 /* Shares sort as parts per million; a group without flows sorts first. */
 NUMBER(refused, ROW->flows ? ROW->refused * 1000000 / ROW->flows : 0)
 NUMBER(unanswered, ROW->flows ? ROW->unanswered * 1000000 / ROW->flows : 0)
+NUMBER(reset, ROW->flows ? ROW->reset * 1000000 / ROW->flows : 0)
+
+static size_t render_reset(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
+			   size_t size)
+{
+	return put_pct(ROW->reset, ROW->flows, t, buf, size);
+}
 
 static size_t render_refused(const struct group_field_ctx *c, enum flow_field_target t, char *buf,
 			     size_t size)
@@ -292,7 +440,7 @@ static uint64_t number_none(const struct group_field_ctx *c)
 	return 0;
 }
 
-#define BOTH (GROUP_IN_REMOTE | GROUP_IN_LISTENER)
+#define ALL (GROUP_IN_REMOTE | GROUP_IN_LISTENER | GROUP_IN_PROCESS)
 
 static const struct group_field_desc fields[GROUP_FIELD_COUNT] = {
     [GROUP_FIELD_REMOTE] = {"remote", "remote", "REMOTE SERVICE",
@@ -302,30 +450,49 @@ static const struct group_field_desc fields[GROUP_FIELD_COUNT] = {
     [GROUP_FIELD_LOCAL] = {"local", "local", "LOCAL ADDRESS", "the listener's local address",
 			   GROUP_IN_LISTENER, true, 14, 39, 20, false, false, number_none,
 			   render_endpoint},
-    [GROUP_FIELD_PORT] = {"port", "port", "PORT", "destination port: the service or listener", BOTH,
-			  false, 6, 6, 19, true, false, number_port, render_port},
-    [GROUP_FIELD_FLOWS] = {"flows", "flows", "FLOWS", "new flows since start", BOTH, false, 8, 8,
-			   18, true, true, number_flows, render_flows},
-    [GROUP_FIELD_RATE] = {"rate", "new_per_s", "NEW/S", "new flows a second, last 10 s", BOTH,
-			  false, 7, 7, 12, true, true, number_rate, render_rate},
-    [GROUP_FIELD_ACCEPTED] = {"accepted", "accepted", "ACCEPT", "flows answered by SYN-ACK", BOTH,
+    [GROUP_FIELD_PORT] = {"port", "port", "PORT", "destination port: the service or listener",
+			  GROUP_IN_REMOTE | GROUP_IN_LISTENER, false, 6, 6, 19, true, false,
+			  number_port, render_port},
+    [GROUP_FIELD_PROCESS] = {"process", "comm", "PROCESS",
+			     "the owner's command: who connected (out), the listener (in)",
+			     GROUP_IN_PROCESS, true, 12, 15, 20, false, false, number_none,
+			     render_process},
+    [GROUP_FIELD_SERVICE] = {"service", "service", "SERVICE",
+			     "the owner's unit or container, as the flows' SERVICE column",
+			     GROUP_IN_PROCESS, true, 18, 32, 19, false, false, number_none,
+			     render_service},
+    [GROUP_FIELD_FLOWS] = {"flows", "flows", "FLOWS", "new flows since start", ALL, false, 8, 8, 18,
+			   true, true, number_flows, render_flows},
+    [GROUP_FIELD_RATE] = {"rate", "new_per_s", "NEW/S", "new flows a second, last 10 s", ALL, false,
+			  7, 7, 12, true, true, number_rate, render_rate},
+    [GROUP_FIELD_ACCEPTED] = {"accepted", "accepted", "ACCEPT", "flows answered by SYN-ACK", ALL,
 			      false, 7, 7, 10, true, true, number_accepted, render_accepted},
-    [GROUP_FIELD_REFUSED] = {"refused", "refused_pct", "REFUSED%", "share answered by RST", BOTH,
+    [GROUP_FIELD_REFUSED] = {"refused", "refused_pct", "REFUSED%", "share answered by RST", ALL,
 			     false, 9, 9, 17, true, true, number_refused, render_refused},
     [GROUP_FIELD_UNANSWERED] = {"unanswered", "unanswered_pct", "UNANS%",
-				"share not answered (yet)", BOTH, false, 7, 7, 16, true, true,
+				"share not answered (yet)", ALL, false, 7, 7, 16, true, true,
 				number_unanswered, render_unanswered},
-    [GROUP_FIELD_RETX] = {"retx", "syn_retrans", "RETX", "SYN retransmissions", BOTH, false, 6, 6,
-			  9, true, true, number_retx, render_retx},
-    [GROUP_FIELD_P50] = {"p50", "handshake_p50_ms", "HS_P50", "median handshake, ms", BOTH, false,
-			 8, 8, 14, true, true, number_p50, render_p50},
-    [GROUP_FIELD_P95] = {"p95", "handshake_p95_ms", "HS_P95", "95th percentile handshake, ms", BOTH,
+    [GROUP_FIELD_RESET] = {"reset", "reset_pct", "RESET%",
+			   "share ended by a reset after being accepted", ALL, false, 7, 7, 16,
+			   true, true, number_reset, render_reset},
+    [GROUP_FIELD_RETX] = {"retx", "syn_retrans", "RETX", "SYN retransmissions", ALL, false, 6, 6, 9,
+			  true, true, number_retx, render_retx},
+    [GROUP_FIELD_P50] = {"p50", "handshake_p50_ms", "HS_P50", "median handshake, ms", ALL, false, 8,
+			 8, 14, true, true, number_p50, render_p50},
+    [GROUP_FIELD_P95] = {"p95", "handshake_p95_ms", "HS_P95", "95th percentile handshake, ms", ALL,
 			 false, 8, 8, 15, true, true, number_p95, render_p95},
-    [GROUP_FIELD_MAX] = {"max", "handshake_max_ms", "HS_MAX", "slowest handshake, ms", BOTH, false,
+    [GROUP_FIELD_MAX] = {"max", "handshake_max_ms", "HS_MAX", "slowest handshake, ms", ALL, false,
 			 8, 8, 8, true, true, number_max, render_max},
-    [GROUP_FIELD_HALF_OPEN] = {"halfopen", "half_open", "HALFOPEN",
-			       "flows pending now (held in the table)", GROUP_IN_LISTENER, false, 9,
-			       9, 13, true, true, number_half_open, render_half_open},
+    [GROUP_FIELD_BYTES_IN] = {"bytesin", "bytes_in", "BYTES_IN",
+			      "payload bytes received (screen: K, M, G of 1024)", ALL, false, 9, 9,
+			      4, true, true, number_bytes_in, render_bytes_in},
+    [GROUP_FIELD_BYTES_OUT] = {"bytesout", "bytes_out", "BYTES_OUT",
+			       "payload bytes sent and acknowledged", ALL, false, 10, 10, 4, true,
+			       true, number_bytes_out, render_bytes_out},
+    [GROUP_FIELD_HALF_OPEN] =
+	{"halfopen", "half_open", "HALFOPEN",
+	 "flows half-open now: SYN-ACK sent, no final ACK (held in the table)", GROUP_IN_LISTENER,
+	 false, 9, 9, 13, true, true, number_half_open, render_half_open},
     [GROUP_FIELD_CLIENTS] = {"clients", "clients", "CLIENTS",
 			     "distinct client addresses (estimated beyond a few)",
 			     GROUP_IN_LISTENER, false, 8, 8, 7, true, true, number_clients,
@@ -335,8 +502,13 @@ static const struct group_field_desc fields[GROUP_FIELD_COUNT] = {
     [GROUP_FIELD_TOP_FLOWS] = {"topflows", "top_client_flows", "TOP#",
 			       "its flows (an over-count when clients are many)", GROUP_IN_LISTENER,
 			       false, 6, 6, 5, true, true, number_top_flows, render_top_flows},
-    [GROUP_FIELD_LAST] = {"last", "last_seen", "LAST", "last change (local time)", BOTH, false, 9,
-			  9, 11, false, true, number_last, render_last},
+    [GROUP_FIELD_PIDS] = {"pids", "pids", "PIDS", "distinct process ids (estimated beyond a few)",
+			  GROUP_IN_PROCESS, false, 6, 6, 7, true, true, number_pids, render_pids},
+    [GROUP_FIELD_LAST_PID] = {"pid", "last_pid", "LASTPID", "the newest flow's process id",
+			      GROUP_IN_PROCESS, false, 8, 8, 6, true, true, number_last_pid,
+			      render_last_pid},
+    [GROUP_FIELD_LAST] = {"last", "last_seen", "LAST", "last change (local time)", ALL, false, 9, 9,
+			  11, false, true, number_last, render_last},
 };
 
 const struct group_field_desc *group_field(enum group_field id)
@@ -379,6 +551,40 @@ const char *group_field_render(enum group_field id, const struct group_field_ctx
 	return buf;
 }
 
+/*
+ * " FIELD:PIECE" for untrusted text as the flow table's screen writes it:
+ * its longest run without a space (the filter splits words on spaces), at
+ * most 63 bytes and never ending inside a \xHH escape. Nothing for "".
+ */
+static void add_piece(char *buf, size_t size, const char *field, const char *s, size_t len)
+{
+	char esc[4 * FLOW_GROUP_NAME_MAX + 1];
+	size_t n = tft_escape_term(esc, sizeof(esc), s, len, 0), i, run = 0, best = 0, at = 0, b;
+	size_t used = strlen(buf);
+
+	if (n >= sizeof(esc))
+		n = strlen(esc);
+	for (i = 0; i <= n; i++) {
+		if (i < n && esc[i] != ' ') {
+			run++;
+			continue;
+		}
+		if (run > best) {
+			best = run;
+			at = i - run;
+		}
+		run = 0;
+	}
+	if (best > 63) {
+		best = 63;
+		for (b = 1; b <= 3; b++)
+			if (esc[at + best - b] == '\\')
+				best -= b;
+	}
+	if (best && used < size)
+		snprintf(buf + used, size - used, " %s:%.*s", field, (int)best, esc + at);
+}
+
 const char *group_flow_filter(enum flow_group_kind kind, const struct flow_group_key *key,
 			      char *buf, size_t size)
 {
@@ -389,6 +595,25 @@ const char *group_flow_filter(enum flow_group_kind kind, const struct flow_group
 	if (!size)
 		return buf;
 	buf[0] = '\0';
+	if (kind == FLOW_GROUP_PROCESS) {
+		/* Unknown owners, and unknown services, show as "?" on the flows' screen. */
+		if (key->owner == FLOW_GROUP_OWNER_OTHER)
+			return buf; /* `other`: no one filter shows its flows */
+		if (key->owner != TFT_OWNER_KNOWN)
+			snprintf(buf, size, "proc:? svc:?");
+		else if (!key->comm_len && !key->name_len)
+			snprintf(buf, size, "svc:?"); /* a command cannot be asked for by "" */
+		else {
+			add_piece(buf, size, "proc", key->comm, key->comm_len);
+			if (key->name_len)
+				add_piece(buf, size, "svc", key->name, key->name_len);
+			else
+				snprintf(buf + strlen(buf), size - strlen(buf), " svc:?");
+			if (buf[0] == ' ')
+				memmove(buf, buf + 1, strlen(buf));
+		}
+		return buf;
+	}
 	if (!key->family && !key->name_len)
 		return buf; /* `other`: no one filter shows its flows */
 	if (kind == FLOW_GROUP_LISTENER) {

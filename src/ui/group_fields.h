@@ -3,9 +3,8 @@
  * flow's: its name (filter terms), CSV column and JSON key, screen title,
  * help, which views show it, screen layout, sort key and rendering for each
  * target. The group screens, their filter and export, and the --group-by
- * streams all read this table, so a new group figure (reset share, bytes)
- * is one counter in flow_groups.h and one descriptor here. Pure: no curses,
- * no I/O.
+ * streams all read this table, so a new group figure is one counter in
+ * flow_groups.h and one descriptor here. Pure: no curses, no I/O.
  */
 #ifndef TFT_GROUP_FIELDS_H
 #define TFT_GROUP_FIELDS_H
@@ -22,20 +21,26 @@ enum group_field {
 	GROUP_FIELD_REMOTE = 0, /* remote view: name or address */
 	GROUP_FIELD_LOCAL,	/* listener view: local address */
 	GROUP_FIELD_PORT,
+	GROUP_FIELD_PROCESS, /* process view: the command */
+	GROUP_FIELD_SERVICE, /* process view: the unit or container */
 	GROUP_FIELD_FLOWS,
 	GROUP_FIELD_RATE,
 	GROUP_FIELD_ACCEPTED,
 	GROUP_FIELD_REFUSED,
 	GROUP_FIELD_UNANSWERED,
-	/* reset % and bytes in/out go here once flows carry their outcome */
+	GROUP_FIELD_RESET,
 	GROUP_FIELD_RETX,
 	GROUP_FIELD_P50,
 	GROUP_FIELD_P95,
 	GROUP_FIELD_MAX,
+	GROUP_FIELD_BYTES_IN,
+	GROUP_FIELD_BYTES_OUT,
 	GROUP_FIELD_HALF_OPEN,
 	GROUP_FIELD_CLIENTS,
 	GROUP_FIELD_TOP,
 	GROUP_FIELD_TOP_FLOWS,
+	GROUP_FIELD_PIDS,
+	GROUP_FIELD_LAST_PID,
 	GROUP_FIELD_LAST,
 	GROUP_FIELD_COUNT
 };
@@ -43,6 +48,7 @@ enum group_field {
 /* Which views show a field: bit (1 << kind). */
 #define GROUP_IN_REMOTE (1u << FLOW_GROUP_REMOTE)
 #define GROUP_IN_LISTENER (1u << FLOW_GROUP_LISTENER)
+#define GROUP_IN_PROCESS (1u << FLOW_GROUP_PROCESS)
 
 /*
  * One group as a row: its figures as of one moment (a frame, a block), so
@@ -51,7 +57,10 @@ enum group_field {
 struct group_row {
 	uint32_t index; /* the group's index in flow_groups: the selection follows it */
 	bool other;
-	uint64_t flows, accepted, refused, unanswered, retrans, half_open, clients;
+	uint64_t flows, accepted, refused, unanswered, reset, retrans, half_open;
+	uint64_t clients; /* distinct clients (listeners) or pids (processes), estimated */
+	uint64_t bytes_in, bytes_out;
+	uint32_t last_pid;
 	uint64_t answered;	/* flows with a handshake time */
 	uint64_t p50, p95, max; /* handshake, µs; valid when answered */
 	uint64_t rate_milli;	/* new/s x 1000 */
@@ -91,9 +100,9 @@ const struct group_field_desc *group_field(enum group_field id);
 int group_field_parse_n(const char *name, size_t len, enum group_field *out);
 /* The fields of a view, in screen order; returns how many. */
 size_t group_fields_of(enum flow_group_kind kind, enum group_field *out);
-/* "remote" or "listener". */
+/* "remote", "listener" or "process". */
 const char *group_kind_name(enum flow_group_kind kind);
-/* Parses "remote" or "listener". 0 or -EINVAL. */
+/* Parses "remote", "listener" or "process". 0 or -EINVAL. */
 int group_kind_parse(const char *text, enum flow_group_kind *out);
 
 /*
@@ -116,9 +125,12 @@ const char *group_field_render(enum group_field id, const struct group_field_ctx
 
 /*
  * The flow filter that shows a group's flows on the flow screen, as typed
- * after /: "out dnames:db.example port:5432"-like FIELD:VALUE terms. Names
- * and addresses match as a piece of text, so a filter may also show flows
- * of a longer name or address holding this one. Returns buf ("" for other).
+ * after /: "out dnames:db.example port:5432"-like FIELD:VALUE terms, or
+ * "proc:nginx svc:nginx.service" for a process. Names, addresses, commands
+ * and services match as a piece of text (a command or service with spaces
+ * by its longest piece without), so a filter may also show flows of a
+ * longer one holding this one; a process group of unknown owners shows the
+ * flows whose process and service are "?". Returns buf ("" for other).
  */
 const char *group_flow_filter(enum flow_group_kind kind, const struct flow_group_key *key,
 			      char *buf, size_t size);

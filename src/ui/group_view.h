@@ -29,10 +29,12 @@ struct group_term {
 
 /*
  * The group screens' filter line: terms AND-ed, `!` negates one. A word is
- * a piece of the endpoint (name or address), the port or the top client;
+ * a piece of the endpoint (name or address), the port, the top client, or
+ * the process or service;
  * FIELD:VALUE names a group field: text fields match a piece, numbers the
- * whole part of the shown value, exactly or as a range (refused:20-100,
- * p95:5-999, flows:40).
+ * whole part of the value as the text stream writes it (the screen may
+ * shorten it: bytes are 1.5M there, whole bytes here), exactly or as a
+ * range (refused:20-100, p95:5-999, flows:40, bytesin:1048576-99999999999).
  */
 struct group_view_filter {
 	size_t nterms;

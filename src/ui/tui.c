@@ -47,7 +47,16 @@ void tui_note(struct tui *t, const char *fmt, ...)
 
 struct flow_groups *tui_groups(const struct tui *t, enum tui_view v)
 {
-	return v == VIEW_REMOTE ? t->opts.remote : v == VIEW_LISTENER ? t->opts.listener : NULL;
+	switch (v) {
+	case VIEW_REMOTE:
+		return t->opts.remote;
+	case VIEW_LISTENER:
+		return t->opts.listener;
+	case VIEW_PROCESS:
+		return t->opts.process;
+	default:
+		return NULL;
+	}
 }
 
 uint64_t tui_group_now(const struct tui *t, enum tui_view v)

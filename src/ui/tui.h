@@ -34,6 +34,7 @@ struct tui_opts {
 	struct names_provider names;
 	struct flow_groups *remote;   /* borrowed: the by-remote-service view; NULL: none */
 	struct flow_groups *listener; /* borrowed: the by-local-listener view; NULL: none */
+	struct flow_groups *process;  /* borrowed: the by-process view; NULL: none */
 	bool replay; /* a replay: group rates look back from the last recorded event */
 };
 

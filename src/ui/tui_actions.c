@@ -159,10 +159,14 @@ static const char *view_name(enum tui_view v)
 {
 	return v == VIEW_REMOTE	    ? "by remote service"
 	       : v == VIEW_LISTENER ? "by local listener"
+	       : v == VIEW_PROCESS  ? "by process"
 				    : "flows";
 }
 
-/* g: flows -> by remote service -> by local listener -> flows (views without groups skipped). */
+/*
+ * g: flows -> by remote service -> by local listener -> by process -> flows
+ * (views without groups skipped).
+ */
 static int act_groups(struct tui *t, int key)
 {
 	enum tui_view v = t->shown;
@@ -469,7 +473,7 @@ static const struct tui_binding bindings[] = {
     {.label = "g",
      .codes = {'g'},
      .act = act_groups,
-     .help = "flows / by remote service / by local listener",
+     .help = "flows / by remote / by listener / by process",
      .hint_key = "g",
      .hint = "Groups",
      .hint_order = 12},
@@ -558,7 +562,7 @@ static const char *const help_intro[] = {
 
 /* The columns' paragraph is drawn from the field table; these lines explain the rest. */
 static const char *const help_names[] = {
-    "GROUPS (g): totals since start; REFUSED% UNANS% of flows; HS_P50/P95/MAX handshake ms.",
+    "GROUPS (g): totals since start; REFUSED% UNANS% RESET% of flows; HS_P50/P95/MAX handshake ms.",
     "NAMES: the name the application asked for, then its CNAMEs, from DNS answers;",
     "~name: from a reverse (PTR) lookup, unverified. +N: more names (Enter shows all).",
     "",

@@ -133,7 +133,9 @@ static void draw_header(struct tui *t)
 		flow_groups_stats(g, &gs);
 		snprintf(line, sizeof(line),
 			 "by %s  filter %s%s  sort %s %s  groups %zu/%zu  other %llu",
-			 t->shown == VIEW_REMOTE ? "remote service" : "local listener",
+			 t->shown == VIEW_REMOTE     ? "remote service"
+			 : t->shown == VIEW_LISTENER ? "local listener"
+						     : "process",
 			 gf[0] ? "/" : "none", gf, group_field(t->gsort[t->shown])->name,
 			 t->gsort_desc[t->shown] ? "desc" : "asc",
 			 group_view_count(t->gview[t->shown]), gs.groups,
@@ -276,7 +278,8 @@ static void draw_group_rows(struct tui *t)
 			group_field_render(col, &ctx, FLOW_TARGET_SCREEN, text, sizeof(text));
 			if (!selected && t->term.color &&
 			    ((col == GROUP_FIELD_REFUSED && ctx.row->refused) ||
-			     (col == GROUP_FIELD_UNANSWERED && ctx.row->unanswered)))
+			     (col == GROUP_FIELD_UNANSWERED && ctx.row->unanswered) ||
+			     (col == GROUP_FIELD_RESET && ctx.row->reset)))
 				a |= COLOR_PAIR(CP_REFUSED);
 			table_fit(text, t->glayout.width[c], d->right, t->term.utf8, buf,
 				  sizeof(buf));

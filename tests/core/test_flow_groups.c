@@ -1,15 +1,19 @@
 /*
  * Grouping as a pipeline sink, on flows made from real records: totals since
  * start (answers, refusals, retransmissions, handshake percentiles), the
- * name known at the SYN fixes a flow's group, half-open follows the table
- * through evictions and clears, distinct and top clients of a listener, the
- * cap's `other` row, rates over the last 10 s, and interval ticks.
+ * name known at the SYN fixes a flow's group, distinct and top clients of a
+ * listener, the cap's `other` row, rates over the last 10 s, and interval
+ * ticks. Then on crafted flows and events (the outcomes the pipeline will
+ * report: established, ended, figures, half-open): reset share, bytes,
+ * half-open now through state changes, evictions and clears, each flow
+ * counted once however events repeat, and groups by process and service.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "flow_groups.h"
+#include "owner_names.h"
 #include "t.h"
 
 #define S 1000000000ull
@@ -81,6 +85,252 @@ static void on_tick(void *ctx, uint64_t at)
 	(void)ctx;
 	if (nticks < 16)
 		ticks[nticks++] = at;
+}
+
+/* --- crafted flows: outcomes the pipeline reports once its model is filled in ------------ */
+
+static struct tft_flow crafted(uint64_t id, uint8_t dir, uint16_t dport)
+{
+	struct tft_flow f = {0};
+
+	f.id = id;
+	f.key.family = 4;
+	f.key.dir = dir;
+	f.key.sport = (uint16_t)(30000 + id);
+	f.key.dport = dport;
+	f.key.saddr[0] = 10, f.key.saddr[3] = 7;
+	f.key.daddr[0] = 10, f.key.daddr[3] = 1;
+	f.syn_ns = id * S;
+	return f;
+}
+
+static void tell(struct flow_sink *s, const struct tft_flow *f, enum tft_flow_change c, uint64_t at)
+{
+	s->changed(s->ctx, f, c, at);
+}
+
+/* Reset share, bytes and half-open now, each flow counted once. */
+static void outcomes(void)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_LISTENER, 0, 8, NULL, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	struct flow_sink s;
+	const struct flow_group *gr;
+	struct tft_flow a, b, c, d, e, h;
+	uint64_t id = 1;
+	int i;
+
+	CHECK(g != NULL, "listener groups made");
+	if (!g)
+		return;
+	s = flow_groups_sink(g);
+
+	/* a: accepted, established, two figure samples, then reset by the peer. */
+	a = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &a, TFT_CHANGE_NEW, a.syn_ns);
+	a.state = TFT_STATE_ACCEPTED;
+	a.answer_ns = a.syn_ns + 250000;
+	tell(&s, &a, TFT_CHANGE_STATE, a.answer_ns);
+	a.state = TFT_STATE_ESTABLISHED;
+	tell(&s, &a, TFT_CHANGE_STATE, a.answer_ns + 1000);
+	a.flags = TFT_FLOW_F_FIGURES;
+	a.bytes_in = 1000, a.bytes_out = 50;
+	tell(&s, &a, TFT_CHANGE_UPDATE, a.syn_ns + S);
+	a.bytes_in = 1500, a.bytes_out = 80;
+	tell(&s, &a, TFT_CHANGE_UPDATE, a.syn_ns + 2 * S);
+	a.state = TFT_STATE_CLOSED;
+	a.end = TFT_END_RESET_PEER;
+	a.end_ns = a.syn_ns + 3 * S;
+	a.bytes_in = 2000, a.bytes_out = 100;
+	tell(&s, &a, TFT_CHANGE_END, a.end_ns);
+	gr = flow_groups_at(g, 0);
+	CHECK(gr && gr->flows == 1 && gr->accepted == 1, "one flow, accepted once over 5 events");
+	CHECK(gr && gr->hs.total == 1 && gr->hs.max == 250, "one handshake time, 250 µs");
+	CHECK(gr && gr->reset == 1, "ended reset by the peer after being accepted");
+	CHECK(gr && gr->bytes_in == 2000 && gr->bytes_out == 100, "bytes: the final figures");
+	/* The same end heard again counts nothing more. */
+	tell(&s, &a, TFT_CHANGE_END, a.end_ns);
+	CHECK(gr && gr->reset == 1 && gr->bytes_in == 2000 && gr->accepted == 1,
+	      "a repeated end counts once");
+
+	/* b: refused (an RST answered the SYN): refused, not reset. */
+	b = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &b, TFT_CHANGE_NEW, b.syn_ns);
+	b.state = TFT_STATE_REFUSED;
+	b.answer_ns = b.syn_ns + 1000;
+	tell(&s, &b, TFT_CHANGE_STATE, b.answer_ns);
+	b.end = TFT_END_RESET_LOCAL;
+	b.end_ns = b.answer_ns;
+	tell(&s, &b, TFT_CHANGE_END, b.end_ns);
+	/* c: closed by FIN, figures of an END only; d: reset by this host, no figures. */
+	c = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &c, TFT_CHANGE_NEW, c.syn_ns);
+	c.state = TFT_STATE_CLOSED;
+	c.answer_ns = c.syn_ns + 500000;
+	c.end = TFT_END_FIN_PEER;
+	c.flags = TFT_FLOW_F_FIGURES;
+	c.bytes_in = 7, c.bytes_out = 3;
+	tell(&s, &c, TFT_CHANGE_END, c.syn_ns + S);
+	d = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &d, TFT_CHANGE_NEW, d.syn_ns);
+	d.state = TFT_STATE_ACCEPTED;
+	d.answer_ns = d.syn_ns + 1000;
+	tell(&s, &d, TFT_CHANGE_STATE, d.answer_ns);
+	d.state = TFT_STATE_CLOSED;
+	d.end = TFT_END_RESET_LOCAL;
+	tell(&s, &d, TFT_CHANGE_END, d.syn_ns + S);
+	CHECK(gr && gr->flows == 4 && gr->accepted == 3 && gr->refused == 1,
+	      "3 accepted, 1 refused");
+	CHECK(gr && gr->reset == 2, "reset: by the peer and by this host, not the refused");
+	CHECK(gr && gr->bytes_in == 2007 && gr->bytes_out == 103, "bytes of every ended flow");
+	CHECK(gr && gr->hs.total == 4, "every answer timed once");
+
+	/* e: half-open (SYN-ACK sent, no final ACK), repeated, then left by eviction. */
+	e = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &e, TFT_CHANGE_NEW, e.syn_ns);
+	e.state = TFT_STATE_ACCEPTED;
+	e.answer_ns = e.syn_ns + 1000;
+	tell(&s, &e, TFT_CHANGE_STATE, e.answer_ns);
+	e.state = TFT_STATE_HALF_OPEN;
+	tell(&s, &e, TFT_CHANGE_STATE, e.syn_ns + 3 * S);
+	tell(&s, &e, TFT_CHANGE_UPDATE, e.syn_ns + 4 * S);
+	CHECK(gr && gr->half_open == 1, "half-open: one, however often told");
+	/* h: half-open, then its final ACK came late: established. */
+	h = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &h, TFT_CHANGE_NEW, h.syn_ns);
+	h.state = TFT_STATE_HALF_OPEN;
+	h.answer_ns = h.syn_ns + 1000;
+	tell(&s, &h, TFT_CHANGE_STATE, h.syn_ns + 3 * S);
+	CHECK(gr && gr->half_open == 2 && gr->accepted == 5, "two half-open, both accepted");
+	h.state = TFT_STATE_ESTABLISHED;
+	tell(&s, &h, TFT_CHANGE_STATE, h.syn_ns + 4 * S);
+	CHECK(gr && gr->half_open == 1 && gr->accepted == 5, "established leaves half-open");
+	s.left(s.ctx, &e, FLOW_LEAVE_EVICTED);
+	CHECK(gr && gr->half_open == 0, "evicted leaves half-open");
+	s.left(s.ctx, &e, FLOW_LEAVE_EVICTED);
+	CHECK(gr && gr->half_open == 0, "a second leave changes nothing");
+	/* A half-open flow ended as such, then cleared. */
+	e = crafted(id++, TFT_DIR_IN, 443);
+	tell(&s, &e, TFT_CHANGE_NEW, e.syn_ns);
+	e.state = TFT_STATE_HALF_OPEN;
+	e.answer_ns = e.syn_ns + 1000;
+	e.end = TFT_END_HALF_OPEN;
+	tell(&s, &e, TFT_CHANGE_END, e.syn_ns + 3 * S);
+	CHECK(gr && gr->half_open == 1 && gr->reset == 2, "ended half-open: counted, not reset");
+	s.left(s.ctx, &e, FLOW_LEAVE_CLEARED);
+	CHECK(gr && gr->half_open == 0, "cleared leaves half-open");
+
+	/* Evicted while open: its bytes up to the last sample; a later id reuses the slot. */
+	for (i = 0; i < 8; i++) {
+		a = crafted(id++, TFT_DIR_IN, 8080);
+		tell(&s, &a, TFT_CHANGE_NEW, a.syn_ns);
+		a.state = TFT_STATE_ESTABLISHED;
+		a.answer_ns = a.syn_ns + 1000;
+		a.flags = TFT_FLOW_F_FIGURES;
+		a.bytes_in = 10;
+		tell(&s, &a, TFT_CHANGE_UPDATE, a.syn_ns + S);
+		if (i % 2) { /* half of them half-open at eviction */
+			a.state = TFT_STATE_HALF_OPEN;
+			tell(&s, &a, TFT_CHANGE_STATE, a.syn_ns + 2 * S);
+		}
+	}
+	gr = flow_groups_at(g, 1);
+	CHECK(gr && gr->key.port == 8080 && gr->flows == 8 && gr->bytes_in == 80,
+	      "open flows: bytes up to their last sample");
+	CHECK(gr && gr->half_open == 4, "4 half-open held");
+	/* The table (8) evicts the oldest four, two of them half-open. */
+	for (i = 0; i < 4; i++) {
+		a = crafted(id - 8 + (uint64_t)i, TFT_DIR_IN, 8080);
+		a.state = i % 2 ? TFT_STATE_HALF_OPEN : TFT_STATE_ESTABLISHED;
+		s.left(s.ctx, &a, FLOW_LEAVE_EVICTED);
+	}
+	CHECK(gr && gr->half_open == 2 && gr->flows == 8 && gr->bytes_in == 80,
+	      "evictions: half-open follows, totals stay");
+	flow_groups_free(g);
+}
+
+/* Flows of both directions by owner: service and command; "?" rows per reason. */
+static void processes(void)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_PROCESS, 0, 64, NULL, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	struct flow_sink s;
+	const struct flow_group *gr;
+	struct tft_flow f;
+	uint64_t id = 1000;
+	size_t i, n_known = 0, n_unknown = 0, n_nohook = 0;
+	static const struct {
+		const char *comm;
+		uint64_t cgroup;
+		uint32_t pid;
+		uint8_t dir, state;
+	} owners[] = {
+	    {"nginx", 41, 100, TFT_DIR_IN, TFT_OWNER_KNOWN},
+	    {"nginx", 41, 101, TFT_DIR_IN, TFT_OWNER_KNOWN},
+	    {"nginx", 41, 101, TFT_DIR_OUT, TFT_OWNER_KNOWN}, /* its upstream connect */
+	    {"nginx", 42, 102, TFT_DIR_IN, TFT_OWNER_KNOWN},  /* the unit restarted: same name */
+	    {"curl", 41, 200, TFT_DIR_OUT, TFT_OWNER_KNOWN},
+	    {"curl", 43, 300, TFT_DIR_OUT, TFT_OWNER_KNOWN}, /* a cgroup without a name */
+	    {"", 0, 0, TFT_DIR_IN, TFT_OWNER_UNKNOWN},
+	    {"", 0, 0, TFT_DIR_OUT, TFT_OWNER_UNKNOWN},
+	    {"", 0, 0, TFT_DIR_OUT, TFT_OWNER_NO_HOOK},
+	};
+
+	CHECK(g != NULL, "process groups made");
+	if (!g)
+		return;
+	owner_names_learn(0, "root", 41, "/system.slice/nginx.service");
+	owner_names_learn(0, "root", 42, "/system.slice/nginx.service/worker");
+	s = flow_groups_sink(g);
+	for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		f = crafted(id++, owners[i].dir, 80);
+		f.owner.state = owners[i].state;
+		f.owner.cgroup_id = owners[i].cgroup;
+		f.owner.tgid = owners[i].pid;
+		memcpy(f.owner.comm, owners[i].comm, strlen(owners[i].comm));
+		tell(&s, &f, TFT_CHANGE_NEW, f.syn_ns);
+		f.state = TFT_STATE_ACCEPTED;
+		f.answer_ns = f.syn_ns + 1000;
+		tell(&s, &f, TFT_CHANGE_STATE, f.answer_ns);
+		f.state = TFT_STATE_CLOSED;
+		f.end = i == 1 ? TFT_END_RESET_PEER : TFT_END_FIN_LOCAL;
+		f.flags = TFT_FLOW_F_FIGURES;
+		f.bytes_out = 100;
+		tell(&s, &f, TFT_CHANGE_END, f.syn_ns + S);
+	}
+	CHECK_EQ(flow_groups_count(g), 5, "nginx, curl, curl in no named service, two \"?\"");
+	for (i = 0; i < flow_groups_count(g); i++) {
+		gr = flow_groups_at(g, i);
+		if (gr->key.owner == TFT_OWNER_KNOWN && gr->key.comm_len == 5 &&
+		    !memcmp(gr->key.comm, "nginx", 5)) {
+			n_known++;
+			CHECK(gr->key.name_len == 13 && !memcmp(gr->key.name, "nginx.service", 13),
+			      "service as the SERVICE column names it");
+			CHECK_EQ(gr->flows, 4, "nginx: both directions, both cgroups of the unit");
+			CHECK_EQ(flow_group_clients(gr), 3, "nginx: 3 distinct pids");
+			CHECK_EQ(gr->last_pid, 102, "nginx: the newest flow's pid");
+			CHECK(gr->reset == 1 && gr->bytes_out == 400, "nginx: reset and bytes");
+		} else if (gr->key.owner == TFT_OWNER_KNOWN && gr->key.comm_len == 4) {
+			n_known++;
+			CHECK_EQ(gr->flows, 1, "curl: one flow in each service");
+			if (gr->key.name_len)
+				CHECK(gr->last_pid == 200 && gr->key.name_len == 13,
+				      "curl in nginx.service");
+			else
+				CHECK_EQ(gr->last_pid, 300, "curl in a cgroup without a name");
+		} else if (gr->key.owner == TFT_OWNER_UNKNOWN) {
+			n_unknown++;
+			CHECK(gr->flows == 2 && !gr->key.comm_len && !gr->key.name_len &&
+				  !gr->last_pid && !flow_group_clients(gr),
+			      "unknown owners: one row, both directions, no pid");
+		} else if (gr->key.owner == TFT_OWNER_NO_HOOK) {
+			n_nohook++;
+			CHECK_EQ(gr->flows, 1, "no owner hook: a row of its own");
+		}
+	}
+	CHECK(n_known == 3 && n_unknown == 1 && n_nohook == 1, "every row found");
+	owner_names_reset();
+	flow_groups_free(g);
 }
 
 int main(void)
@@ -176,16 +426,17 @@ int main(void)
 	}
 	CHECK_EQ(flow_groups_count(lg), 1, "one listener");
 	gr = flow_groups_at(lg, 0);
-	CHECK(gr && gr->flows == 7 && gr->accepted == 5 && gr->half_open == 2, "half-open 2");
+	CHECK(gr && gr->flows == 7 && gr->accepted == 5, "7 flows, 5 accepted");
+	CHECK(gr && gr->half_open == 0, "pending or accepted flows are not half-open");
 	CHECK(gr && flow_group_clients(gr) == 3, "3 distinct clients");
 	top = gr ? flow_group_top_client(gr) : NULL;
 	CHECK(top && top->count == 5 && top->addr[3] == 7, "top client 10.0.0.7 with 5");
-	/* Cleared from the table: half-open follows, totals stay. */
+	/* Cleared from the table: totals stay. */
 	flow_pipeline_clear(p);
-	CHECK(gr && gr->half_open == 0 && gr->flows == 7, "clear: half-open 0, totals kept");
+	CHECK(gr && gr->flows == 7 && gr->accepted == 5, "clear: totals kept");
 	flow_pipeline_free(p);
 
-	/* Eviction: a table of 2; the pending flow evicted stops being half-open. */
+	/* Eviction through the real table: a table of 2, five flows, every one still counted. */
 	{
 		struct flow_pipeline_opts small = {.capacity = 2};
 		struct flow_groups_opts o2 = {FLOW_GROUP_LISTENER, 0, 2, NULL, NULL};
@@ -198,10 +449,12 @@ int main(void)
 			ev(p2, TFT_HOOK_INGRESS, TFT_TCP_SYN, "10.0.0.7", (uint16_t)(41000 + i),
 			   "10.0.0.1", 22, 9000u + (uint32_t)i, 0, 8 * S);
 		gr = flow_groups_at(g2, 0);
-		CHECK(gr && gr->flows == 5 && gr->half_open == 2, "half-open: only the held 2");
+		CHECK(gr && gr->flows == 5 && gr->half_open == 0, "5 flows, none half-open");
 		flow_groups_free(g2);
 		flow_pipeline_free(p2);
 	}
+	outcomes();
+	processes();
 	/* Many clients: the estimate within 3 standard errors (6.5 % each). */
 	{
 		struct flow_pipeline_opts big = {.capacity = 5000};

@@ -3,8 +3,11 @@
 # connections, the screen in a tmux pane. 30 connects to a listening port,
 # then the listener closes and 10 more are refused: the remote-service view
 # shows one group of 40 flows, 25.0 % refused; Enter narrows the flow table
-# to it, Esc returns, e exports it. The session is recorded (-w) and its
-# replay through --group-by prints the same figures in text, CSV and JSON.
+# to it, Esc returns, e exports it. The by-process view shows the client
+# (a copy of the peer with a name of its own) with the same 40 flows and the
+# listener's copy with the 30 it accepted; Enter there shows the client's
+# flows. The session is recorded (-w) and its replay through --group-by
+# prints the same figures in text, CSV and JSON, by remote and by process.
 #
 #   test_tui_groups.sh TCPFLOWTOP TUI_PEER
 #
@@ -12,7 +15,7 @@
 set -u
 
 BIN=$(realpath "$1")
-PEER=$(realpath "$2")
+PEER0=$(realpath "$2")
 
 skip() { echo "skip: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root"
@@ -23,6 +26,10 @@ CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 CG=$CGROOT/tft-groups-test-$$
 WORK=$(mktemp -d /tmp/tft-groups-test.XXXXXX)
 chmod 1777 "$WORK" # tcpflowtop drops privileges: its recording and exports land here
+# Distinctive command names: a process is named after its executable.
+cp "$PEER0" "$WORK/tftgrpcli" && cp "$PEER0" "$WORK/tftgrpsrv" || { echo "copy failed"; exit 1; }
+PEER=$WORK/tftgrpcli
+SERVER=$WORK/tftgrpsrv
 SOCK=tft-groups-$$
 T=(tmux -L "$SOCK" -f /dev/null)
 LISTENER=
@@ -72,10 +79,14 @@ esc() {
 # The group row of 127.0.0.1:$P: REMOTE PORT FLOWS NEW/S ACCEPT REFUSED% UNANS% ...
 group_row() { pane | awk -v p="$P" '$1 == "127.0.0.1" && $2 == p'; }
 group_is() { group_row | awk -v f="$1" -v a="$2" -v r="$3" '$3 == f && $5 == a && $6 == r' | grep -q .; }
+# The process row of command $1: PROCESS SERVICE FLOWS NEW/S ACCEPT REFUSED% ...
+# (the service, the test cgroup's path, may be cut to fit).
+proc_is() { pane | awk -v c="$1" -v f="$2" -v a="$3" -v r="$4" \
+	'$1 == c && index($2, "/tft-groups-test-") == 1 && $3 == f && $5 == a && $6 == r' | grep -q .; }
 flow_rows() { pane | grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} +out +127\.0\.0\.1'; }
 
 P=$((20000 + RANDOM % 20000))
-"$PEER" listen 127.0.0.1 "$P" >"$WORK/listener" &
+"$SERVER" -g "$CG" listen 127.0.0.1 "$P" >"$WORK/listener" &
 LISTENER=$!
 wait_for 5 grep -qs ready "$WORK/listener" || fail "listener"
 
@@ -134,6 +145,23 @@ ok "Esc returns to the group view"
 keys g
 wait_for 5 pane_has "by local listener" || fail "g: no listener view"
 keys g
+wait_for 5 pane_has "by process" || fail "g: no process view"
+wait_for 10 proc_is tftgrpcli 40 30 25.0 || fail "the client's row: 40 flows, 30 accepted, 25.0 % refused"
+proc_is tftgrpsrv 30 30 0.0 || fail "the listener's row: the 30 flows it accepted"
+ok "g: by process, the client and the listener in the test cgroup"
+keys /
+"${T[@]}" send-keys -t tft -l "tftgrpcli"
+sleep 0.2
+keys Enter
+wait_for 5 pane_has "groups 1/" || fail "process filter"
+keys Enter
+wait_for 5 pane_has "proc:tftgrpcli svc:/${CG##*/}" || fail "Enter did not set proc: and svc:"
+wait_for 5 pane_has "rows 40/" || fail "Enter: the client's 40 flows"
+pane | grep -E '^[0-9]{2}:' | grep -qv ' out ' && fail "a flow not the client's"
+ok "Enter on a process shows its flows"
+esc
+wait_for 5 pane_has "by process" || fail "Esc did not return to the process view"
+keys g
 wait_for 5 pane_has "filter none" || fail "g: back to flows"
 keys q
 wait_for 10 bash -c "! kill -0 $TFT_PID 2>/dev/null" || fail "q did not quit"
@@ -144,9 +172,9 @@ R=$WORK/rec.tftrec
 "$BIN" -r "$R" --group-by remote -f text >"$WORK/g.text" 2>/dev/null || fail "text replay"
 "$BIN" -r "$R" --group-by remote -f csv >"$WORK/g.csv" 2>/dev/null || fail "csv replay"
 "$BIN" -r "$R" --group-by remote -f json >"$WORK/g.json" 2>/dev/null || fail "json replay"
-# flows accepted refused% unanswered% retx p50 p95 max of the last block's group.
-fig_text=$(awk -v p="$P" '/^# / { blk = "" } $1 == "127.0.0.1" && $2 == p { blk = $3" "$5" "$6" "$7" "$8" "$9" "$10" "$11 } END { print blk }' "$WORK/g.text")
-fig_csv=$(awk -F, -v p="$P" '$3 == "127.0.0.1" && $4 == p { l = $5" "$7" "$8" "$9" "$10" "$11" "$12" "$13 } END { print l }' "$WORK/g.csv")
+# flows accepted refused% unanswered% reset% retx p50 p95 max of the last block's group.
+fig_text=$(awk -v p="$P" '/^# / { blk = "" } $1 == "127.0.0.1" && $2 == p { blk = $3" "$5" "$6" "$7" "$8" "$9" "$10" "$11" "$12 } END { print blk }' "$WORK/g.text")
+fig_csv=$(awk -F, -v p="$P" '$3 == "127.0.0.1" && $4 == p { l = $5" "$7" "$8" "$9" "$10" "$11" "$12" "$13" "$14 } END { print l }' "$WORK/g.csv")
 fig_json=$(python3 - "$WORK/g.json" "$P" <<'PY'
 import json, sys
 last = None
@@ -154,7 +182,7 @@ for line in open(sys.argv[1]):
     r = json.loads(line)
     if r["remote"] == "127.0.0.1" and r["port"] == int(sys.argv[2]):
         last = r
-k = ["flows", "accepted", "refused_pct", "unanswered_pct", "syn_retrans",
+k = ["flows", "accepted", "refused_pct", "unanswered_pct", "reset_pct", "syn_retrans",
      "handshake_p50_ms", "handshake_p95_ms", "handshake_max_ms"]
 print(" ".join("%.1f" % last[x] if x.endswith("pct") else "%.3f" % last[x] if x.endswith("ms") else str(last[x]) for x in k))
 PY
@@ -167,4 +195,26 @@ echo "json: $fig_json"
 [ "$fig_text" = "$fig_csv" ] || fail "CSV figures differ from text"
 [ "$fig_text" = "$fig_json" ] || fail "JSON figures differ from text"
 ok "--group-by replay: the same figures in text, CSV and JSON"
+
+# By process: the client's row in the three formats (PROCESS SERVICE FLOWS NEW/S ACCEPT REFUSED%).
+"$BIN" -r "$R" --group-by process -f text >"$WORK/p.text" 2>/dev/null || fail "text replay by process"
+"$BIN" -r "$R" --group-by process -f csv >"$WORK/p.csv" 2>/dev/null || fail "csv replay by process"
+"$BIN" -r "$R" --group-by process -f json >"$WORK/p.json" 2>/dev/null || fail "json replay by process"
+svc="/${CG##*/}"
+p_text=$(awk -v s="$svc" '/^# / { blk = "" } $1 == "tftgrpcli" && $2 == s { blk = $3" "$5" "$6 } END { print blk }' "$WORK/p.text")
+p_csv=$(awk -F, -v s="$svc" '$3 == "tftgrpcli" && $4 == s { l = $5" "$7" "$8 } END { print l }' "$WORK/p.csv")
+p_json=$(python3 - "$WORK/p.json" "$svc" <<'PY'
+import json, sys
+last = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["group_by"] == "process" and r["comm"] == "tftgrpcli" and r["service"] == sys.argv[2]:
+        last = r
+print("%d %d %.1f" % (last["flows"], last["accepted"], last["refused_pct"]) if last else "")
+PY
+)
+echo "process text: $p_text  csv: $p_csv  json: $p_json"
+[ "$p_text" = "40 30 25.0" ] || fail "process text figures"
+[ "$p_csv" = "$p_text" ] && [ "$p_json" = "$p_text" ] || fail "process figures differ between formats"
+ok "--group-by process replay: the client's row in text, CSV and JSON"
 echo "all group view tests passed"
