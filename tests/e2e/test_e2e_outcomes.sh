@@ -69,7 +69,7 @@ table inet tftoc {
 EOF
 
 opts=(-n --cgroup "$cg" --syn-timeout 2 --idle 2 --half-open 2)
-"$TFT" "${opts[@]}" --batch --format json >"$tmp/out.json" 2>"$tmp/err.json" & tftj=$!
+"$TFT" "${opts[@]}" --batch --format json -w "$tmp/rec.tftrec" >"$tmp/out.json" 2>"$tmp/err.json" & tftj=$!
 pids+=($tftj)
 "$TFT" "${opts[@]}" --batch --format csv >"$tmp/out.csv" 2>"$tmp/err.csv" & tftc=$!
 pids+=($tftc)
@@ -214,4 +214,22 @@ wait "$tftj" "$tftc"
 grep -iE "cookie" "$tmp/err.json" >/dev/null || { cat "$tmp/err.json"; fail "summary: no SYN cookie figures"; }
 grep -E "reset-by-peer|reset by peer" "$tmp/err.json" >/dev/null || { cat "$tmp/err.json"; fail "summary: outcomes not counted"; }
 echo "ok: summary"
+
+# The recording replays to the same close records (socket records are recorded too).
+"$TFT" -r "$tmp/rec.tftrec" --batch --format json >"$tmp/replay.json" 2>"$tmp/err.replay" ||
+	{ cat "$tmp/err.replay"; fail "replay"; }
+closes() {
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "close" and r["end"] != "open":
+        print(r["id"], r["state"], r["end"], r.get("closed_by"), r.get("bytes_in"), r.get("bytes_out"))
+' "$1" | sort
+}
+closes "$tmp/out.json" >"$tmp/c.live"
+closes "$tmp/replay.json" >"$tmp/c.replay"
+[ -s "$tmp/c.live" ] || fail "no close records"
+diff "$tmp/c.live" "$tmp/c.replay" >&2 || fail "the replay's close records differ from the live ones"
+echo "ok: replay: $(wc -l <"$tmp/c.live") close records as live"
 echo "PASS"
