@@ -86,6 +86,7 @@ enum {
 	OPT_SYN_TIMEOUT,
 	OPT_IDLE,
 	OPT_RESET_ALERT,
+	OPT_EVENTS,
 };
 
 #define DNS_PORT 53
@@ -152,6 +153,10 @@ static const struct argp_option options[] = {
      "Alert when one service (address and port) takes more than N resets or refusals in 10 s "
      "(default 20; 0: never)",
      7},
+    {"events", OPT_EVENTS, "LIST", 0,
+     "Streaming: which records to print, any of new, update, close (default all; "
+     "alerts come with close)",
+     7},
     {0},
 };
 
@@ -191,6 +196,7 @@ struct env {
 	double syn_timeout; /* seconds: a SYN unanswered this long ends unanswered */
 	double idle;	    /* seconds: an established flow without data this long is idle */
 	uint64_t reset_alert;
+	unsigned events; /* --events: enum output_event bits; 0: all */
 };
 
 static struct env env = {
@@ -393,8 +399,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYN_TIMEOUT:
 		if (parse_seconds(arg, 0.01, 86400, &env.syn_timeout))
-			argp_error(state, "bad SYN timeout \"%s\" (expected seconds, 0.01 to 86400)",
-				   arg);
+			argp_error(state,
+				   "bad SYN timeout \"%s\" (expected seconds, 0.01 to 86400)", arg);
 		break;
 	case OPT_IDLE:
 		if (parse_seconds(arg, 0.01, 86400 * 7, &env.idle))
@@ -406,11 +412,19 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "bad reset alert \"%s\" (expected a count, 0 to 1000000)",
 				   arg);
 		break;
+	case OPT_EVENTS:
+		if (output_events_parse(arg, &env.events))
+			argp_error(state,
+				   "bad events \"%s\" (expected a list of new, update, close)",
+				   arg);
+		break;
 	case ARGP_KEY_END:
 		if (env.has_interval && !env.group_by)
 			argp_error(state, "--interval sets the blocks of --group-by: give it too");
 		if (env.group_by && env.count)
 			argp_error(state, "--count counts flows printed; --group-by prints groups");
+		if (env.group_by && env.events)
+			argp_error(state, "--events picks flow records; --group-by prints groups");
 		if (env.group_by && (env.filter.nterms || env.filter.has_ports || env.filter.dir ||
 				     env.filter.family))
 			argp_error(state, "--group-by counts every flow since start; filter the "
@@ -436,7 +450,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 /* --help's closing text gains the field names, from the field table. */
 static char *help_filter(int key, const char *text, void *input)
 {
-	char screen[320], streams[320], *out;
+	char screen[640], streams[640], *out;
 
 	(void)input;
 	if (key != ARGP_KEY_HELP_POST_DOC || !text)
@@ -576,12 +590,35 @@ static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_ch
 	output_stream_flow(app->out, f, change, at_ns);
 }
 
+/* Record time: a replay's last records and exit are as of its file, not the clock. */
+static uint64_t app_now(const struct app *app)
+{
+	return app->replay ? replay_now(app->replay) : clock_mono_ns();
+}
+
+/*
+ * A flow still running when it leaves (evicted, or at exit) gets its close
+ * record, end "open", when flows have outcomes: without them every
+ * accepted flow would seem open.
+ */
 static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	struct app *app = ctx;
+	struct flow_stats st;
+	bool open_closes = false;
 
-	(void)why;
-	output_stream_forget(app->out, f->id);
+	if (why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE) {
+		flow_pipeline_stats(app->pipeline, &st);
+		open_closes = st.outcomes_on;
+	}
+	output_stream_left(app->out, f, app_now(app), open_closes);
+}
+
+static void stream_alert(void *ctx, const struct reset_alert_event *a)
+{
+	struct app *app = ctx;
+
+	output_stream_alert(app->out, a);
 }
 
 static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
@@ -630,8 +667,7 @@ static void drain(struct app *app, bool final)
 		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
 	/* Timers run on record time: a replay's flows time out as they did when recorded. */
-	flow_pipeline_tick(app->pipeline,
-			   app->replay ? replay_now(app->replay) : clock_mono_ns());
+	flow_pipeline_tick(app->pipeline, app->replay ? replay_now(app->replay) : clock_mono_ns());
 	err = flow_pipeline_flush(app->pipeline);
 	if (err && !app->rec_failed) {
 		/* What reached the file stays readable: recording stops, and so does the run. */
@@ -842,6 +878,32 @@ static void print_summary(const struct app *app)
 		(unsigned long long)s->refused, (unsigned long long)st.unanswered,
 		(unsigned long long)st.unsure, (unsigned long long)st.counters[TFT_CNT_RB_FULL],
 		(unsigned long long)s->evicted, (unsigned long long)s->evicted_pending);
+	/* How flows ended; timeouts end flows even without the sockops program. */
+	fprintf(stderr,
+		"tcpflowtop: outcomes: %llu established (%llu by SYN cookie), %llu half-open; "
+		"ended: %llu fin (%llu local, %llu peer), %llu reset by peer, %llu reset by "
+		"local, %llu timeout, %llu half-open; %llu evicted while open; %llu reset "
+		"alerts%s\n",
+		(unsigned long long)s->established, (unsigned long long)s->syncookies,
+		(unsigned long long)s->half_open,
+		(unsigned long long)(s->ends[TFT_END_FIN_LOCAL] + s->ends[TFT_END_FIN_PEER]),
+		(unsigned long long)s->ends[TFT_END_FIN_LOCAL],
+		(unsigned long long)s->ends[TFT_END_FIN_PEER],
+		(unsigned long long)s->ends[TFT_END_RESET_PEER],
+		(unsigned long long)s->ends[TFT_END_RESET_LOCAL],
+		(unsigned long long)s->ends[TFT_END_TIMEOUT],
+		(unsigned long long)s->ends[TFT_END_HALF_OPEN], (unsigned long long)s->evicted_open,
+		(unsigned long long)st.alerts,
+		st.outcomes_on ? "" : " (no socket outcomes: only timeouts and refusals)");
+	if (st.mib_known)
+		fprintf(stderr,
+			"tcpflowtop: kernel since start: %llu SYN cookies sent (%llu valid, %llu "
+			"failed), %llu listen overflows, %llu listen drops\n",
+			(unsigned long long)st.mib.syncookies_sent,
+			(unsigned long long)st.mib.syncookies_recv,
+			(unsigned long long)st.mib.syncookies_failed,
+			(unsigned long long)st.mib.listen_overflows,
+			(unsigned long long)st.mib.listen_drops);
 	if (st.names_on) {
 		const struct names_stats *n = &st.names;
 
@@ -1056,9 +1118,10 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	}
 	off = capture_outcomes_off(app->capture);
 	if (off)
-		fprintf(stderr,
-			"tcpflowtop: flows show without how they ended (bytes, duration, RTT): %s\n",
-			off);
+		fprintf(
+		    stderr,
+		    "tcpflowtop: flows show without how they ended (bytes, duration, RTT): %s\n",
+		    off);
 	else
 		flow_pipeline_outcomes_on(app->pipeline);
 	/* Cgroup ids name directories of the whole hierarchy, not only the watched cgroup. */
@@ -1163,7 +1226,8 @@ static int open_stream(struct app *app)
 				 .left = stream_left,
 				 .lost = stream_lost,
 				 .ignored = stream_ignored,
-				 .ctx = app};
+				 .ctx = app,
+				 .alert = stream_alert};
 
 	if (app->names) {
 		struct names_provider np = {app_names, app, NULL, NULL};
@@ -1260,7 +1324,7 @@ int main(int argc, char **argv)
 	}
 	app.loop = event_loop_new();
 	if (env.batch && !env.group_by) {
-		struct output_stream_opts sopts = {env.format, &env.filter, env.count};
+		struct output_stream_opts sopts = {env.format, &env.filter, env.count, env.events};
 
 		app.out = output_stream_new(STDOUT_FILENO, &sopts);
 	}
@@ -1330,6 +1394,11 @@ int main(int argc, char **argv)
 	if (e) {
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
+	}
+	if (app.out || app.tui) {
+		/* What arrived before the stop; then every flow still held gets its last record. */
+		drain(&app, false);
+		flow_pipeline_finish(app.pipeline);
 	}
 	drain(&app, true); /* what arrived before the stop, and every held line */
 	if (app.gstream && !app.exit_code) {

@@ -162,7 +162,7 @@ static void test_header_and_record_agree(void)
 	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		FILE *tmp = tmpfile();
 		struct output_stream *o =
-		    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0});
+		    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0, 0});
 		struct names_provider plain = {NULL, NULL, NULL, NULL};
 		char *nl, sep = fmts[i] == OUTPUT_CSV ? ',' : ' ';
 		size_t h, r;

@@ -95,7 +95,7 @@ static const struct names_provider provider = {cache_names, NULL, "test", NULL};
 
 static struct output_stream *stream_open(int fd, enum output_format fmt)
 {
-	struct output_stream_opts opts = {fmt, NULL, 0};
+	struct output_stream_opts opts = {fmt, NULL, 0, 0};
 	struct output_stream *o = output_stream_new(fd, &opts);
 
 	output_stream_set_names(o, &provider);

@@ -33,7 +33,7 @@ static void render(enum output_format fmt, const struct tft_flow *f, enum tft_fl
 		   char *buf, size_t size, int header)
 {
 	FILE *tmp = tmpfile();
-	struct output_stream_opts opts = {fmt, NULL, 0};
+	struct output_stream_opts opts = {fmt, NULL, 0, 0};
 	struct output_stream *o = output_stream_new(fileno(tmp), &opts);
 	size_t n;
 
@@ -160,7 +160,7 @@ static void test_write_error(void)
 
 	if (!full)
 		return;
-	o = output_stream_new(fileno(full), &(struct output_stream_opts){OUTPUT_CSV, NULL, 0});
+	o = output_stream_new(fileno(full), &(struct output_stream_opts){OUTPUT_CSV, NULL, 0, 0});
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
 	CHECK_EQ(output_stream_flush(o), -ENOSPC, "ENOSPC reported");
 	output_stream_free(o);
@@ -186,7 +186,7 @@ static void render_names(enum output_format fmt, const struct tft_flow *f, char 
 {
 	FILE *tmp = tmpfile();
 	struct output_stream *o =
-	    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmt, NULL, 0});
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmt, NULL, 0, 0});
 	size_t n;
 
 	output_stream_set_names(o, &cache_provider);
@@ -381,7 +381,7 @@ static void test_filter_and_count(void)
 	struct output_stream *o;
 
 	CHECK_EQ(filter_parse_terms(&flt, "dport:443", err, sizeof(err)), 0, "filter");
-	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2});
+	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2, 0});
 	f.state = TFT_STATE_PENDING; /* as every flow is at its SYN */
 	CHECK(!output_stream_done(o), "not done at start");
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
@@ -429,7 +429,7 @@ static size_t run_changes(const char *filter_text, unsigned long long count,
 	if (filter_text)
 		CHECK_EQ(filter_parse_terms(&flt, filter_text, err, sizeof(err)), 0, "filter");
 	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){
-					       OUTPUT_CSV, filter_text ? &flt : NULL, count});
+					       OUTPUT_CSV, filter_text ? &flt : NULL, count, 0});
 	for (i = 0; i < n; i++) {
 		if (ch[i].change == TFT_CHANGE_NONE) { /* evicted */
 			output_stream_forget(o, ch[i].id);
@@ -517,7 +517,7 @@ static void test_hold(void)
 	char buf[4096];
 	FILE *tmp = tmpfile();
 	struct output_stream *o =
-	    output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_JSON, NULL, 0});
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_JSON, NULL, 0, 0});
 
 	CHECK_EQ(output_stream_set_hold(o, 60000, settled, NULL), 0, "hold");
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
