@@ -112,9 +112,12 @@ static void test_json(void)
 	CHECK(strstr(buf, "\"id\":7,") != NULL, "id");
 	CHECK(strstr(buf, "\"src_addr\":\"2001:db8::1\",\"src_port\":40000") != NULL, "src");
 	CHECK(strstr(buf, "\"state\":\"accepted\"") != NULL, "state");
-	CHECK(strstr(buf, "\"handshake_ms\":1.234,\"src_names\":[],\"dst_names\":[],\"pid\":null,"
-			  "\"comm\":null,\"user\":null,\"service\":null,\"cgroup\":null,\"end\":null,") != NULL,
-	      "handshake number, empty names");
+	CHECK(
+	    strstr(buf,
+		   "\"handshake_ms\":1.234,\"src_names\":[],\"dst_names\":[],\"pid\":null,"
+		   "\"comm\":null,\"user\":null,\"service\":null,\"cgroup\":null,\"end\":null,") !=
+		NULL,
+	    "handshake number, empty names");
 	CHECK_EQ(strchr(buf, '\n') - buf + 1, (long long)strlen(buf), "exactly one line");
 
 	f.state = TFT_STATE_PENDING;
@@ -572,8 +575,8 @@ struct stream_run {
 	struct output_stream *o;
 };
 
-static struct output_stream *run_open(struct stream_run *r, enum output_format fmt,
-				      unsigned events, unsigned long long count)
+static struct output_stream *run_open(struct stream_run *r, enum output_format fmt, unsigned events,
+				      unsigned long long count)
 {
 	r->tmp = tmpfile();
 	r->o = output_stream_new(fileno(r->tmp),
@@ -749,7 +752,8 @@ static void test_left_open(void)
 /* A reset burst: a JSON alert record; text and CSV rows of the same columns. */
 static void test_alert(void)
 {
-	struct reset_alert_event a = {.family = 4, .port = 8080, .count = 21, .at_ns = 2000000000ULL};
+	struct reset_alert_event a = {
+	    .family = 4, .port = 8080, .count = 21, .at_ns = 2000000000ULL};
 	struct stream_run r;
 	char buf[8192], *nl, *fields[40], t[40];
 	size_t i, header_cells = 1, row_cells = 1;
