@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "err_msg.h"
 #include "filter.h"
 #include "parse_num.h"
@@ -520,7 +521,9 @@ static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
 	switch (d->kind) {
 	case FLOW_KIND_NUMBER:
 	case FLOW_KIND_ENUM:
-		if (!d->number(flow, &v))
+		if (t->field == FLOW_FIELD_DURATION)
+			v = flow_field_duration_ns(flow, clock_mono_ns()); /* running: to now */
+		else if (!d->number(flow, &v))
 			return false;
 		if (filter_whole_ms((enum flow_field)t->field))
 			v /= 1000000; /* the filter reads whole milliseconds */

@@ -964,10 +964,24 @@ static uint64_t duration_ns(const struct tft_flow *f, uint64_t now)
 	return to > f->syn_ns ? to - f->syn_ns : 0;
 }
 
+/*
+ * Ended flows sort by their duration; running ones as longer than any, the
+ * oldest first, so the order does not move with the clock while sorting.
+ * The filter compares a running flow's duration to now (flow_field_duration_ns).
+ */
 static bool number_duration(const struct tft_flow *f, uint64_t *v)
 {
-	*v = duration_ns(f, clock_mono_ns());
+	if (f->end == TFT_END_NONE) {
+		*v = UINT64_MAX - f->syn_ns;
+		return false;
+	}
+	*v = duration_ns(f, 0);
 	return true;
+}
+
+uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns)
+{
+	return duration_ns(f, now_ns);
 }
 
 static size_t render_duration(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
@@ -1221,23 +1235,23 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .right = true,
 			  .number = number_dport,
 			  .render = render_dport},
-    [FLOW_FIELD_STATE] = {.name = "state",
-			  .key = "state",
-			  .title = "STATE",
-			  .text_title = "STATE",
-			  .help = "pending, accepted (SYN-ACK), refused (RST), established (final "
-				  "ACK in), closed, unanswered or half-open",
-			  .kind = FLOW_KIND_ENUM,
-			  .flags = SCREEN | STREAMS | EXPORT,
-			  .stream_rank = 10,
-			  .text_width = 11,
-			  .min_width = 8,
-			  .max_width = 12,
-			  .keep = 10,
-			  .values = state_values,
-			  .number = number_state,
-			  .render = render_state,
-			  .style = style_state},
+    [FLOW_FIELD_STATE] =
+	{.name = "state",
+	 .key = "state",
+	 .title = "STATE",
+	 .text_title = "STATE",
+	 .help = "pending, accepted, refused, established, closed, unanswered, half-open",
+	 .kind = FLOW_KIND_ENUM,
+	 .flags = SCREEN | STREAMS | EXPORT,
+	 .stream_rank = 10,
+	 .text_width = 11,
+	 .min_width = 8,
+	 .max_width = 12,
+	 .keep = 10,
+	 .values = state_values,
+	 .number = number_state,
+	 .render = render_state,
+	 .style = style_state},
     [FLOW_FIELD_RETX] = {.name = "retx",
 			 .key = "syn_retrans",
 			 .title = "RETX",
@@ -1387,24 +1401,23 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
      * owner's columns (ranks 20 on). END and the bytes are default screen
      * columns that narrow terminals drop first.
      */
-    [FLOW_FIELD_END] = {.name = "end",
-			.key = "end",
-			.title = "END",
-			.text_title = "END",
-			.help =
-			    "how it ended: fin, reset-by-peer, reset-by-local, timeout, half-open, "
-			    "open (still open when it left); empty while it runs",
-			.kind = FLOW_KIND_ENUM,
-			.flags = SCREEN | STREAMS | EXPORT,
-			.stream_rank = 20,
-			.text_width = 14,
-			.min_width = 6,
-			.max_width = 15,
-			.keep = 1,
-			.values = end_values,
-			.number = number_end,
-			.render = render_end,
-			.style = style_end},
+    [FLOW_FIELD_END] =
+	{.name = "end",
+	 .key = "end",
+	 .title = "END",
+	 .text_title = "END",
+	 .help = "fin, reset-by-peer, reset-by-local, timeout, half-open, open (left running)",
+	 .kind = FLOW_KIND_ENUM,
+	 .flags = SCREEN | STREAMS | EXPORT,
+	 .stream_rank = 20,
+	 .text_width = 14,
+	 .min_width = 6,
+	 .max_width = 15,
+	 .keep = 1,
+	 .values = end_values,
+	 .number = number_end,
+	 .render = render_end,
+	 .style = style_end},
     [FLOW_FIELD_CLOSED_BY] = {.name = "closed_by",
 			      .key = "closed_by",
 			      .title = "CLOSED_BY",
@@ -1441,7 +1454,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			     .key = "bytes_in",
 			     .title = "B_IN",
 			     .text_title = "BYTES_IN",
-			     .help = "payload bytes received (the socket's own count)",
+			     .help = "bytes received",
 			     .kind = FLOW_KIND_NUMBER,
 			     .flags = SCREEN | STREAMS | EXPORT,
 			     .stream_rank = 23,
@@ -1457,7 +1470,7 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			      .key = "bytes_out",
 			      .title = "B_OUT",
 			      .text_title = "BYTES_OUT",
-			      .help = "payload bytes sent and acknowledged",
+			      .help = "bytes sent",
 			      .kind = FLOW_KIND_NUMBER,
 			      .flags = SCREEN | STREAMS | EXPORT,
 			      .stream_rank = 24,

@@ -183,6 +183,8 @@ const char *flow_field_state_name(uint8_t state);
 const char *flow_field_end_name(uint8_t end);
 /* Whether the flow ended (refused, unanswered, closed, half-open, ...): the screen dims it. */
 bool flow_field_ended(const struct tft_flow *f);
+/* First SYN to its end, or to now_ns while it runs. */
+uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns);
 /* A byte count for people: "999", "1.2K", "34.5M" (powers of 1024). */
 void flow_field_bytes_short(uint64_t n, char *buf, size_t size);
 /* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */

@@ -17,8 +17,9 @@
 
 /* Screen lines above the column header: title, rates, loss and filter. */
 #define HEADER_LINES 3
-#define RATE_SAMPLES 10			   /* one a second: the header's average rate */
-#define MSG_SHOW_NS (8ull * 1000000000ull) /* how long a footer message stays */
+#define RATE_SAMPLES 10			      /* one a second: the header's average rate */
+#define MSG_SHOW_NS (8ull * 1000000000ull)    /* how long a footer message stays */
+#define ALERT_SHOW_NS (30ull * 1000000000ull) /* how long the header shows a reset alert */
 #define HELD_MAX 64
 #define EDIT_MAX TFT_FILTER_TEXT_MAX
 
@@ -90,6 +91,7 @@ struct tui {
 	size_t sort_menu_sel;
 	char msg[256]; /* the footer message, shown for MSG_SHOW_NS after msg_ns */
 	uint64_t msg_ns;
+	uint64_t alert_seen_ns; /* when the screen heard of the last reset alert; 0: none */
 	/* Group views: by enum tui_view (VIEW_FLOWS unused). */
 	enum tui_view shown;
 	struct group_view *gview[VIEW_COUNT]; /* owned */

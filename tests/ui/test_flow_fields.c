@@ -121,7 +121,8 @@ static void test_render(void)
 				uint64_t v;
 				/* outcomes of a running flow: no end, no figures yet */
 				bool none = d->number && !d->number(fl[k], &v) &&
-					    i != FLOW_FIELD_HS && !d->owner;
+					    i != FLOW_FIELD_HS && i != FLOW_FIELD_DURATION &&
+					    !d->owner;
 
 				if (!(d->flags & flags[j]))
 					continue;
