@@ -614,6 +614,12 @@ static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why
 	output_stream_left(app->out, f, app_now(app), open_closes);
 }
 
+/* Durations of running flows on the screen and in exports: to record time. */
+static uint64_t app_now_fn(void *ctx)
+{
+	return app_now(ctx);
+}
+
 static void stream_alert(void *ctx, const struct reset_alert_event *a)
 {
 	struct app *app = ctx;
@@ -1384,6 +1390,8 @@ int main(int argc, char **argv)
 	} else if (open_screen(&app, cgroup)) {
 		goto cleanup;
 	}
+	if (app.replay)
+		flow_fields_set_now(app_now_fn, &app);
 	if (app.replay && start_replay(&app)) {
 		report(&app, "tcpflowtop: setting up the replay failed: %s", strerror(errno));
 		goto cleanup;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "err_msg.h"
 #include "filter.h"
 #include "parse_num.h"
@@ -522,7 +521,7 @@ static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
 	case FLOW_KIND_NUMBER:
 	case FLOW_KIND_ENUM:
 		if (t->field == FLOW_FIELD_DURATION)
-			v = flow_field_duration_ns(flow, clock_mono_ns()); /* running: to now */
+			v = flow_field_duration_ns(flow, flow_fields_now()); /* running: to now */
 		else if (!d->number(flow, &v))
 			return false;
 		if (filter_whole_ms((enum flow_field)t->field))

@@ -964,6 +964,20 @@ static uint64_t duration_ns(const struct tft_flow *f, uint64_t now)
 	return to > f->syn_ns ? to - f->syn_ns : 0;
 }
 
+static uint64_t (*now_fn)(void *ctx);
+static void *now_ctx;
+
+void flow_fields_set_now(uint64_t (*now)(void *ctx), void *ctx)
+{
+	now_fn = now;
+	now_ctx = ctx;
+}
+
+uint64_t flow_fields_now(void)
+{
+	return now_fn ? now_fn(now_ctx) : clock_mono_ns();
+}
+
 /*
  * Ended flows sort by their duration; running ones as longer than any, the
  * oldest first, so the order does not move with the clock while sorting.
@@ -989,7 +1003,7 @@ static size_t render_duration(const struct flow_field_ctx *c, enum flow_field_ta
 {
 	bool stream = t == FLOW_TARGET_TEXT || t == FLOW_TARGET_CSV || t == FLOW_TARGET_JSON;
 
-	ms_text(duration_ns(c->flow, stream ? c->at_ns : clock_mono_ns()), buf, size);
+	ms_text(duration_ns(c->flow, stream ? c->at_ns : flow_fields_now()), buf, size);
 	return strlen(buf);
 }
 

@@ -183,6 +183,12 @@ const char *flow_field_state_name(uint8_t state);
 const char *flow_field_end_name(uint8_t end);
 /* Whether the flow ended (refused, unanswered, closed, half-open, ...): the screen dims it. */
 bool flow_field_ended(const struct tft_flow *f);
+/*
+ * "Now" for a running flow's duration on the screen and in the export: the
+ * clock, or (a replay) the recording's time. now NULL: the clock again.
+ */
+void flow_fields_set_now(uint64_t (*now)(void *ctx), void *ctx);
+uint64_t flow_fields_now(void);
 /* First SYN to its end, or to now_ns while it runs. */
 uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns);
 /* A byte count for people: "999", "1.2K", "34.5M" (powers of 1024). */
