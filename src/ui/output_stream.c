@@ -269,12 +269,11 @@ static unsigned event_of(enum tft_flow_change change)
  * Whether to print this change, and as what. A flow is introduced by its
  * first record that passes the filter and the events selected: `new`
  * when new records are selected (at its SYN, or on a later change: a flow
- * that matches only once refused is introduced then, in that state), but a
- * close stays a close, since it is the flow's last word and carries every
- * column. Only introduced flows get later records, and --count counts
- * introductions. A flow that ended cannot change again (unless a late
- * answer reopens it, which introduces it afresh), so the set holds open
- * flows only.
+ * that matches only once refused or closed is introduced then, in that
+ * state, with its final figures), else the record it is. Only introduced
+ * flows get later records, and --count counts introductions. A flow that
+ * ended cannot change again (unless a late answer reopens it, which
+ * introduces it afresh), so the set holds open flows only.
  */
 static bool admit(struct output_stream *o, const struct tft_flow *f, enum tft_flow_change *change)
 {
@@ -293,7 +292,7 @@ static bool admit(struct output_stream *o, const struct tft_flow *f, enum tft_fl
 		return o->events & event_of(*change);
 	if (o->count && o->printed >= o->count)
 		return false;
-	if (*change != TFT_CHANGE_END && (o->events & OUTPUT_EVENT_NEW))
+	if (o->events & OUTPUT_EVENT_NEW)
 		*change = TFT_CHANGE_NEW;
 	if (!(o->events & event_of(*change)))
 		return false;

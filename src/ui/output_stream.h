@@ -78,8 +78,8 @@ int output_stream_header(struct output_stream *o);
  * ended (TFT_CHANGE_END, or a refusal) is its close record. A flow is
  * introduced by its first record that passes the filter and the events
  * selected: a `new` record when new records are selected (at its SYN, or
- * on a later change, then in its state at that change), except that a
- * close stays a close; otherwise the record it is. Later changes of an
+ * on a later change, then in its state at that change, even its end);
+ * otherwise the record it is. Later changes of an
  * introduced flow print (update, idle, active, close) when they pass the
  * filter and are selected; a flow never introduced prints nothing. --count
  * counts introductions: past it, no flow is introduced. With a hold, the

@@ -276,6 +276,7 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
 	t->show_names = true;
 	t->show_owner = true;
 	t->delay_ns = (uint64_t)(opts->delay * 1e9);
+	t->default_cols = !t->opts.ncols;
 	if (!t->opts.ncols)
 		t->opts.ncols = table_columns_default(t->opts.cols);
 	t->start_ns = clock_mono_ns();

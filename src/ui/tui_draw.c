@@ -33,8 +33,17 @@ static void compute_layout(struct tui *t)
 	if (t->shown != VIEW_FLOWS)
 		group_layout_compute((enum flow_group_kind)t->shown, COLS, &t->glayout);
 
+	struct flow_stats st;
+	bool no_bytes;
+
+	flow_pipeline_stats(t->pipeline, &st);
+	/* Without socket outcomes the byte columns would stay empty: give their room away. */
+	no_bytes = t->default_cols && !st.outcomes_on;
 	for (i = 0; i < t->opts.ncols; i++) {
 		if (!t->show_names && flow_field(t->opts.cols[i])->names)
+			continue;
+		if (no_bytes && (t->opts.cols[i] == FLOW_FIELD_BYTES_IN ||
+				 t->opts.cols[i] == FLOW_FIELD_BYTES_OUT))
 			continue;
 		if (!t->show_owner && flow_field(t->opts.cols[i])->owner)
 			continue;

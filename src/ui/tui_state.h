@@ -79,6 +79,7 @@ struct tui {
 	const struct tui_binding *keymap[KEY_MAX + 1]; /* borrowed from the bindings table */
 	enum tui_mode mode;
 	bool paused, show_names, show_owner, dirty, timer_armed, stdin_added;
+	bool default_cols; /* no -o: the byte columns wait for outcomes (the sockops program) */
 	int tick_fd, redraw_fd;
 	uint64_t start_ns, last_draw_ns, delay_ns;
 	uint64_t pause_max_id, pause_seen; /* newest id and stats.seen when paused */
