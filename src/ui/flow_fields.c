@@ -1034,7 +1034,10 @@ static bool number_data_retrans(const struct tft_flow *f, uint64_t *v)
 	return figure(f, f->data_retrans, v);
 }
 
-/* A figure: exact in every stream and the export, short (1.2K) on the screen when bytes. */
+/* Byte counts the screen shows exactly: up to 7 digits; larger ones short (12.3M). */
+#define SCREEN_BYTES_EXACT 10000000ULL
+
+/* A figure: exact in every stream and the export; on the screen, large byte counts short. */
 static size_t render_figure(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			    size_t size, bool (*number)(const struct tft_flow *, uint64_t *),
 			    bool bytes)
@@ -1043,7 +1046,7 @@ static size_t render_figure(const struct flow_field_ctx *c, enum flow_field_targ
 
 	if (!number(c->flow, &v))
 		return put_none(buf, size, t);
-	if (bytes && t == FLOW_TARGET_SCREEN) {
+	if (bytes && t == FLOW_TARGET_SCREEN && v >= SCREEN_BYTES_EXACT) {
 		flow_field_bytes_short(v, buf, size);
 		return strlen(buf);
 	}
@@ -1473,8 +1476,8 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			     .flags = SCREEN | STREAMS | EXPORT,
 			     .stream_rank = 23,
 			     .text_width = 10,
-			     .min_width = 6,
-			     .max_width = 6,
+			     .min_width = 8,
+			     .max_width = 8,
 			     .keep = 1,
 			     .right = true,
 			     .desc_first = true,
@@ -1489,8 +1492,8 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			      .flags = SCREEN | STREAMS | EXPORT,
 			      .stream_rank = 24,
 			      .text_width = 10,
-			      .min_width = 6,
-			      .max_width = 6,
+			      .min_width = 8,
+			      .max_width = 8,
 			      .keep = 1,
 			      .right = true,
 			      .desc_first = true,
