@@ -87,6 +87,7 @@ enum {
 	OPT_IDLE,
 	OPT_RESET_ALERT,
 	OPT_HALF_OPEN,
+	OPT_EVENTS,
 };
 
 #define DNS_PORT 53
@@ -158,6 +159,10 @@ static const struct argp_option options[] = {
      "Alert when one service (address and port) takes more than N resets or refusals in 10 s "
      "(default 20; 0: never)",
      7},
+    {"events", OPT_EVENTS, "LIST", 0,
+     "Streaming: which records to print, any of new, update, close (default all; "
+     "alerts come with close)",
+     7},
     {0},
 };
 
@@ -198,6 +203,7 @@ struct env {
 	double idle;	    /* seconds: an established flow without data this long is idle */
 	double half_open;   /* seconds: accepted incoming flow without its final ACK: half-open */
 	uint64_t reset_alert;
+	unsigned events; /* --events: enum output_event bits; 0: all */
 };
 
 static struct env env = {
@@ -418,11 +424,19 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "bad reset alert \"%s\" (expected a count, 0 to 1000000)",
 				   arg);
 		break;
+	case OPT_EVENTS:
+		if (output_events_parse(arg, &env.events))
+			argp_error(state,
+				   "bad events \"%s\" (expected a list of new, update, close)",
+				   arg);
+		break;
 	case ARGP_KEY_END:
 		if (env.has_interval && !env.group_by)
 			argp_error(state, "--interval sets the blocks of --group-by: give it too");
 		if (env.group_by && env.count)
 			argp_error(state, "--count counts flows printed; --group-by prints groups");
+		if (env.group_by && env.events)
+			argp_error(state, "--events picks flow records; --group-by prints groups");
 		if (env.group_by && (env.filter.nterms || env.filter.has_ports || env.filter.dir ||
 				     env.filter.family))
 			argp_error(state, "--group-by counts every flow since start; filter the "
@@ -448,7 +462,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 /* --help's closing text gains the field names, from the field table. */
 static char *help_filter(int key, const char *text, void *input)
 {
-	char screen[320], streams[320], *out;
+	char screen[640], streams[640], *out;
 
 	(void)input;
 	if (key != ARGP_KEY_HELP_POST_DOC || !text)
@@ -588,12 +602,41 @@ static void stream_changed(void *ctx, const struct tft_flow *f, enum tft_flow_ch
 	output_stream_flow(app->out, f, change, at_ns);
 }
 
+/* Record time: a replay's last records and exit are as of its file, not the clock. */
+static uint64_t app_now(const struct app *app)
+{
+	return app->replay ? replay_now(app->replay) : clock_mono_ns();
+}
+
+/*
+ * A flow still running when it leaves (evicted, or at exit) gets its close
+ * record, end "open", when flows have outcomes: without them every
+ * accepted flow would seem open.
+ */
 static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	struct app *app = ctx;
+	struct flow_stats st;
+	bool open_closes = false;
 
-	(void)why;
-	output_stream_forget(app->out, f->id);
+	if (why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE) {
+		flow_pipeline_stats(app->pipeline, &st);
+		open_closes = st.outcomes_on;
+	}
+	output_stream_left(app->out, f, app_now(app), open_closes);
+}
+
+/* Durations of running flows on the screen and in exports: to record time. */
+static uint64_t app_now_fn(void *ctx)
+{
+	return app_now(ctx);
+}
+
+static void stream_alert(void *ctx, const struct reset_alert_event *a)
+{
+	struct app *app = ctx;
+
+	output_stream_alert(app->out, a);
 }
 
 static void stream_lost(void *ctx, uint64_t lost, uint64_t at_ns)
@@ -853,6 +896,32 @@ static void print_summary(const struct app *app)
 		(unsigned long long)s->refused, (unsigned long long)st.unanswered,
 		(unsigned long long)st.unsure, (unsigned long long)st.counters[TFT_CNT_RB_FULL],
 		(unsigned long long)s->evicted, (unsigned long long)s->evicted_pending);
+	/* How flows ended; timeouts end flows even without the sockops program. */
+	fprintf(stderr,
+		"tcpflowtop: outcomes: %llu established (%llu by SYN cookie), %llu half-open; "
+		"ended: %llu fin (%llu local, %llu peer), %llu reset by peer, %llu reset by "
+		"local, %llu timeout, %llu half-open; %llu evicted while open; %llu reset "
+		"alerts%s\n",
+		(unsigned long long)s->established, (unsigned long long)s->syncookies,
+		(unsigned long long)s->half_open,
+		(unsigned long long)(s->ends[TFT_END_FIN_LOCAL] + s->ends[TFT_END_FIN_PEER]),
+		(unsigned long long)s->ends[TFT_END_FIN_LOCAL],
+		(unsigned long long)s->ends[TFT_END_FIN_PEER],
+		(unsigned long long)s->ends[TFT_END_RESET_PEER],
+		(unsigned long long)s->ends[TFT_END_RESET_LOCAL],
+		(unsigned long long)s->ends[TFT_END_TIMEOUT],
+		(unsigned long long)s->ends[TFT_END_HALF_OPEN], (unsigned long long)s->evicted_open,
+		(unsigned long long)st.alerts,
+		st.outcomes_on ? "" : " (no socket outcomes: only timeouts and refusals)");
+	if (st.mib_known)
+		fprintf(stderr,
+			"tcpflowtop: kernel since start: %llu SYN cookies sent (%llu valid, %llu "
+			"failed), %llu listen overflows, %llu listen drops\n",
+			(unsigned long long)st.mib.syncookies_sent,
+			(unsigned long long)st.mib.syncookies_recv,
+			(unsigned long long)st.mib.syncookies_failed,
+			(unsigned long long)st.mib.listen_overflows,
+			(unsigned long long)st.mib.listen_drops);
 	if (st.names_on) {
 		const struct names_stats *n = &st.names;
 
@@ -1176,7 +1245,8 @@ static int open_stream(struct app *app)
 				 .left = stream_left,
 				 .lost = stream_lost,
 				 .ignored = stream_ignored,
-				 .ctx = app};
+				 .ctx = app,
+				 .alert = stream_alert};
 
 	if (app->names) {
 		struct names_provider np = {app_names, app, NULL, NULL};
@@ -1273,7 +1343,7 @@ int main(int argc, char **argv)
 	}
 	app.loop = event_loop_new();
 	if (env.batch && !env.group_by) {
-		struct output_stream_opts sopts = {env.format, &env.filter, env.count};
+		struct output_stream_opts sopts = {env.format, &env.filter, env.count, env.events};
 
 		app.out = output_stream_new(STDOUT_FILENO, &sopts);
 	}
@@ -1333,6 +1403,8 @@ int main(int argc, char **argv)
 	} else if (open_screen(&app, cgroup)) {
 		goto cleanup;
 	}
+	if (app.replay)
+		flow_fields_set_now(app_now_fn, &app);
 	if (app.replay && start_replay(&app)) {
 		report(&app, "tcpflowtop: setting up the replay failed: %s", strerror(errno));
 		goto cleanup;
@@ -1343,6 +1415,11 @@ int main(int argc, char **argv)
 	if (e) {
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
+	}
+	if (app.out || app.tui) {
+		/* What arrived before the stop; then every flow still held gets its last record. */
+		drain(&app, false);
+		flow_pipeline_finish(app.pipeline);
 	}
 	drain(&app, true); /* what arrived before the stop, and every held line */
 	if (app.gstream && !app.exit_code) {

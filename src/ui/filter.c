@@ -128,14 +128,19 @@ struct keyword {
 	const char *name;
 	uint8_t kind;
 	uint8_t value;
+	uint8_t field; /* FILTER_TERM_FIELD: the field, its values lo..hi */
+	uint8_t lo, hi;
 };
 
 /* Besides the direction and state words of the field table. */
 static const struct keyword keywords[] = {
-    {"incoming", FILTER_TERM_DIR, TFT_DIR_IN},
-    {"outgoing", FILTER_TERM_DIR, TFT_DIR_OUT},
-    {"ipv4", FILTER_TERM_FAMILY, 4},
-    {"ipv6", FILTER_TERM_FAMILY, 6},
+    {"incoming", FILTER_TERM_DIR, TFT_DIR_IN, 0, 0, 0},
+    {"outgoing", FILTER_TERM_DIR, TFT_DIR_OUT, 0, 0, 0},
+    {"ipv4", FILTER_TERM_FAMILY, 4, 0, 0, 0},
+    {"ipv6", FILTER_TERM_FAMILY, 6, 0, 0, 0},
+    /* either reset end, whichever side sent it */
+    {"reset", FILTER_TERM_FIELD, 0, FLOW_FIELD_END, TFT_END_RESET_PEER, TFT_END_RESET_LOCAL},
+    {"idle", FILTER_TERM_FIELD, 0, FLOW_FIELD_IDLE, 1, 1},
 };
 
 /* A bare direction or state word ("in", "refused"): sets t and returns true. */
@@ -152,6 +157,9 @@ static bool keyword_term(const char *w, struct filter_term *t)
 		if (!strcasecmp(w, keywords[i].name)) {
 			t->kind = keywords[i].kind;
 			t->value = keywords[i].value;
+			t->field = keywords[i].field;
+			t->lo = keywords[i].lo;
+			t->hi = keywords[i].hi;
 			return true;
 		}
 	}
@@ -184,6 +192,12 @@ static int parse_piece(const char *w, bool too_long, char *out, char *err, size_
 	return 0;
 }
 
+/* Fields kept in ns whose terms read whole milliseconds. */
+static bool filter_whole_ms(enum flow_field id)
+{
+	return id == FLOW_FIELD_HS || id == FLOW_FIELD_DURATION;
+}
+
 /*
  * FIELD:VALUE, when w has a field name before its first ':'. Returns 1 and
  * fills t, 0 when w is no field term (a word, e.g. "fe80::1"), or -EINVAL.
@@ -213,6 +227,19 @@ static int field_term(const char *w, bool too_long, struct filter_term *t, char 
 	switch (d->kind) {
 	case FLOW_KIND_NUMBER:
 		p = v;
+		if (*p == '>' || *p == '<') {
+			/* >N, >=N, <N, <=N: a range open at one end */
+			bool above = *p++ == '>', or_equal = *p == '=';
+			uint64_t n;
+
+			p += or_equal;
+			if (scan_u64(&p, 0, UINT64_MAX, &n) || *p ||
+			    (!or_equal && n == (above ? UINT64_MAX : 0)))
+				goto bad_number;
+			t->lo = above ? n + !or_equal : 0;
+			t->hi = above ? UINT64_MAX : n - !or_equal;
+			return 1;
+		}
 		if (scan_u64(&p, 0, UINT64_MAX, &t->lo))
 			goto bad_number;
 		t->hi = t->lo;
@@ -242,8 +269,8 @@ static int field_term(const char *w, bool too_long, struct filter_term *t, char 
 		return parse_piece(v, too_long, t->word, err, errlen) ? -EINVAL : 1;
 	}
 bad_number:
-	return err_inval(err, errlen, "bad value \"%s\" for %s (a number or LOW-HIGH%s)", v,
-			 d->name, id == FLOW_FIELD_HS ? ", in whole ms" : "");
+	return err_inval(err, errlen, "bad value \"%s\" for %s (a number, LOW-HIGH, >N or <N%s)", v,
+			 d->name, filter_whole_ms(id) ? ", in whole ms" : "");
 }
 
 /* Splits off the next whitespace-separated word of *p into buf; false at the end. */
@@ -390,6 +417,8 @@ void filter_describe(const struct filter *f, char *buf, size_t size)
 		port_list_format(&f->ports, ports, sizeof(ports));
 		ADD("%sport %s", off ? " " : "", ports);
 	}
+	if (f->hide_ended)
+		ADD("%sopen only", off ? " " : "");
 	if (f->nterms)
 		ADD("%s/%s", off ? " " : "", f->text);
 	if (!off)
@@ -491,9 +520,11 @@ static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
 	switch (d->kind) {
 	case FLOW_KIND_NUMBER:
 	case FLOW_KIND_ENUM:
-		if (!d->number(flow, &v))
+		if (t->field == FLOW_FIELD_DURATION)
+			v = flow_field_duration_ns(flow, flow_fields_now()); /* running: to now */
+		else if (!d->number(flow, &v))
 			return false;
-		if (t->field == FLOW_FIELD_HS)
+		if (filter_whole_ms((enum flow_field)t->field))
 			v /= 1000000; /* the filter reads whole milliseconds */
 		return v >= t->lo && v <= t->hi;
 	case FLOW_KIND_NAMES:
@@ -537,6 +568,8 @@ static bool match(const struct filter *f, const struct tft_flow *flow, const str
 	if (f->dir && flow->key.dir != f->dir)
 		return false;
 	if (f->has_ports && ports_hit(&f->ports, flow) == f->ports.negate)
+		return false;
+	if (f->hide_ended && flow->end != TFT_END_NONE)
 		return false;
 	for (i = 0; i < f->nterms; i++) {
 		if (term_hit(&f->terms[i], (unsigned)i, flow, ns) == f->terms[i].negate)

@@ -34,9 +34,10 @@ enum filter_term_kind {
 	FILTER_TERM_PORTS = 1, /* "443", "port 8000-8100", "!22" */
 	FILTER_TERM_DIR,       /* "in", "out" */
 	FILTER_TERM_FAMILY,    /* "ipv4", "ipv6" */
-	FILTER_TERM_STATE,     /* "accepted", "refused", "pending" */
+	FILTER_TERM_STATE,     /* a state word: "accepted", "refused", "established", ... */
 	FILTER_TERM_WORD,      /* a piece of an address or a domain name */
-	FILTER_TERM_FIELD,     /* FIELD:VALUE, e.g. "dport:8000-8100", "state:refused" */
+	/* FIELD:VALUE, e.g. "dport:8000-8100", "state:refused"; the words "reset" and "idle" */
+	FILTER_TERM_FIELD,
 };
 
 /* One term of the typed filter line; terms are AND-ed. */
@@ -63,6 +64,7 @@ struct filter {
 	size_t nterms;
 	struct filter_term terms[TFT_FILTER_MAX_TERMS];
 	char text[TFT_FILTER_TEXT_MAX]; /* the typed line the terms came from */
+	bool hide_ended;		/* the screen's C: flows that ended are hidden */
 };
 
 /*
@@ -80,9 +82,11 @@ int filter_parse_direction(const char *text, uint8_t *dir);
 /*
  * Parses a typed filter line: whitespace-separated terms, AND-ed. A term is
  * a port list ("443", "80,443", "8000-8100", or "port LIST"), "in"/"out",
- * "ipv4"/"ipv6", "accepted"/"refused"/"pending", a field term FIELD:VALUE
- * (a field name before the first ':'; numbers match N or LO-HI exactly,
- * handshake times in whole ms, enumerated fields one of their words,
+ * "ipv4"/"ipv6", a state word ("accepted", "refused", "pending",
+ * "established", "closed", "unanswered", "half-open"), "reset" (either
+ * reset end), "idle", a field term FIELD:VALUE (a field name before the
+ * first ':'; numbers match N, LO-HI, >N, >=N, <N or <=N, handshake times
+ * and durations in whole ms, enumerated fields one of their words,
  * addresses, names and times a piece of their text, case-insensitive), or
  * any other word, which matches a piece of either address or of either
  * end's domain names (case-insensitive; "::1" and "fe80::1" are words: no

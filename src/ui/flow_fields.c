@@ -32,16 +32,64 @@ const char *flow_field_state_name(uint8_t state)
 		return "accepted";
 	case TFT_STATE_REFUSED:
 		return "refused";
+	case TFT_STATE_ESTABLISHED:
+		return "established";
+	case TFT_STATE_CLOSED:
+		return "closed";
+	case TFT_STATE_UNANSWERED:
+		return "unanswered";
+	case TFT_STATE_HALF_OPEN:
+		return "half-open";
 	default:
 		return "?";
 	}
 }
 
-static const char *change_name(enum tft_flow_change change)
+const char *flow_field_end_name(uint8_t end)
 {
-	return change == TFT_CHANGE_NEW	      ? "new"
-	       : change == TFT_CHANGE_RETRANS ? "retrans"
-					      : "update";
+	switch (end) {
+	case TFT_END_FIN_LOCAL:
+	case TFT_END_FIN_PEER:
+		return "fin";
+	case TFT_END_RESET_PEER:
+		return "reset-by-peer";
+	case TFT_END_RESET_LOCAL:
+		return "reset-by-local";
+	case TFT_END_TIMEOUT:
+		return "timeout";
+	case TFT_END_HALF_OPEN:
+		return "half-open";
+	case TFT_END_OPEN:
+		return "open";
+	default:
+		return "";
+	}
+}
+
+bool flow_field_ended(const struct tft_flow *f)
+{
+	return f->end != TFT_END_NONE;
+}
+
+/*
+ * The event column: a close record is any flow's last (closed, refused,
+ * unanswered, half-open, or still open when it left); an update that only
+ * turned the idle flag says which way.
+ */
+static const char *change_name(const struct flow_field_ctx *c)
+{
+	switch (c->change) {
+	case TFT_CHANGE_NEW:
+		return "new";
+	case TFT_CHANGE_RETRANS:
+		return "retrans";
+	case TFT_CHANGE_END:
+		return "close";
+	case TFT_CHANGE_UPDATE:
+		return c->flow->flags & TFT_FLOW_F_IDLE ? "idle" : "active";
+	default:
+		return "update";
+	}
 }
 
 /* An address as text into buf (INET6_ADDRSTRLEN at least); returns its length. */
@@ -146,15 +194,9 @@ void flow_field_time_iso(uint64_t mono_ns, char *buf, size_t size)
 	buf[n + 8] = '\0';
 }
 
-void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
+/* A duration in ms with µs precision ("1.234"). */
+static void ms_text(uint64_t d, char *buf, size_t size)
 {
-	uint64_t d;
-
-	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns) {
-		buf[0] = '\0';
-		return;
-	}
-	d = f->answer_ns - f->syn_ns;
 	if (d < 1000000000ULL && size >= 8) {
 		/* the common case without snprintf: up to 999.999 ms */
 		unsigned ms = (unsigned)(d / 1000000), n = ms >= 100 ? 3 : ms >= 10 ? 2 : 1;
@@ -167,6 +209,32 @@ void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%llu.%03u", (unsigned long long)(d / 1000000),
 		 (unsigned)(d / 1000 % 1000));
+}
+
+void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
+{
+	if (f->state == TFT_STATE_PENDING || f->answer_ns < f->syn_ns) {
+		buf[0] = '\0';
+		return;
+	}
+	ms_text(f->answer_ns - f->syn_ns, buf, size);
+}
+
+void flow_field_bytes_short(uint64_t n, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, v < 100 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
 /* Appends src to buf at *len, cut when full; returns false once full. */
@@ -364,7 +432,7 @@ static size_t render_time(const struct flow_field_ctx *c, enum flow_field_target
 static size_t render_event(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
 			   size_t size)
 {
-	return put_word(buf, size, change_name(c->change), t);
+	return put_word(buf, size, change_name(c), t);
 }
 
 static bool number_id(const struct tft_flow *f, uint64_t *v)
@@ -544,9 +612,18 @@ static size_t render_state(const struct flow_field_ctx *c, enum flow_field_targe
 
 static enum flow_field_style style_state(const struct tft_flow *f)
 {
-	return f->state == TFT_STATE_ACCEPTED  ? FLOW_STYLE_GOOD
-	       : f->state == TFT_STATE_REFUSED ? FLOW_STYLE_BAD
-					       : FLOW_STYLE_WAITING;
+	switch (f->state) {
+	case TFT_STATE_ACCEPTED:
+	case TFT_STATE_ESTABLISHED:
+		return FLOW_STYLE_GOOD;
+	case TFT_STATE_PENDING:
+		return FLOW_STYLE_WAITING;
+	case TFT_STATE_CLOSED:
+		return f->end == TFT_END_FIN_LOCAL || f->end == TFT_END_FIN_PEER ? FLOW_STYLE_ENDED
+										 : FLOW_STYLE_BAD;
+	default:
+		return FLOW_STYLE_BAD; /* refused, unanswered, half-open */
+	}
 }
 
 static bool number_retx(const struct tft_flow *f, uint64_t *v)
@@ -812,12 +889,236 @@ static size_t render_cgroup(const struct flow_field_ctx *c, enum flow_field_targ
 	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
 }
 
+/* --- outcomes: how the flow ended and the socket's figures ------------------------------ */
+
+/* No value: "" on the screen, text and CSV (text shows "-"), null in JSON. */
+static size_t put_none(char *buf, size_t size, enum flow_field_target t)
+{
+	return put_str(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
+}
+
+/* A yes/no flag: true or false in JSON, yes or no elsewhere. */
+static size_t put_bool(char *buf, size_t size, bool v, enum flow_field_target t)
+{
+	if (t == FLOW_TARGET_JSON)
+		return put_str(buf, size, v ? "true" : "false");
+	return put_str(buf, size, v ? "yes" : "no");
+}
+
+static bool has_figures(const struct tft_flow *f)
+{
+	return f->flags & TFT_FLOW_F_FIGURES;
+}
+
+/* The end as the filter and the sort see it: both fin ends are one word. */
+static bool number_end(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->end == TFT_END_FIN_PEER ? TFT_END_FIN_LOCAL : f->end;
+	return f->end != TFT_END_NONE;
+}
+
+static size_t render_end(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	if (c->flow->end == TFT_END_NONE)
+		return put_none(buf, size, t);
+	return put_word(buf, size, flow_field_end_name(c->flow->end), t);
+}
+
+static enum flow_field_style style_end(const struct tft_flow *f)
+{
+	switch (f->end) {
+	case TFT_END_NONE:
+		return FLOW_STYLE_NONE;
+	case TFT_END_FIN_LOCAL:
+	case TFT_END_FIN_PEER:
+	case TFT_END_OPEN:
+		return FLOW_STYLE_ENDED;
+	default:
+		return FLOW_STYLE_BAD;
+	}
+}
+
+/* 1 local, 2 peer: the words' order. */
+static bool number_closed_by(const struct tft_flow *f, uint64_t *v)
+{
+	*v = f->end == TFT_END_FIN_LOCAL ? 1 : f->end == TFT_END_FIN_PEER ? 2 : 0;
+	return *v != 0;
+}
+
+static size_t render_closed_by(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			       size_t size)
+{
+	uint64_t v;
+
+	if (!number_closed_by(c->flow, &v))
+		return put_none(buf, size, t);
+	return put_word(buf, size, v == 1 ? "local" : "peer", t);
+}
+
+/* First SYN to its end, or to now (the record's time in a stream, else the clock). */
+static uint64_t duration_ns(const struct tft_flow *f, uint64_t now)
+{
+	uint64_t to = f->end != TFT_END_NONE ? f->end_ns : now;
+
+	return to > f->syn_ns ? to - f->syn_ns : 0;
+}
+
+static uint64_t (*now_fn)(void *ctx);
+static void *now_ctx;
+
+void flow_fields_set_now(uint64_t (*now)(void *ctx), void *ctx)
+{
+	now_fn = now;
+	now_ctx = ctx;
+}
+
+uint64_t flow_fields_now(void)
+{
+	return now_fn ? now_fn(now_ctx) : clock_mono_ns();
+}
+
+/*
+ * Ended flows sort by their duration; running ones as longer than any, the
+ * oldest first, so the order does not move with the clock while sorting.
+ * The filter compares a running flow's duration to now (flow_field_duration_ns).
+ */
+static bool number_duration(const struct tft_flow *f, uint64_t *v)
+{
+	if (f->end == TFT_END_NONE) {
+		*v = UINT64_MAX - f->syn_ns;
+		return false;
+	}
+	*v = duration_ns(f, 0);
+	return true;
+}
+
+uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns)
+{
+	return duration_ns(f, now_ns);
+}
+
+static size_t render_duration(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			      size_t size)
+{
+	bool stream = t == FLOW_TARGET_TEXT || t == FLOW_TARGET_CSV || t == FLOW_TARGET_JSON;
+
+	ms_text(duration_ns(c->flow, stream ? c->at_ns : flow_fields_now()), buf, size);
+	return strlen(buf);
+}
+
+/* Figures: known only once the socket was sampled or closed; unknown ones sort as 0. */
+static bool figure(const struct tft_flow *f, uint64_t value, uint64_t *v)
+{
+	*v = has_figures(f) ? value : 0;
+	return has_figures(f);
+}
+
+static bool number_bytes_in(const struct tft_flow *f, uint64_t *v)
+{
+	return figure(f, f->bytes_in, v);
+}
+
+static bool number_bytes_out(const struct tft_flow *f, uint64_t *v)
+{
+	return figure(f, f->bytes_out, v);
+}
+
+static bool number_rtt(const struct tft_flow *f, uint64_t *v)
+{
+	return figure(f, f->rtt_us, v);
+}
+
+static bool number_data_retrans(const struct tft_flow *f, uint64_t *v)
+{
+	return figure(f, f->data_retrans, v);
+}
+
+/* Byte counts the screen shows exactly: up to 7 digits; larger ones short (12.3M). */
+#define SCREEN_BYTES_EXACT 10000000ULL
+
+/* A figure: exact in every stream and the export; on the screen, large byte counts short. */
+static size_t render_figure(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			    size_t size, bool (*number)(const struct tft_flow *, uint64_t *),
+			    bool bytes)
+{
+	uint64_t v;
+
+	if (!number(c->flow, &v))
+		return put_none(buf, size, t);
+	if (bytes && t == FLOW_TARGET_SCREEN && v >= SCREEN_BYTES_EXACT) {
+		flow_field_bytes_short(v, buf, size);
+		return strlen(buf);
+	}
+	return put_u(buf, size, v);
+}
+
+static size_t render_bytes_in(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			      size_t size)
+{
+	return render_figure(c, t, buf, size, number_bytes_in, true);
+}
+
+static size_t render_bytes_out(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			       size_t size)
+{
+	return render_figure(c, t, buf, size, number_bytes_out, true);
+}
+
+static size_t render_rtt(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			 size_t size)
+{
+	return render_figure(c, t, buf, size, number_rtt, false);
+}
+
+static size_t render_data_retrans(const struct flow_field_ctx *c, enum flow_field_target t,
+				  char *buf, size_t size)
+{
+	return render_figure(c, t, buf, size, number_data_retrans, false);
+}
+
+static bool number_idle(const struct tft_flow *f, uint64_t *v)
+{
+	*v = !!(f->flags & TFT_FLOW_F_IDLE);
+	return true;
+}
+
+static size_t render_idle(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			  size_t size)
+{
+	return put_bool(buf, size, c->flow->flags & TFT_FLOW_F_IDLE, t);
+}
+
+static bool number_syncookie(const struct tft_flow *f, uint64_t *v)
+{
+	*v = !!(f->flags & TFT_FLOW_F_SYNCOOKIE);
+	return true;
+}
+
+static size_t render_syncookie(const struct flow_field_ctx *c, enum flow_field_target t, char *buf,
+			       size_t size)
+{
+	return put_bool(buf, size, c->flow->flags & TFT_FLOW_F_SYNCOOKIE, t);
+}
+
 static const struct flow_field_value dir_values[] = {
     {"in", TFT_DIR_IN}, {"out", TFT_DIR_OUT}, {NULL, 0}};
-static const struct flow_field_value state_values[] = {{"pending", TFT_STATE_PENDING},
-						       {"accepted", TFT_STATE_ACCEPTED},
-						       {"refused", TFT_STATE_REFUSED},
-						       {NULL, 0}};
+static const struct flow_field_value state_values[] = {
+    {"pending", TFT_STATE_PENDING},	{"accepted", TFT_STATE_ACCEPTED},
+    {"refused", TFT_STATE_REFUSED},	{"established", TFT_STATE_ESTABLISHED},
+    {"closed", TFT_STATE_CLOSED},	{"unanswered", TFT_STATE_UNANSWERED},
+    {"half-open", TFT_STATE_HALF_OPEN}, {NULL, 0}};
+/* As number_end counts them: both fin ends are "fin". */
+static const struct flow_field_value end_values[] = {{"fin", TFT_END_FIN_LOCAL},
+						     {"reset-by-peer", TFT_END_RESET_PEER},
+						     {"reset-by-local", TFT_END_RESET_LOCAL},
+						     {"timeout", TFT_END_TIMEOUT},
+						     {"half-open", TFT_END_HALF_OPEN},
+						     {"open", TFT_END_OPEN},
+						     {NULL, 0}};
+static const struct flow_field_value closed_by_values[] = {{"local", 1}, {"peer", 2}, {NULL, 0}};
+static const struct flow_field_value bool_values[] = {
+    {"no", 0}, {"yes", 1}, {"false", 0}, {"true", 1}, {NULL, 0}};
 
 #define SCREEN FLOW_FIELD_ON_SCREEN
 #define STREAMS (FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV | FLOW_FIELD_ON_JSON)
@@ -849,8 +1150,9 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .key = "event",
 			  .title = "EVENT",
 			  .text_title = "EVENT",
-			  .help = "streams: new (a flow), update (answered) or retrans (SYN sent "
-				  "again)",
+			  .help = "streams: new (a flow), update (answered, established), retrans "
+				  "(SYN sent again), idle or active (the idle flag turned), close "
+				  "(its last record), alert (a reset burst)",
 			  .kind = FLOW_KIND_TEXT,
 			  .flags = FLOW_FIELD_ON_TEXT | FLOW_FIELD_ON_CSV,
 			  .stream_rank = 2,
@@ -950,22 +1252,23 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			  .right = true,
 			  .number = number_dport,
 			  .render = render_dport},
-    [FLOW_FIELD_STATE] = {.name = "state",
-			  .key = "state",
-			  .title = "STATE",
-			  .text_title = "STATE",
-			  .help = "pending, accepted (SYN-ACK) or refused (RST)",
-			  .kind = FLOW_KIND_ENUM,
-			  .flags = SCREEN | STREAMS | EXPORT,
-			  .stream_rank = 10,
-			  .text_width = 8,
-			  .min_width = 8,
-			  .max_width = 8,
-			  .keep = 10,
-			  .values = state_values,
-			  .number = number_state,
-			  .render = render_state,
-			  .style = style_state},
+    [FLOW_FIELD_STATE] =
+	{.name = "state",
+	 .key = "state",
+	 .title = "STATE",
+	 .text_title = "STATE",
+	 .help = "pending, accepted, refused, established, closed, unanswered, half-open",
+	 .kind = FLOW_KIND_ENUM,
+	 .flags = SCREEN | STREAMS | EXPORT,
+	 .stream_rank = 10,
+	 .text_width = 11,
+	 .min_width = 8,
+	 .max_width = 12,
+	 .keep = 10,
+	 .values = state_values,
+	 .number = number_state,
+	 .render = render_state,
+	 .style = style_state},
     [FLOW_FIELD_RETX] = {.name = "retx",
 			 .key = "syn_retrans",
 			 .title = "RETX",
@@ -1110,6 +1413,157 @@ static const struct flow_field_desc fields[FLOW_FIELD_COUNT] = {
 			   .number = number_cgroup,
 			   .text_key = key_cgroup,
 			   .render = render_cgroup},
+    /*
+     * How the flow ended and the socket's figures: appended after the
+     * owner's columns (ranks 20 on). END and the bytes are default screen
+     * columns that narrow terminals drop first.
+     */
+    [FLOW_FIELD_END] =
+	{.name = "end",
+	 .key = "end",
+	 .title = "END",
+	 .text_title = "END",
+	 .help = "fin, reset-by-peer, reset-by-local, timeout, half-open, open (left running)",
+	 .kind = FLOW_KIND_ENUM,
+	 .flags = SCREEN | STREAMS | EXPORT,
+	 .stream_rank = 20,
+	 .text_width = 14,
+	 .min_width = 6,
+	 .max_width = 15,
+	 .keep = 1,
+	 .values = end_values,
+	 .number = number_end,
+	 .render = render_end,
+	 .style = style_end},
+    [FLOW_FIELD_CLOSED_BY] = {.name = "closed_by",
+			      .key = "closed_by",
+			      .title = "CLOSED_BY",
+			      .text_title = "CLOSED_BY",
+			      .help = "who sent the first FIN: local or peer (fin ends only)",
+			      .kind = FLOW_KIND_ENUM,
+			      .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			      .stream_rank = 21,
+			      .text_width = 9,
+			      .min_width = 10,
+			      .max_width = 10,
+			      .keep = 1,
+			      .values = closed_by_values,
+			      .number = number_closed_by,
+			      .render = render_closed_by},
+    [FLOW_FIELD_DURATION] = {.name = "duration_ms",
+			     .alias = "duration",
+			     .key = "duration_ms",
+			     .title = "DUR_MS",
+			     .text_title = "DURATION_MS",
+			     .help = "first SYN to its end, or to now while open, in ms",
+			     .kind = FLOW_KIND_NUMBER,
+			     .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			     .stream_rank = 22,
+			     .text_width = 11,
+			     .min_width = 10,
+			     .max_width = 13,
+			     .keep = 1,
+			     .right = true,
+			     .desc_first = true,
+			     .number = number_duration,
+			     .render = render_duration},
+    [FLOW_FIELD_BYTES_IN] = {.name = "bytes_in",
+			     .key = "bytes_in",
+			     .title = "B_IN",
+			     .text_title = "BYTES_IN",
+			     .help = "bytes received",
+			     .kind = FLOW_KIND_NUMBER,
+			     .flags = SCREEN | STREAMS | EXPORT,
+			     .stream_rank = 23,
+			     .text_width = 10,
+			     .min_width = 8,
+			     .max_width = 8,
+			     .keep = 1,
+			     .right = true,
+			     .desc_first = true,
+			     .number = number_bytes_in,
+			     .render = render_bytes_in},
+    [FLOW_FIELD_BYTES_OUT] = {.name = "bytes_out",
+			      .key = "bytes_out",
+			      .title = "B_OUT",
+			      .text_title = "BYTES_OUT",
+			      .help = "bytes sent",
+			      .kind = FLOW_KIND_NUMBER,
+			      .flags = SCREEN | STREAMS | EXPORT,
+			      .stream_rank = 24,
+			      .text_width = 10,
+			      .min_width = 8,
+			      .max_width = 8,
+			      .keep = 1,
+			      .right = true,
+			      .desc_first = true,
+			      .number = number_bytes_out,
+			      .render = render_bytes_out},
+    [FLOW_FIELD_RTT] = {.name = "rtt_us",
+			.alias = "rtt",
+			.key = "rtt_us",
+			.title = "RTT_US",
+			.text_title = "RTT_US",
+			.help = "smoothed round-trip time in microseconds",
+			.kind = FLOW_KIND_NUMBER,
+			.flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			.stream_rank = 25,
+			.text_width = 8,
+			.min_width = 8,
+			.max_width = 8,
+			.keep = 1,
+			.right = true,
+			.desc_first = true,
+			.number = number_rtt,
+			.render = render_rtt},
+    [FLOW_FIELD_DATA_RETRANS] = {.name = "data_retrans",
+				 .key = "data_retrans",
+				 .title = "D_RETX",
+				 .text_title = "DATA_RETX",
+				 .help = "segments sent again after the handshake",
+				 .kind = FLOW_KIND_NUMBER,
+				 .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+				 .stream_rank = 26,
+				 .text_width = 9,
+				 .min_width = 7,
+				 .max_width = 7,
+				 .keep = 1,
+				 .right = true,
+				 .desc_first = true,
+				 .number = number_data_retrans,
+				 .render = render_data_retrans},
+    [FLOW_FIELD_IDLE] = {.name = "idle",
+			 .key = "idle",
+			 .title = "IDLE",
+			 .text_title = "IDLE",
+			 .help = "established, and no data either way for the --idle time",
+			 .kind = FLOW_KIND_ENUM,
+			 .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			 .stream_rank = 27,
+			 .text_width = 4,
+			 .min_width = 5,
+			 .max_width = 5,
+			 .keep = 1,
+			 .values = bool_values,
+			 .number = number_idle,
+			 .render = render_idle},
+    [FLOW_FIELD_SYNCOOKIE] = {.name = "syncookie",
+			      .alias = "cookie",
+			      .key = "syncookie",
+			      .title = "COOKIE",
+			      .text_title = "COOKIE",
+			      .help =
+				  "established though no SYN-ACK was seen: a SYN cookie answered",
+			      .kind = FLOW_KIND_ENUM,
+			      .flags = SCREEN_EXTRA | STREAMS | EXPORT,
+			      .stream_rank = 28,
+			      .text_width = 6,
+			      .min_width = 7,
+			      .max_width = 7,
+			      .keep = 1,
+			      .values = bool_values,
+			      .number = number_syncookie,
+			      .render = render_syncookie},
 };
 
 const struct flow_field_desc *flow_field(enum flow_field id)

@@ -33,11 +33,20 @@ enum flow_field {
 	FLOW_FIELD_STATE,
 	FLOW_FIELD_RETX,
 	FLOW_FIELD_HS,
+	FLOW_FIELD_END,
+	FLOW_FIELD_BYTES_IN,
+	FLOW_FIELD_BYTES_OUT,
 	FLOW_FIELD_COMM,
 	FLOW_FIELD_SERVICE,
 	FLOW_FIELD_PID,
 	FLOW_FIELD_USER,
 	FLOW_FIELD_CGROUP,
+	FLOW_FIELD_CLOSED_BY,
+	FLOW_FIELD_DURATION,
+	FLOW_FIELD_RTT,
+	FLOW_FIELD_DATA_RETRANS,
+	FLOW_FIELD_IDLE,
+	FLOW_FIELD_SYNCOOKIE,
 	FLOW_FIELD_SCREEN_COUNT,
 	FLOW_FIELD_EVENT = FLOW_FIELD_SCREEN_COUNT,
 	FLOW_FIELD_ID,
@@ -76,6 +85,7 @@ enum flow_field_style {
 	FLOW_STYLE_GOOD,    /* accepted */
 	FLOW_STYLE_BAD,	    /* refused */
 	FLOW_STYLE_WAITING, /* pending */
+	FLOW_STYLE_ENDED,   /* ended: the screen dims the whole row */
 };
 
 /* Where a value is rendered; each has its own time form and escaping. */
@@ -89,9 +99,13 @@ enum flow_field_target {
 
 /* What a value is rendered from. */
 struct flow_field_ctx {
-	const struct tft_flow *flow;	    /* borrowed */
-	enum tft_flow_change change;	    /* streams: the event; TFT_CHANGE_NONE elsewhere */
-	uint64_t at_ns;			    /* streams: when it happened; else the first SYN */
+	const struct tft_flow *flow; /* borrowed */
+	enum tft_flow_change change; /* streams: the event; TFT_CHANGE_NONE elsewhere */
+	/*
+	 * Streams: when it happened (also "now" for an open flow's duration);
+	 * elsewhere the first SYN, and an open flow's duration runs to the clock.
+	 */
+	uint64_t at_ns;
 	const struct names_provider *names; /* borrowed, may be NULL */
 };
 
@@ -165,6 +179,20 @@ const char *flow_field_render(enum flow_field id, const struct flow_field_ctx *c
 /* Shared formatting, also used by the detail screen and the filter. */
 const char *flow_field_dir_name(uint8_t dir);
 const char *flow_field_state_name(uint8_t state);
+/* How a flow ended as its end word ("fin", "reset-by-peer", ...), or "" while it runs. */
+const char *flow_field_end_name(uint8_t end);
+/* Whether the flow ended (refused, unanswered, closed, half-open, ...): the screen dims it. */
+bool flow_field_ended(const struct tft_flow *f);
+/*
+ * "Now" for a running flow's duration on the screen and in the export: the
+ * clock, or (a replay) the recording's time. now NULL: the clock again.
+ */
+void flow_fields_set_now(uint64_t (*now)(void *ctx), void *ctx);
+uint64_t flow_fields_now(void);
+/* First SYN to its end, or to now_ns while it runs. */
+uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns);
+/* A byte count for people: "999", "1.2K", "34.5M" (powers of 1024). */
+void flow_field_bytes_short(uint64_t n, char *buf, size_t size);
 /* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */
 void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size);
 /* A CLOCK_MONOTONIC instant as RFC 3339 UTC with microseconds; buf holds 32. */

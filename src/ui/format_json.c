@@ -1,6 +1,8 @@
 /*
  * JSON lines: a "flow" record for a new flow, an "update" record for a
- * change (answer or retransmission), a "lost" record for lost events.
+ * change (answer, establishment, retransmission, idle flag), a "close"
+ * record for a flow's end, a "lost" record for lost events, an "alert"
+ * record for a reset burst.
  */
 #include <stdio.h>
 
@@ -27,6 +29,8 @@ static void json_record(struct format_buf *b, const struct flow_field_ctx *c)
 	}
 	if (c->change == TFT_CHANGE_NEW)
 		format_put(b, "{\"type\":\"flow\"", 14);
+	else if (c->change == TFT_CHANGE_END)
+		format_put(b, "{\"type\":\"close\"", 15);
 	else
 		format_put(b, "{\"type\":\"update\"", 16);
 	for (i = 0; i < n; i++) {
@@ -61,6 +65,22 @@ static void json_ignored(struct format_buf *b, uint64_t answers, uint64_t at_ns)
 	json_total(b, "dns_ignored", "answers_ignored", answers, at_ns);
 }
 
+static void json_alert(struct format_buf *b, const struct reset_alert_event *a)
+{
+	char t[40], addr[48];
+	int w;
+
+	flow_field_time_iso(a->at_ns, t, sizeof(t));
+	flow_field_addr(a->family, a->addr, addr, sizeof(addr));
+	w = snprintf(
+	    b->buf + b->len, b->size - b->len,
+	    "{\"type\":\"alert\",\"time\":\"%s\",\"family\":%u,\"addr\":\"%s\",\"port\":%u,"
+	    "\"count\":%llu,\"window_s\":%d}\n",
+	    t, a->family, addr, a->port, (unsigned long long)a->count, RESET_ALERT_WINDOW_S);
+	if (w > 0 && (size_t)w < b->size - b->len)
+		b->len += (size_t)w;
+}
+
 static void json_end(struct format_buf *b)
 {
 	(void)b;
@@ -73,5 +93,6 @@ const struct output_format_ops format_json = {
     .record = json_record,
     .lost = json_lost,
     .ignored = json_ignored,
+    .alert = json_alert,
     .end = json_end,
 };

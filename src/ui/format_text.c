@@ -73,6 +73,31 @@ static void text_lost(struct format_buf *b, uint64_t lost, uint64_t at_ns)
 	(void)at_ns;
 }
 
+/* The flow columns, padded as flows are: event "alert", the count under STATE. */
+static void text_alert(struct format_buf *b, const struct reset_alert_event *a)
+{
+	enum flow_field ids[FLOW_FIELD_COUNT];
+	size_t n = flow_fields_with(FLOW_FIELD_ON_TEXT, ids), i;
+	struct flow_field_ctx c;
+	struct tft_flow stand_in;
+
+	format_alert_ctx(a, &stand_in, &c);
+	for (i = 0; i < n; i++) {
+		size_t start, len;
+
+		if (i)
+			b->buf[b->len++] = ' ';
+		start = b->len;
+		len = format_alert_cell(b, ids[i], &c, a->count, FLOW_TARGET_TEXT);
+		if (!len) {
+			b->buf[b->len++] = '-';
+			len = 1;
+		}
+		column(b, flow_field(ids[i]), start, len);
+	}
+	b->buf[b->len++] = '\n';
+}
+
 static void text_end(struct format_buf *b)
 {
 	(void)b;
@@ -83,5 +108,6 @@ const struct output_format_ops format_text = {
     .header = text_header,
     .record = text_record,
     .lost = text_lost,
+    .alert = text_alert,
     .end = text_end,
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "flow_fields.h"
+#include "reset_alert.h"
 
 /* Room for one record: both ends' names as JSON and the other fields. */
 #define OUTPUT_RECORD_MAX (2 * FLOW_NAMES_JSON_SIZE + 2048)
@@ -35,6 +36,8 @@ struct output_format_ops {
 	void (*lost)(struct format_buf *b, uint64_t lost, uint64_t at_ns);
 	/* How many DNS answers were ignored so far (they answered no query seen), or nothing. */
 	void (*ignored)(struct format_buf *b, uint64_t answers, uint64_t at_ns);
+	/* A reset burst hit a service. */
+	void (*alert)(struct format_buf *b, const struct reset_alert_event *a);
 	/* After the last record, or nothing. */
 	void (*end)(struct format_buf *b);
 };
@@ -68,5 +71,28 @@ static inline size_t format_field(struct format_buf *b, enum flow_field id,
 	b->len += n;
 	return n;
 }
+
+/*
+ * An alert as a row of the flow columns (text and CSV): the flow fields
+ * render it from a flow standing in for the service (family, dst_addr,
+ * dst_port, time); event says "alert", state holds the count, other
+ * cells are empty. Fills *stand_in and c for format_alert_cell.
+ */
+static inline void format_alert_ctx(const struct reset_alert_event *a, struct tft_flow *stand_in,
+				    struct flow_field_ctx *c)
+{
+	memset(stand_in, 0, sizeof(*stand_in));
+	stand_in->key.family = a->family;
+	memcpy(stand_in->key.daddr, a->addr, sizeof(stand_in->key.daddr));
+	stand_in->key.dport = a->port;
+	stand_in->syn_ns = a->at_ns;
+	memset(c, 0, sizeof(*c));
+	c->flow = stand_in;
+	c->at_ns = a->at_ns;
+}
+
+/* One cell of an alert row into the buffer (see format_alert_ctx); returns its length. */
+size_t format_alert_cell(struct format_buf *b, enum flow_field id, const struct flow_field_ctx *c,
+			 uint64_t count, enum flow_field_target target);
 
 #endif /* TFT_OUTPUT_FORMAT_H */

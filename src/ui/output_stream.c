@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,10 +40,11 @@ struct output_stream {
 	struct filter filter;
 	bool has_filter;
 	unsigned long long count, printed;
+	unsigned events; /* enum output_event bits */
 	/*
-	 * With a filter or --count: the flows introduced (their `new` record
-	 * printed) that may still change, i.e. still pending. Owned; NULL when
-	 * every flow is introduced by its SYN.
+	 * With a filter, --count or --events: the flows introduced (their
+	 * first record printed) that may still change, i.e. not ended yet.
+	 * Owned; NULL when every flow is introduced by its SYN.
 	 */
 	struct id_set *introduced;
 	struct line_queue *held; /* owned; NULL without --resolve-wait */
@@ -50,6 +52,35 @@ struct output_stream {
 	output_settled_fn settled;
 	void *settled_ctx; /* borrowed */
 };
+
+int output_events_parse(const char *text, unsigned *mask)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} words[] = {{"new", OUTPUT_EVENT_NEW},
+		     {"update", OUTPUT_EVENT_UPDATE},
+		     {"close", OUTPUT_EVENT_CLOSE},
+		     {"all", OUTPUT_EVENT_ALL}};
+	const char *p = text;
+	unsigned m = 0;
+	size_t n, i;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].name) == n && !strncmp(p, words[i].name, n))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return -EINVAL;
+		m |= words[i].bits;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*mask = m;
+	return 0;
+}
 
 int output_format_parse(const char *text, enum output_format *fmt)
 {
@@ -89,7 +120,8 @@ struct output_stream *output_stream_new(int fd, const struct output_stream_opts 
 		o->has_filter = true;
 	}
 	o->count = opts ? opts->count : 0;
-	if (o->has_filter || o->count) {
+	o->events = opts && opts->events ? opts->events : OUTPUT_EVENT_ALL;
+	if (o->has_filter || o->count || o->events != OUTPUT_EVENT_ALL) {
 		o->introduced = id_set_new();
 		if (!o->introduced) {
 			free(o->buf);
@@ -226,13 +258,22 @@ static void release(struct output_stream *o, uint64_t now, size_t force)
 	}
 }
 
+static unsigned event_of(enum tft_flow_change change)
+{
+	return change == TFT_CHANGE_NEW	  ? OUTPUT_EVENT_NEW
+	       : change == TFT_CHANGE_END ? OUTPUT_EVENT_CLOSE
+					  : OUTPUT_EVENT_UPDATE;
+}
+
 /*
- * Whether to print this change, and as what. A flow is introduced by a
- * `new` record the first time it passes the filter: at its SYN, or on a
- * later change (a flow that matches only once refused is introduced then,
- * in that state). Only introduced flows get later records, and --count
- * counts introductions. A flow answered or gone cannot change again, so
- * the set holds pending flows only.
+ * Whether to print this change, and as what. A flow is introduced by its
+ * first record that passes the filter and the events selected: `new`
+ * when new records are selected (at its SYN, or on a later change: a flow
+ * that matches only once refused or closed is introduced then, in that
+ * state, with its final figures), else the record it is. Only introduced
+ * flows get later records, and --count counts introductions. A flow that
+ * ended cannot change again (unless a late answer reopens it, which
+ * introduces it afresh), so the set holds open flows only.
  */
 static bool admit(struct output_stream *o, const struct tft_flow *f, enum tft_flow_change *change)
 {
@@ -241,21 +282,24 @@ static bool admit(struct output_stream *o, const struct tft_flow *f, enum tft_fl
 	if (!o->introduced)
 		return true;
 	known = *change != TFT_CHANGE_NEW && id_set_has(o->introduced, f->id);
-	if (known && f->state != TFT_STATE_PENDING)
+	if (known && f->end != TFT_END_NONE)
 		id_set_del(o->introduced, f->id);
 	/* Word and names terms see the names known now, as the screen's filter does. */
 	if (o->has_filter &&
 	    !filter_match_names(&o->filter, f, o->names.names_for ? &o->names : NULL))
 		return false;
 	if (known)
-		return true;
+		return o->events & event_of(*change);
 	if (o->count && o->printed >= o->count)
 		return false;
+	if (o->events & OUTPUT_EVENT_NEW)
+		*change = TFT_CHANGE_NEW;
+	if (!(o->events & event_of(*change)))
+		return false;
 	/* Without room to remember it, a flow is shown once, in its state now. */
-	if (f->state == TFT_STATE_PENDING)
+	if (f->end == TFT_END_NONE)
 		id_set_add(o->introduced, f->id);
 	o->printed++;
-	*change = TFT_CHANGE_NEW;
 	return true;
 }
 
@@ -268,6 +312,9 @@ void output_stream_forget(struct output_stream *o, uint64_t id)
 int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns)
 {
+	/* A refusal ends the flow at its answer: that record is its close. */
+	if (change == TFT_CHANGE_STATE && f->end != TFT_END_NONE)
+		change = TFT_CHANGE_END;
 	if (!admit(o, f, &change))
 		return 0;
 	if (!o->introduced && change == TFT_CHANGE_NEW)
@@ -287,6 +334,39 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		return o->err;
 	}
 	return print(o, f, change, at_ns);
+}
+
+int output_stream_left(struct output_stream *o, const struct tft_flow *f, uint64_t at_ns,
+		       bool open_closes)
+{
+	int rc = 0;
+
+	if (f->end == TFT_END_NONE && open_closes) {
+		struct tft_flow last = *f;
+
+		last.end = TFT_END_OPEN;
+		last.end_ns = at_ns > f->syn_ns ? at_ns : f->syn_ns;
+		rc = output_stream_flow(o, &last, TFT_CHANGE_END, at_ns);
+	}
+	output_stream_forget(o, f->id);
+	return rc;
+}
+
+int output_stream_alert(struct output_stream *o, const struct reset_alert_event *a)
+{
+	struct format_buf b;
+	int rc;
+
+	if (!o->fmt->alert || !(o->events & OUTPUT_EVENT_CLOSE))
+		return 0;
+	/* Behind the held records: the stream stays in time order. */
+	release(o, clock_mono_ns(), SIZE_MAX);
+	rc = begin(o, &b);
+	if (rc)
+		return rc;
+	o->fmt->alert(&b, a);
+	commit(o, &b);
+	return 0;
 }
 
 /* A running total through one of the format's ops; a format without it prints nothing. */
@@ -314,6 +394,31 @@ int output_stream_lost(struct output_stream *o, uint64_t lost, uint64_t at_ns)
 int output_stream_ignored(struct output_stream *o, uint64_t answers, uint64_t at_ns)
 {
 	return total(o, o->fmt->ignored, answers, at_ns);
+}
+
+size_t format_alert_cell(struct format_buf *b, enum flow_field id, const struct flow_field_ctx *c,
+			 uint64_t count, enum flow_field_target target)
+{
+	char *at = b->buf + b->len;
+	size_t n;
+
+	at[0] = '\0';
+	switch (id) {
+	case FLOW_FIELD_TIME:
+	case FLOW_FIELD_FAMILY:
+	case FLOW_FIELD_DST:
+	case FLOW_FIELD_DPORT:
+		return format_field(b, id, c, target);
+	case FLOW_FIELD_EVENT:
+		format_puts(b, "alert");
+		return 5;
+	case FLOW_FIELD_STATE:
+		n = (size_t)snprintf(at, b->size - b->len, "%llu", (unsigned long long)count);
+		b->len += n;
+		return n;
+	default:
+		return 0;
+	}
 }
 
 void output_stream_tick(struct output_stream *o, uint64_t now_ns, bool final)

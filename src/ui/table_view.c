@@ -114,6 +114,12 @@ static bool want_owner(enum flow_field c)
 	return col(c)->owner;
 }
 
+/* The state and end words: "established" and "reset-by-local" whole when there is room. */
+static bool want_words(enum flow_field c)
+{
+	return c == FLOW_FIELD_STATE || c == FLOW_FIELD_END;
+}
+
 void table_layout_compute(const enum flow_field *cols, size_t n, int width,
 			  struct table_layout *out)
 {
@@ -150,6 +156,7 @@ void table_layout_compute(const enum flow_field *cols, size_t n, int width,
 	spare = width - total;
 	spare = grow(out, spare, is_addr, ADDR_V4_WIDTH);
 	spare = grow(out, spare, want_names, NAMES_SOFT_WIDTH);
+	spare = grow(out, spare, want_words, 1000);
 	/* A whole command name and "docker:<12 hex>" before IPv6 addresses and long names. */
 	spare = grow(out, spare, want_owner, 1000);
 	spare = grow(out, spare, is_addr, 39);

@@ -201,10 +201,21 @@ static void sink_lost(void *ctx, uint64_t lost, uint64_t at_ns)
 	tui_flows_changed(ctx); /* the header's loss count turns loud */
 }
 
+/* The header shows the pipeline's last alert for a while from now (a replay's times are old). */
+static void sink_alert(void *ctx, const struct reset_alert_event *a)
+{
+	struct tui *t = ctx;
+
+	(void)a;
+	t->alert_seen_ns = clock_mono_ns();
+	tui_flows_changed(t);
+}
+
 /* The screen filters at draw time: filters hide rows, they never drop them. */
 struct flow_sink tui_sink(struct tui *t)
 {
-	struct flow_sink s = {.changed = sink_changed, .lost = sink_lost, .ctx = t};
+	struct flow_sink s = {
+	    .changed = sink_changed, .lost = sink_lost, .ctx = t, .alert = sink_alert};
 
 	return s;
 }
@@ -274,6 +285,7 @@ struct tui *tui_new(const struct tui_opts *opts, struct flow_pipeline *pipeline,
 	t->show_names = true;
 	t->show_owner = true;
 	t->delay_ns = (uint64_t)(opts->delay * 1e9);
+	t->default_cols = !t->opts.ncols;
 	if (!t->opts.ncols)
 		t->opts.ncols = table_columns_default(t->opts.cols);
 	t->start_ns = clock_mono_ns();

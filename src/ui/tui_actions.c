@@ -321,7 +321,7 @@ static int act_filter(struct tui *t, int key)
 /* p and d narrow flows; a group view counts every flow and has its own filter (/). */
 static int flows_only(struct tui *t)
 {
-	tui_note(t, "p and d filter flows; in a group view, filter with /");
+	tui_note(t, "p, d and C filter flows; in a group view, filter with /");
 	return TUI_REDRAW;
 }
 
@@ -372,6 +372,17 @@ static int act_columns(struct tui *t, int key)
 	return TUI_REDRAW;
 }
 
+/* C: flows that ended (closed, refused, unanswered, half-open) hidden or shown. */
+static int act_hide_ended(struct tui *t, int key)
+{
+	(void)key;
+	if (in_groups(t))
+		return flows_only(t);
+	t->opts.filter.hide_ended = !t->opts.filter.hide_ended;
+	tui_note(t, "%s", t->opts.filter.hide_ended ? "ended flows hidden" : "ended flows shown");
+	return TUI_REBUILD;
+}
+
 static int act_clear(struct tui *t, int key)
 {
 	(void)key;
@@ -398,9 +409,9 @@ static int act_refresh(struct tui *t, int key)
 /* ---- the bindings table ---- */
 
 static const char *const filter_terms[] = {
-    "443   80,443   port 8000-8100   !22   in   out   ipv4   ipv6   accepted   refused",
-    "pending   FIELD:VALUE (dport:8000-8100, dnames:example); any other word: part of",
-    "an address or domain name;  ! before a term negates it",
+    "443 8000-8100 !22 in out ipv4 ipv6 pending accepted refused established closed",
+    "unanswered half-open reset idle FIELD:VALUE (dport:80-90, bytes_in:>999)",
+    "any other word: part of an address or domain name;  ! before a term negates it",
     NULL,
 };
 
@@ -494,11 +505,18 @@ static const struct tui_binding bindings[] = {
     {.label = "Space",
      .codes = {' '},
      .act = act_pause,
-     .help = "pause the display; capture goes on, nothing is lost",
+     .help = "pause; capture goes on",
      .hint_key = "Spc",
      .hint = "Pause",
      .hint_order = 8},
     {.label = "n o", .codes = {'n', 'o'}, .act = act_columns, .help = "show/hide names, process"},
+    {.label = "C",
+     .codes = {'C'},
+     .act = act_hide_ended,
+     .help = "hide/show ended flows",
+     .hint_key = "C",
+     .hint = "Ended",
+     .hint_order = 14},
     {.label = "c",
      .codes = {'c'},
      .act = act_clear,
@@ -557,7 +575,6 @@ size_t tui_footer_hints(const struct tui_binding **out, size_t max)
 
 static const char *const help_intro[] = {
     "tcpflowtop: new TCP connections as they open. Keys:",
-    "",
 };
 
 /* The columns' paragraph is drawn from the field table; these lines explain the rest. */
@@ -565,7 +582,6 @@ static const char *const help_names[] = {
     "GROUPS (g): totals since start; REFUSED% UNANS% RESET% of flows; HS_P50/P95/MAX handshake ms.",
     "NAMES: the name the application asked for, then its CNAMEs, from DNS answers;",
     "~name: from a reverse (PTR) lookup, unverified. +N: more names (Enter shows all).",
-    "",
     "Press any key to return.",
 };
 
@@ -604,7 +620,8 @@ static void help_columns(char (*text)[TUI_HELP_LINE_MAX], size_t max, size_t *n)
 	char para[2048], *p, *end;
 	int w;
 
-	w = snprintf(para, sizeof(para), "Rows are newest first. Bold rows are new.");
+	w = snprintf(para, sizeof(para),
+		     "Rows are newest first. Bold rows are new, dim ones ended.");
 	len = w > 0 ? (size_t)w : 0;
 	for (i = 0; i < k && len < sizeof(para); i++) {
 		w = snprintf(para + len, sizeof(para) - len, " %s: %s.", flow_field(ids[i])->title,

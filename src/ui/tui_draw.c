@@ -33,8 +33,17 @@ static void compute_layout(struct tui *t)
 	if (t->shown != VIEW_FLOWS)
 		group_layout_compute((enum flow_group_kind)t->shown, COLS, &t->glayout);
 
+	struct flow_stats st;
+	bool no_bytes;
+
+	flow_pipeline_stats(t->pipeline, &st);
+	/* Without socket outcomes the byte columns would stay empty: give their room away. */
+	no_bytes = t->default_cols && !st.outcomes_on;
 	for (i = 0; i < t->opts.ncols; i++) {
 		if (!t->show_names && flow_field(t->opts.cols[i])->names)
+			continue;
+		if (no_bytes && (t->opts.cols[i] == FLOW_FIELD_BYTES_IN ||
+				 t->opts.cols[i] == FLOW_FIELD_BYTES_OUT))
 			continue;
 		if (!t->show_owner && flow_field(t->opts.cols[i])->owner)
 			continue;
@@ -82,6 +91,42 @@ static attr_t alert_attr(const struct tui *t)
 	return A_BOLD | (t->term.color ? COLOR_PAIR(CP_ALERT) : A_REVERSE);
 }
 
+/*
+ * Loud items of line 2 after the losses, each only when it has something
+ * to say: the kernel's listen counters since start, and the last reset
+ * alert for ALERT_SHOW_NS after the screen heard of it. Returns the next x.
+ */
+static int draw_kernel_and_alert(struct tui *t, const struct flow_stats *st, int x)
+{
+	char line[160], addr[48];
+	int n;
+
+	if (st->mib_known &&
+	    (st->mib.syncookies_sent || st->mib.listen_overflows || st->mib.listen_drops)) {
+		snprintf(line, sizeof(line), "cookies %llu overflows %llu drops %llu",
+			 (unsigned long long)st->mib.syncookies_sent,
+			 (unsigned long long)st->mib.listen_overflows,
+			 (unsigned long long)st->mib.listen_drops);
+		n = (int)strlen(line);
+		if (x < COLS)
+			put_fit(2, x, line, COLS - x < n ? COLS - x : n, false, alert_attr(t));
+		x += n + 2;
+	}
+	if (st->alerts && t->alert_seen_ns && clock_mono_ns() - t->alert_seen_ns < ALERT_SHOW_NS) {
+		const struct reset_alert_event *a = &st->last_alert;
+
+		flow_field_addr(a->family, a->addr, addr, sizeof(addr));
+		snprintf(line, sizeof(line),
+			 a->family == 6 ? "RESETS [%s]:%u %llu/%ds" : "RESETS %s:%u %llu/%ds", addr,
+			 a->port, (unsigned long long)a->count, RESET_ALERT_WINDOW_S);
+		n = (int)strlen(line);
+		if (x < COLS)
+			put_fit(2, x, line, COLS - x < n ? COLS - x : n, false, alert_attr(t));
+		x += n + 2;
+	}
+	return x;
+}
+
 static void draw_header(struct tui *t)
 {
 	struct flow_stats st;
@@ -110,6 +155,12 @@ static void draw_header(struct tui *t)
 		 (unsigned long long)s->seen_out, (unsigned long long)s->accepted,
 		 (unsigned long long)s->refused, (unsigned long long)st.unanswered,
 		 (unsigned long long)st.unsure);
+	if (st.outcomes_on) {
+		size_t len = strlen(line);
+
+		snprintf(line + len, sizeof(line) - len, "  established %llu half-open %llu",
+			 (unsigned long long)s->established, (unsigned long long)s->half_open);
+	}
 	put_fit(1, 0, line, COLS, false, A_NORMAL);
 
 	/* Loss and eviction: quiet when zero, loud otherwise. */
@@ -125,6 +176,7 @@ static void draw_header(struct tui *t)
 		put_fit(2, x, line, COLS - x < (int)strlen(line) ? COLS - x : (int)strlen(line),
 			false, s->evicted ? alert_attr(t) : A_NORMAL);
 	x += (int)strlen(line) + 2;
+	x = draw_kernel_and_alert(t, &st, x);
 	if (t->shown != VIEW_FLOWS) {
 		struct flow_groups *g = tui_groups(t, t->shown);
 		struct flow_groups_stats gs;
@@ -242,6 +294,8 @@ static attr_t cell_attr(const struct tui *t, enum flow_field c, const struct tft
 		return COLOR_PAIR(CP_REFUSED);
 	case FLOW_STYLE_WAITING:
 		return COLOR_PAIR(CP_PENDING);
+	case FLOW_STYLE_ENDED:
+		return A_DIM;
 	default:
 		return A_NORMAL;
 	}
@@ -318,7 +372,9 @@ static void draw_rows(struct tui *t)
 
 		if (!f)
 			continue; /* evicted since the rebuild */
-		if (now - f->syn_ns < fresh)
+		if (flow_field_ended(f))
+			base |= A_DIM; /* over: closed, refused, unanswered, half-open */
+		else if (now - f->syn_ns < fresh)
 			base |= A_BOLD; /* new rows stand out briefly */
 		if (selected) {
 			base = A_REVERSE;
@@ -452,7 +508,25 @@ static void draw_detail(struct tui *t)
 	table_fit(text, (int)strlen(text), false, t->term.utf8, line, sizeof(line));
 	snprintf(text, sizeof(text), "%s", line);
 	ROW("destination names", "%s (%s)", text[0] ? text : "none known", src);
-	ROW("state", "%s", flow_field_state_name(f->state));
+	ROW("state", "%s%s", flow_field_state_name(f->state),
+	    f->flags & TFT_FLOW_F_SYNCOOKIE ? " (answered by a SYN cookie: no SYN-ACK seen)" : "");
+	if (f->end != TFT_END_NONE) {
+		table_cell_text(FLOW_FIELD_CLOSED_BY, f, NULL, a, sizeof(a));
+		ROW("end", "%s%s%s", flow_field_end_name(f->end), a[0] ? ", closed by " : "", a);
+	} else {
+		ROW("end", "- (running%s)", f->flags & TFT_FLOW_F_IDLE ? ", idle" : "");
+	}
+	table_cell_text(FLOW_FIELD_DURATION, f, NULL, text, sizeof(text));
+	ROW("duration", "%s ms%s", text, f->end == TFT_END_NONE ? " so far" : "");
+	if (f->flags & TFT_FLOW_F_FIGURES) {
+		ROW("bytes", "%llu in, %llu out (%u segments in, %u out)",
+		    (unsigned long long)f->bytes_in, (unsigned long long)f->bytes_out, f->segs_in,
+		    f->segs_out);
+		ROW("round trip", "%u us smoothed, %u data retransmits", f->rtt_us,
+		    f->data_retrans);
+	} else {
+		ROW("bytes", "- (%s)", f->end == TFT_END_NONE ? "not sampled yet" : "not known");
+	}
 	ROW("SYN retransmits", "%u", f->syn_retrans);
 	table_cell_text(FLOW_FIELD_HS, f, NULL, text, sizeof(text));
 	ROW("handshake", "%s", text[0] ? strcat(text, " ms") : "- (no answer yet)");

@@ -17,8 +17,9 @@
 
 /* Screen lines above the column header: title, rates, loss and filter. */
 #define HEADER_LINES 3
-#define RATE_SAMPLES 10			   /* one a second: the header's average rate */
-#define MSG_SHOW_NS (8ull * 1000000000ull) /* how long a footer message stays */
+#define RATE_SAMPLES 10			      /* one a second: the header's average rate */
+#define MSG_SHOW_NS (8ull * 1000000000ull)    /* how long a footer message stays */
+#define ALERT_SHOW_NS (30ull * 1000000000ull) /* how long the header shows a reset alert */
 #define HELD_MAX 64
 #define EDIT_MAX TFT_FILTER_TEXT_MAX
 
@@ -79,6 +80,7 @@ struct tui {
 	const struct tui_binding *keymap[KEY_MAX + 1]; /* borrowed from the bindings table */
 	enum tui_mode mode;
 	bool paused, show_names, show_owner, dirty, timer_armed, stdin_added;
+	bool default_cols; /* no -o: the byte columns wait for outcomes (the sockops program) */
 	int tick_fd, redraw_fd;
 	uint64_t start_ns, last_draw_ns, delay_ns;
 	uint64_t pause_max_id, pause_seen; /* newest id and stats.seen when paused */
@@ -91,6 +93,7 @@ struct tui {
 	size_t sort_menu_sel;
 	char msg[256]; /* the footer message, shown for MSG_SHOW_NS after msg_ns */
 	uint64_t msg_ns;
+	uint64_t alert_seen_ns; /* when the screen heard of the last reset alert; 0: none */
 	/* Group views: by enum tui_view (VIEW_FLOWS unused). */
 	enum tui_view shown;
 	struct group_view *gview[VIEW_COUNT]; /* owned */

@@ -170,7 +170,7 @@ expect_names() {
 # ===== Run 1: names from dnsmasq's answers, PTR backfill through dnsmasq
 start_tft "$tmp/out.csv" "$tmp/err.txt" --format csv --dns-port "$dnsport" --dns-server "127.0.0.1:$dnsport"
 wait_for 10 grep -q '^time,' "$tmp/out.csv" || die "tcpflowtop did not start"
-grep -q ',src_names,dst_names,pid,comm,user,service,cgroup$' "$tmp/out.csv" || die "CSV header lacks the names columns"
+grep -q ',src_names,dst_names,pid,comm,user,service,cgroup,' "$tmp/out.csv" || die "CSV header lacks the names columns"
 
 resolve web.tft.test 1 7f000007
 resolve web6.tft.test 28 00000000000000000000000000000001

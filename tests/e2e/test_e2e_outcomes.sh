@@ -179,7 +179,7 @@ csv() {
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 d, s, p = sys.argv[2], sys.argv[3], sys.argv[4]
-c = [r for r in rows if r["event"] == "close" and r["dir"] == d and r["sport"] == s and r["dport"] == p]
+c = [r for r in rows if r["event"] == "close" and r["direction"] == d and r["src_port"] == s and r["dst_port"] == p]
 assert len(c) == 1, "%d CSV close rows" % len(c)
 print(" ".join(c[0][k] for k in sys.argv[5:]))
 EOF

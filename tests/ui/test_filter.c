@@ -3,6 +3,7 @@
 
 #include "../t.h"
 #include "filter.h"
+#include "clock.h"
 #include "flows.h"
 
 static size_t fake_names(void *ctx, uint8_t family, const uint8_t *addr, struct names_list *out)
@@ -16,6 +17,84 @@ static size_t fake_names(void *ctx, uint8_t family, const uint8_t *addr, struct 
 		out->n = 2;
 	}
 	return out->n;
+}
+
+/* True when the filter line text matches f. */
+static bool hit(const char *text, const struct tft_flow *fl)
+{
+	struct filter f = {0};
+	char err[256];
+
+	if (filter_parse_terms(&f, text, err, sizeof(err))) {
+		CHECK(0, err);
+		return false;
+	}
+	return filter_match(&f, fl);
+}
+
+/*
+ * Outcomes: the new state words and the bare words reset and idle, end and
+ * boolean terms, comparisons on figures, durations in whole ms, and C.
+ */
+static void test_outcomes(void)
+{
+	struct tft_flow closed = {0}, reset = {0}, idle = {0}, open = {0};
+	struct filter f = {0};
+	char err[256];
+
+	closed.state = TFT_STATE_CLOSED;
+	closed.end = TFT_END_FIN_PEER;
+	closed.syn_ns = 1000000000ULL;
+	closed.end_ns = closed.syn_ns + 61500000000ULL;
+	closed.flags = TFT_FLOW_F_FIGURES;
+	closed.bytes_in = 5000;
+	closed.bytes_out = 10;
+	reset = closed;
+	reset.end = TFT_END_RESET_LOCAL;
+	reset.bytes_in = 1000;
+	idle.state = TFT_STATE_ESTABLISHED;
+	idle.flags = TFT_FLOW_F_IDLE | TFT_FLOW_F_SYNCOOKIE;
+	open.state = TFT_STATE_ACCEPTED;
+	open.syn_ns = clock_mono_ns() - 90000000000ULL; /* 90 s ago, still running */
+
+	CHECK(hit("closed", &closed) && !hit("closed", &idle), "closed: a state word");
+	CHECK(hit("established", &idle) && !hit("established", &open), "established");
+	CHECK(hit("!unanswered half-open", &(struct tft_flow){.state = TFT_STATE_HALF_OPEN}),
+	      "half-open, and !unanswered");
+	CHECK(hit("reset", &reset) && !hit("reset", &closed) && !hit("reset", &open),
+	      "reset: either reset end");
+	CHECK(hit("reset", &(struct tft_flow){.end = TFT_END_RESET_PEER}), "reset by peer");
+	CHECK(hit("idle", &idle) && !hit("idle", &closed), "idle: the flag");
+	CHECK(hit("end:fin closed_by:peer", &closed) && !hit("end:fin", &reset),
+	      "end and closed_by terms");
+	CHECK(hit("end:reset-by-local", &reset), "end:reset-by-local");
+	CHECK(hit("syncookie:yes idle:true", &idle) && hit("syncookie:no", &closed),
+	      "yes/no and true/false");
+	CHECK(hit("bytes_in:>1000", &closed) && !hit("bytes_in:>1000", &reset), ">N excludes N");
+	CHECK(hit("bytes_in:>=1000", &reset) && hit("bytes_in:<1001", &reset) &&
+		  !hit("bytes_in:<=999", &reset),
+	      ">=N, <N, <=N");
+	CHECK(!hit("bytes_in:<10000", &open), "no figures: no number matches");
+	CHECK(hit("bytes_out:10", &closed) && hit("bytes_in:4000-6000", &closed), "N and ranges");
+	CHECK(hit("duration_ms:>61000", &closed) && !hit("duration_ms:>61500", &closed),
+	      "an ended flow's duration, in whole ms");
+	CHECK(hit("duration:>60000", &open) && !hit("duration:<60000", &open),
+	      "a running flow's duration runs to now");
+	CHECK_EQ(filter_parse_terms(&f, "bytes_in:>x", err, sizeof(err)), -EINVAL, ">x");
+	CHECK(strstr(err, ">N") != NULL, "the message names comparisons");
+	CHECK_EQ(filter_parse_terms(&f, "bytes_in:<0", err, sizeof(err)), -EINVAL, "<0: nothing");
+	CHECK_EQ(filter_parse_terms(&f, "end:closed", err, sizeof(err)), -EINVAL, "a bad end");
+	CHECK(strstr(err, "reset-by-peer") != NULL, "the message lists the ends");
+
+	/* C: ended flows hidden, the running ones kept; the header says so. */
+	memset(&f, 0, sizeof(f));
+	f.hide_ended = true;
+	CHECK(!filter_match(&f, &closed) && !filter_match(&f, &reset), "ended hidden");
+	CHECK(filter_match(&f, &idle) && filter_match(&f, &open), "running kept");
+	CHECK_EQ(filter_parse_terms(&f, "in", err, sizeof(err)), 0, "a typed line");
+	CHECK(f.hide_ended, "typing a filter keeps C");
+	filter_describe(&f, err, sizeof(err));
+	CHECK_STR(err, "open only /in", "described");
 }
 
 int main(void)
@@ -182,5 +261,6 @@ int main(void)
 	CHECK(filter_match(&f, v6), "::1 still matches");
 
 	flow_table_free(t);
+	test_outcomes();
 	return t_done();
 }

@@ -64,15 +64,18 @@ static void test_descriptors(void)
 	CHECK_EQ(flow_fields_with(FLOW_FIELD_ON_ANY_SCREEN, ids), FLOW_FIELD_SCREEN_COUNT,
 		 "screen");
 	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_SCREEN, ",", buf, sizeof(buf)),
-		  "time,dir,src,sport,dst,dport,snames,dnames,state,retx,hs,comm,service",
+		  "time,dir,src,sport,dst,dport,snames,dnames,state,retx,hs,end,bytes_in,bytes_out,"
+		  "comm,service",
 		  "screen names");
 	CHECK_STR(flow_fields_names(FLOW_FIELD_ON_SCREEN_EXTRA, ",", buf, sizeof(buf)),
-		  "pid,user,cgroup", "screen columns on request");
+		  "pid,user,cgroup,closed_by,duration_ms,rtt_us,data_retrans,idle,syncookie",
+		  "screen columns on request");
 	/* The owner's columns come after every earlier one, so scripts keep reading those. */
 	CHECK_STR(
 	    flow_fields_names(FLOW_FIELD_ON_CSV, ",", buf, sizeof(buf)),
 	    "time,event,id,dir,family,src,sport,dst,dport,state,retx,hs,snames,dnames,pid,comm,"
-	    "user,service,cgroup",
+	    "user,service,cgroup,end,closed_by,duration_ms,bytes_in,bytes_out,rtt_us,data_retrans,"
+	    "idle,syncookie",
 	    "CSV order");
 	CHECK_EQ(flow_field_parse_n("proc", 4, &parsed), 0, "proc: an alias");
 	CHECK_EQ(parsed, FLOW_FIELD_COMM, "proc is comm");
@@ -115,15 +118,25 @@ static void test_render(void)
 			const struct flow_field_desc *d = flow_field((enum flow_field)i);
 
 			for (j = 0; j < sizeof(targets) / sizeof(targets[0]); j++) {
+				uint64_t v;
+				/* outcomes of a running flow: no end, no figures yet */
+				bool none = d->number && !d->number(fl[k], &v) &&
+					    i != FLOW_FIELD_HS && i != FLOW_FIELD_DURATION &&
+					    !d->owner;
+
 				if (!(d->flags & flags[j]))
 					continue;
 				flow_field_render((enum flow_field)i, &c, targets[j], buf,
 						  sizeof(buf));
 				/* Only a pending flow's handshake time may be empty, and JSON has
 				 * null. */
-				CHECK(buf[0] || ((i == FLOW_FIELD_HS || d->owner) && k == 1 &&
-						 targets[j] != FLOW_TARGET_JSON),
+				CHECK(buf[0] || none ||
+					  ((i == FLOW_FIELD_HS || d->owner) && k == 1 &&
+					   targets[j] != FLOW_TARGET_JSON),
 				      d->name);
+				if (none)
+					CHECK_STR(buf, targets[j] == FLOW_TARGET_JSON ? "null" : "",
+						  d->name);
 				/* An unknown owner: "?" on the screen, null in JSON. */
 				if (d->owner && k == 1 && targets[j] == FLOW_TARGET_SCREEN)
 					CHECK_STR(buf, "?", d->name);
@@ -132,6 +145,7 @@ static void test_render(void)
 				if (targets[j] == FLOW_TARGET_JSON)
 					CHECK(buf[0] == '"' || buf[0] == '[' ||
 						  isdigit((unsigned char)buf[0]) ||
+						  !strcmp(buf, "true") || !strcmp(buf, "false") ||
 						  !strcmp(buf, "null"),
 					      "a JSON value");
 				CHECK(!strchr(buf, '\n') && !strchr(buf, '\x1b'), "one safe line");
@@ -161,8 +175,8 @@ static void test_header_and_record_agree(void)
 
 	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		FILE *tmp = tmpfile();
-		struct output_stream *o =
-		    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0});
+		struct output_stream *o = output_stream_new(
+		    fileno(tmp), &(struct output_stream_opts){fmts[i], NULL, 0, 0});
 		struct names_provider plain = {NULL, NULL, NULL, NULL};
 		char *nl, sep = fmts[i] == OUTPUT_CSV ? ',' : ' ';
 		size_t h, r;
@@ -271,11 +285,123 @@ static void test_owner(void)
 	owner_names_reset();
 }
 
+/*
+ * Outcomes: every state and end word, closed_by only for a fin end,
+ * duration to the end or to the record's time, figures only when known,
+ * bytes short on the screen and exact elsewhere; sort and filter numbers.
+ */
+static void test_outcomes(void)
+{
+	static const char *const states[] = {"pending", "accepted",   "refused",  "established",
+					     "closed",	"unanswered", "half-open"};
+	static const struct {
+		uint8_t end;
+		const char *word, *closed_by;
+	} ends[] = {{TFT_END_FIN_LOCAL, "fin", "local"},
+		    {TFT_END_FIN_PEER, "fin", "peer"},
+		    {TFT_END_RESET_PEER, "reset-by-peer", ""},
+		    {TFT_END_RESET_LOCAL, "reset-by-local", ""},
+		    {TFT_END_TIMEOUT, "timeout", ""},
+		    {TFT_END_HALF_OPEN, "half-open", ""},
+		    {TFT_END_OPEN, "open", ""}};
+	struct tft_flow f = {0};
+	struct flow_field_ctx c = {&f, TFT_CHANGE_END, 0, NULL};
+	char buf[256];
+	uint64_t v, fin_v;
+	size_t i;
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		f.state = (uint8_t)i;
+		CHECK_STR(
+		    flow_field_render(FLOW_FIELD_STATE, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		    states[i], "state word");
+		CHECK(flow_field(FLOW_FIELD_STATE)->values[i].name &&
+			  !strcmp(flow_field(FLOW_FIELD_STATE)->values[i].name, states[i]),
+		      "state words are the filter's values");
+	}
+	f.state = TFT_STATE_CLOSED;
+	f.key.family = 4;
+	f.syn_ns = 1000000000ULL;
+	f.end_ns = f.syn_ns + 61234567ULL;
+	c.at_ns = f.end_ns + 999; /* ended: the end counts, not the record's time */
+	flow_field(FLOW_FIELD_END)->number(&(struct tft_flow){.end = TFT_END_FIN_LOCAL}, &fin_v);
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		f.end = ends[i].end;
+		CHECK_STR(flow_field_render(FLOW_FIELD_END, &c, FLOW_TARGET_TEXT, buf, sizeof(buf)),
+			  ends[i].word, "end word");
+		CHECK_STR(flow_field_end_name(f.end), ends[i].word, "end name");
+		CHECK_STR(
+		    flow_field_render(FLOW_FIELD_CLOSED_BY, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		    ends[i].closed_by, "closed_by");
+		CHECK(flow_field(FLOW_FIELD_END)->number(&f, &v), "an end has a number");
+		CHECK_EQ(v == fin_v, !strcmp(ends[i].word, "fin"),
+			 "both fins are one filter value");
+		CHECK(flow_field_ended(&f), "ended");
+	}
+	f.end = TFT_END_FIN_LOCAL;
+	CHECK_STR(flow_field_render(FLOW_FIELD_CLOSED_BY, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "\"local\"", "json closed_by");
+	CHECK_STR(flow_field_render(FLOW_FIELD_DURATION, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "61.234", "duration to the end, in ms");
+	CHECK(flow_field(FLOW_FIELD_DURATION)->number(&f, &v) && v == 61234567ULL,
+	      "duration's number: ns");
+	f.end = TFT_END_NONE;
+	CHECK(!flow_field_ended(&f), "running");
+	CHECK_STR(flow_field_render(FLOW_FIELD_END, &c, FLOW_TARGET_JSON, buf, sizeof(buf)), "null",
+		  "no end: null");
+	CHECK_STR(flow_field_render(FLOW_FIELD_CLOSED_BY, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "null", "nobody closed: null");
+	CHECK_STR(flow_field_render(FLOW_FIELD_DURATION, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		  "61.235", "running: duration to the record's time");
+
+	/* Figures: unknown until sampled; then exact, short on the screen. */
+	CHECK_STR(flow_field_render(FLOW_FIELD_BYTES_IN, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "null", "no figures: null");
+	CHECK(!flow_field(FLOW_FIELD_BYTES_IN)->number(&f, &v) && v == 0,
+	      "no figures: no value, sorts as 0");
+	f.flags = TFT_FLOW_F_FIGURES;
+	f.bytes_in = 1536;
+	f.bytes_out = 5ULL << 30;
+	f.rtt_us = 42;
+	f.data_retrans = 3;
+	CHECK_STR(flow_field_render(FLOW_FIELD_BYTES_IN, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		  "1536", "bytes in, exact");
+	CHECK_STR(flow_field_render(FLOW_FIELD_BYTES_IN, &c, FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+		  "1536", "bytes in, exact on the screen up to 7 digits");
+	CHECK_STR(flow_field_render(FLOW_FIELD_BYTES_OUT, &c, FLOW_TARGET_EXPORT, buf, sizeof(buf)),
+		  "5368709120", "bytes out, exact in the export");
+	CHECK_STR(flow_field_render(FLOW_FIELD_BYTES_OUT, &c, FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+		  "5.0G", "bytes out, short");
+	CHECK_STR(flow_field_render(FLOW_FIELD_RTT, &c, FLOW_TARGET_JSON, buf, sizeof(buf)), "42",
+		  "rtt");
+	CHECK_STR(
+	    flow_field_render(FLOW_FIELD_DATA_RETRANS, &c, FLOW_TARGET_TEXT, buf, sizeof(buf)), "3",
+	    "data retransmits");
+	CHECK_STR(flow_field_render(FLOW_FIELD_IDLE, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "false", "idle: false");
+	f.flags |= TFT_FLOW_F_IDLE | TFT_FLOW_F_SYNCOOKIE;
+	CHECK_STR(flow_field_render(FLOW_FIELD_IDLE, &c, FLOW_TARGET_CSV, buf, sizeof(buf)), "yes",
+		  "idle: yes");
+	CHECK_STR(flow_field_render(FLOW_FIELD_SYNCOOKIE, &c, FLOW_TARGET_JSON, buf, sizeof(buf)),
+		  "true", "syncookie: true");
+	c.change = TFT_CHANGE_UPDATE;
+	CHECK_STR(flow_field_render(FLOW_FIELD_EVENT, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		  "idle", "event idle");
+	c.change = TFT_CHANGE_END;
+	CHECK_STR(flow_field_render(FLOW_FIELD_EVENT, &c, FLOW_TARGET_CSV, buf, sizeof(buf)),
+		  "close", "event close");
+	flow_field_bytes_short(999, buf, sizeof(buf));
+	CHECK_STR(buf, "999", "short: plain below 1K");
+	flow_field_bytes_short(300ULL << 20, buf, sizeof(buf));
+	CHECK_STR(buf, "300M", "short: no decimal from 100 up");
+}
+
 int main(int argc, char **argv)
 {
 	test_descriptors();
 	test_render();
 	test_owner();
+	test_outcomes();
 	test_header_and_record_agree();
 	if (argc > 1)
 		test_man_page(argv[1]);

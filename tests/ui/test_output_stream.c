@@ -33,7 +33,7 @@ static void render(enum output_format fmt, const struct tft_flow *f, enum tft_fl
 		   char *buf, size_t size, int header)
 {
 	FILE *tmp = tmpfile();
-	struct output_stream_opts opts = {fmt, NULL, 0};
+	struct output_stream_opts opts = {fmt, NULL, 0, 0};
 	struct output_stream *o = output_stream_new(fileno(tmp), &opts);
 	size_t n;
 
@@ -68,13 +68,17 @@ static void test_csv(void)
 	render(OUTPUT_CSV, &f, TFT_CHANGE_NEW, buf, sizeof(buf), 1);
 	CHECK(strncmp(buf,
 		      "time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,state,"
-		      "syn_retrans,handshake_ms,src_names,dst_names,pid,comm,user,service,cgroup\n",
+		      "syn_retrans,handshake_ms,src_names,dst_names,pid,comm,user,service,cgroup,"
+		      "end,closed_by,duration_ms,bytes_in,bytes_out,rtt_us,data_retrans,idle,"
+		      "syncookie\n",
 		      strlen("time,event,id,direction,family,src_addr,src_port,dst_addr,dst_port,"
 			     "state,syn_retrans,handshake_ms,src_names,dst_names,pid,comm,user,"
-			     "service,cgroup\n")) == 0,
+			     "service,cgroup,end,closed_by,duration_ms,bytes_in,bytes_out,rtt_us,"
+			     "data_retrans,idle,syncookie\n")) == 0,
 	      "csv header");
 	second = strchr(buf, '\n') + 1;
-	CHECK_EQ(split(second, fields, 20), 12, "12 non-empty csv fields (no names)");
+	/* duration_ms, idle and syncookie always have a value */
+	CHECK_EQ(split(second, fields, 20), 15, "15 non-empty csv fields (no names)");
 	CHECK(strlen(fields[0]) == 27 && fields[0][10] == 'T' && fields[0][26] == 'Z',
 	      "RFC 3339 UTC time with microseconds");
 	CHECK_STR(fields[1], "new", "event");
@@ -93,7 +97,7 @@ static void test_csv(void)
 	f.answer_ns = 0;
 	render(OUTPUT_CSV, &f, TFT_CHANGE_RETRANS, buf, sizeof(buf), 0);
 	CHECK(strstr(buf, ",retrans,7,") != NULL, "retrans event");
-	CHECK(strstr(buf, ",pending,2,,,,,,,,\n") != NULL,
+	CHECK(strstr(buf, ",pending,2,,,,,,,,,,,") != NULL,
 	      "empty handshake and names while pending");
 }
 
@@ -108,9 +112,12 @@ static void test_json(void)
 	CHECK(strstr(buf, "\"id\":7,") != NULL, "id");
 	CHECK(strstr(buf, "\"src_addr\":\"2001:db8::1\",\"src_port\":40000") != NULL, "src");
 	CHECK(strstr(buf, "\"state\":\"accepted\"") != NULL, "state");
-	CHECK(strstr(buf, "\"handshake_ms\":1.234,\"src_names\":[],\"dst_names\":[],\"pid\":null,"
-			  "\"comm\":null,\"user\":null,\"service\":null,\"cgroup\":null}") != NULL,
-	      "handshake number, empty names");
+	CHECK(
+	    strstr(buf,
+		   "\"handshake_ms\":1.234,\"src_names\":[],\"dst_names\":[],\"pid\":null,"
+		   "\"comm\":null,\"user\":null,\"service\":null,\"cgroup\":null,\"end\":null,") !=
+		NULL,
+	    "handshake number, empty names");
 	CHECK_EQ(strchr(buf, '\n') - buf + 1, (long long)strlen(buf), "exactly one line");
 
 	f.state = TFT_STATE_PENDING;
@@ -160,7 +167,7 @@ static void test_write_error(void)
 
 	if (!full)
 		return;
-	o = output_stream_new(fileno(full), &(struct output_stream_opts){OUTPUT_CSV, NULL, 0});
+	o = output_stream_new(fileno(full), &(struct output_stream_opts){OUTPUT_CSV, NULL, 0, 0});
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
 	CHECK_EQ(output_stream_flush(o), -ENOSPC, "ENOSPC reported");
 	output_stream_free(o);
@@ -186,7 +193,7 @@ static void render_names(enum output_format fmt, const struct tft_flow *f, char 
 {
 	FILE *tmp = tmpfile();
 	struct output_stream *o =
-	    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmt, NULL, 0});
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){fmt, NULL, 0, 0});
 	size_t n;
 
 	output_stream_set_names(o, &cache_provider);
@@ -241,7 +248,7 @@ static void test_names(void)
 	dns_cache_add(cache, 6, f.key.saddr, "host.ptr.test", 13, TFT_NAME_PTR, 60, 1);
 
 	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
-	CHECK(strstr(buf, ",~host.ptr.test,www.example.test cdn.example.test,,,,,\n") != NULL,
+	CHECK(strstr(buf, ",~host.ptr.test,www.example.test cdn.example.test,,,,,,,") != NULL,
 	      "csv: names, ptr marked ~, asked name first");
 	render_names(OUTPUT_TEXT, &f, buf, sizeof(buf));
 	CHECK(strstr(buf, " ~host.ptr.test www.example.test,cdn.example.test ") != NULL,
@@ -265,7 +272,7 @@ static void test_names(void)
 	      "text: escaped, spaces too, one column");
 	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
 	CHECK(strchr(buf, 0x1b) == NULL, "csv: no raw ESC");
-	CHECK(strstr(buf, ",\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0,,,,,\n") != NULL,
+	CHECK(strstr(buf, ",\\x1b]0;pwned\\x07=cmd|'\\x20/C\\x20calc'!A0,,,,,,,") != NULL,
 	      "csv: escaped cell");
 	render_names(OUTPUT_JSON, &f, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"name\":\"\\\\x1b]0;pwned\\\\x07=cmd|' /C calc'!A0\"") != NULL,
@@ -288,7 +295,7 @@ static void test_names(void)
 			      "json: printable ASCII only");
 		CHECK(strstr(buf, "\\u00") == NULL, "json: no \\u00XX for a byte");
 		render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
-		CHECK(strstr(buf, ",a\\xff\\xc2\\x9b\\xe2\\x80\\xae\\x5cb.test,,,,,\n") != NULL,
+		CHECK(strstr(buf, ",a\\xff\\xc2\\x9b\\xe2\\x80\\xae\\x5cb.test,,,,,,,") != NULL,
 		      "csv: the same spelling");
 	}
 
@@ -297,7 +304,7 @@ static void test_names(void)
 	f.key.daddr[15] = 10;
 	dns_cache_add(cache, 6, f.key.daddr, "=HYPERLINK(\"x\")", 15, TFT_NAME_DNS, 60, 1);
 	render_names(OUTPUT_CSV, &f, buf, sizeof(buf));
-	CHECK(strstr(buf, ",\"'=HYPERLINK(\"\"x\"\")\",,,,,\n") != NULL,
+	CHECK(strstr(buf, ",\"'=HYPERLINK(\"\"x\"\")\",,,,,,,") != NULL,
 	      "csv: formula neutralised");
 
 	/* A very long set of names is cut with a mark, within the column cap. */
@@ -381,7 +388,7 @@ static void test_filter_and_count(void)
 	struct output_stream *o;
 
 	CHECK_EQ(filter_parse_terms(&flt, "dport:443", err, sizeof(err)), 0, "filter");
-	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2});
+	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_CSV, &flt, 2, 0});
 	f.state = TFT_STATE_PENDING; /* as every flow is at its SYN */
 	CHECK(!output_stream_done(o), "not done at start");
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
@@ -429,7 +436,7 @@ static size_t run_changes(const char *filter_text, unsigned long long count,
 	if (filter_text)
 		CHECK_EQ(filter_parse_terms(&flt, filter_text, err, sizeof(err)), 0, "filter");
 	o = output_stream_new(fileno(tmp), &(struct output_stream_opts){
-					       OUTPUT_CSV, filter_text ? &flt : NULL, count});
+					       OUTPUT_CSV, filter_text ? &flt : NULL, count, 0});
 	for (i = 0; i < n; i++) {
 		if (ch[i].change == TFT_CHANGE_NONE) { /* evicted */
 			output_stream_forget(o, ch[i].id);
@@ -517,7 +524,7 @@ static void test_hold(void)
 	char buf[4096];
 	FILE *tmp = tmpfile();
 	struct output_stream *o =
-	    output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_JSON, NULL, 0});
+	    output_stream_new(fileno(tmp), &(struct output_stream_opts){OUTPUT_JSON, NULL, 0, 0});
 
 	CHECK_EQ(output_stream_set_hold(o, 60000, settled, NULL), 0, "hold");
 	output_stream_flow(o, &f, TFT_CHANGE_NEW, f.syn_ns);
@@ -546,11 +553,265 @@ static void test_hold(void)
 	fclose(tmp);
 }
 
+/* A flow that closed: the peer sent the first FIN, 5.5 s after its SYN, with figures. */
+static struct tft_flow closed_sample(void)
+{
+	struct tft_flow f = sample();
+
+	f.state = TFT_STATE_CLOSED;
+	f.end = TFT_END_FIN_PEER;
+	f.end_ns = f.syn_ns + 5500000000ULL;
+	f.flags = TFT_FLOW_F_FIGURES;
+	f.bytes_in = 1200;
+	f.bytes_out = 34;
+	f.rtt_us = 250;
+	f.data_retrans = 1;
+	return f;
+}
+
+/* One stream with opts; ops run on it; returns what it wrote. */
+struct stream_run {
+	FILE *tmp;
+	struct output_stream *o;
+};
+
+static struct output_stream *run_open(struct stream_run *r, enum output_format fmt, unsigned events,
+				      unsigned long long count)
+{
+	r->tmp = tmpfile();
+	r->o = output_stream_new(fileno(r->tmp),
+				 &(struct output_stream_opts){fmt, NULL, count, events});
+	return r->o;
+}
+
+static void run_close(struct stream_run *r, char *buf, size_t size)
+{
+	output_stream_tick(r->o, 0, true);
+	CHECK_EQ(output_stream_flush(r->o), 0, "flush");
+	output_stream_free(r->o);
+	slurp(r->tmp, buf, size);
+	fclose(r->tmp);
+}
+
+/* A flow's end is a close record with its final figures, in every format. */
+static void test_close_records(void)
+{
+	struct tft_flow f = closed_sample();
+	char buf[4096], *fields[40], *second;
+
+	render(OUTPUT_CSV, &f, TFT_CHANGE_END, buf, sizeof(buf), 1);
+	second = strchr(buf, '\n') + 1;
+	CHECK(strstr(second, ",close,7,out,6,") != NULL, "csv: a close event");
+	CHECK(strstr(second, ",443,closed,2,1.234,") != NULL, "csv: state closed");
+	CHECK(strstr(second, ",fin,peer,5500.000,1200,34,250,1,no,no\n") != NULL,
+	      "csv: end, who closed, duration and figures last");
+	CHECK_EQ(split(second, fields, 40), 21, "csv: the close's non-empty cells");
+
+	render(OUTPUT_JSON, &f, TFT_CHANGE_END, buf, sizeof(buf), 0);
+	CHECK(!strncmp(buf, "{\"type\":\"close\",", 16), "json: a close record");
+	CHECK(strstr(buf, "\"state\":\"closed\"") != NULL, "json: state");
+	CHECK(strstr(buf, ",\"end\":\"fin\",\"closed_by\":\"peer\",\"duration_ms\":5500.000,"
+			  "\"bytes_in\":1200,\"bytes_out\":34,\"rtt_us\":250,\"data_retrans\":1,"
+			  "\"idle\":false,\"syncookie\":false}\n") != NULL,
+	      "json: the outcome keys");
+
+	render(OUTPUT_TEXT, &f, TFT_CHANGE_END, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, " close ") != NULL && strstr(buf, " closed ") != NULL, "text: close");
+	CHECK(strstr(buf, " fin            peer      ") != NULL, "text: end and closed_by padded");
+	CHECK(strstr(buf, "    5500.000       1200         34      250         1 no   no    \n") !=
+		  NULL,
+	      "text: figures right-aligned");
+
+	/* Reset by the local end: no closed_by; a SYN cookie flow says so. */
+	f.end = TFT_END_RESET_LOCAL;
+	f.flags |= TFT_FLOW_F_SYNCOOKIE;
+	render(OUTPUT_JSON, &f, TFT_CHANGE_END, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "\"end\":\"reset-by-local\",\"closed_by\":null,") != NULL,
+	      "json: reset by local, nobody closed");
+	CHECK(strstr(buf, "\"syncookie\":true}") != NULL, "json: syncookie");
+
+	/* A running flow: no end, no figures yet; its duration runs to the record's time. */
+	f = sample();
+	render(OUTPUT_JSON, &f, TFT_CHANGE_STATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "\"type\":\"update\"") != NULL, "json: an answer is an update");
+	CHECK(strstr(buf, "\"end\":null,\"closed_by\":null,\"duration_ms\":0.000,\"bytes_in\":null,"
+			  "\"bytes_out\":null,\"rtt_us\":null,\"data_retrans\":null,") != NULL,
+	      "json: nulls while running");
+	render(OUTPUT_TEXT, &f, TFT_CHANGE_STATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, " -              -         ") != NULL, "text: - for no end");
+
+	/* A refusal ends the flow at its answer: that is its close. */
+	f.state = TFT_STATE_REFUSED;
+	f.end = TFT_END_RESET_PEER;
+	f.end_ns = f.answer_ns;
+	render(OUTPUT_CSV, &f, TFT_CHANGE_STATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, ",close,7,") && strstr(buf, ",refused,") &&
+		  strstr(buf, ",reset-by-peer,,1.234,"),
+	      "csv: a refusal is a close");
+
+	/* The idle flag turning: event idle, then active. */
+	f = sample();
+	f.state = TFT_STATE_ESTABLISHED;
+	f.flags = TFT_FLOW_F_IDLE | TFT_FLOW_F_FIGURES;
+	render(OUTPUT_CSV, &f, TFT_CHANGE_UPDATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, ",idle,7,") && strstr(buf, ",established,") && strstr(buf, ",yes,no\n"),
+	      "csv: idle");
+	f.flags = TFT_FLOW_F_FIGURES;
+	render(OUTPUT_CSV, &f, TFT_CHANGE_UPDATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, ",active,7,") && strstr(buf, ",no,no\n"), "csv: active again");
+	render(OUTPUT_JSON, &f, TFT_CHANGE_UPDATE, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "\"type\":\"update\"") != NULL, "json: idle turns are updates");
+}
+
+/* --events picks records; a flow is introduced by its first record printed. */
+static void test_events(void)
+{
+	struct tft_flow f = sample(), g;
+	struct stream_run r;
+	unsigned m;
+	char buf[8192];
+
+	CHECK_EQ(output_events_parse("close", &m), 0, "parse close");
+	CHECK_EQ(m, OUTPUT_EVENT_CLOSE, "close");
+	CHECK_EQ(output_events_parse("new,update", &m), 0, "parse a list");
+	CHECK_EQ(m, OUTPUT_EVENT_NEW | OUTPUT_EVENT_UPDATE, "new,update");
+	CHECK_EQ(output_events_parse("all", &m), 0, "parse all");
+	CHECK_EQ(m, OUTPUT_EVENT_ALL, "all");
+	CHECK_EQ(output_events_parse("new,", &m), -EINVAL, "an empty item");
+	CHECK_EQ(output_events_parse("opened", &m), -EINVAL, "an unknown word");
+
+	/* --events close: one line per flow, at its end; --count counts those. */
+	run_open(&r, OUTPUT_CSV, OUTPUT_EVENT_CLOSE, 1);
+	f.state = TFT_STATE_PENDING;
+	output_stream_flow(r.o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	f.state = TFT_STATE_ACCEPTED;
+	output_stream_flow(r.o, &f, TFT_CHANGE_STATE, f.answer_ns);
+	CHECK(!output_stream_done(r.o), "nothing printed yet");
+	g = closed_sample();
+	output_stream_flow(r.o, &g, TFT_CHANGE_END, g.end_ns);
+	CHECK(output_stream_done(r.o), "-c 1: done after one close");
+	g.id = 8;
+	output_stream_flow(r.o, &g, TFT_CHANGE_END, g.end_ns); /* past the count */
+	run_close(&r, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 1, "--events close: only the close");
+	CHECK(strstr(buf, ",close,7,") != NULL, "the close of flow 7");
+
+	/* --events new: the opens only, no updates, no closes, no alerts. */
+	run_open(&r, OUTPUT_JSON, OUTPUT_EVENT_NEW, 0);
+	f = sample();
+	f.state = TFT_STATE_PENDING;
+	output_stream_flow(r.o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	output_stream_flow(r.o, &f, TFT_CHANGE_RETRANS, f.syn_ns);
+	g = closed_sample();
+	output_stream_flow(r.o, &g, TFT_CHANGE_END, g.end_ns);
+	output_stream_alert(r.o, &(struct reset_alert_event){.family = 4, .port = 80, .count = 21});
+	run_close(&r, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 1, "--events new: one line");
+	CHECK(strstr(buf, "\"type\":\"flow\"") != NULL, "the new flow");
+
+	/* --events new,close: a flow's first and last lines. */
+	run_open(&r, OUTPUT_CSV, OUTPUT_EVENT_NEW | OUTPUT_EVENT_CLOSE, 0);
+	f = sample();
+	f.state = TFT_STATE_PENDING;
+	output_stream_flow(r.o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	f.state = TFT_STATE_ACCEPTED;
+	output_stream_flow(r.o, &f, TFT_CHANGE_STATE, f.answer_ns);
+	g = closed_sample();
+	output_stream_flow(r.o, &g, TFT_CHANGE_END, g.end_ns);
+	run_close(&r, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 2, "--events new,close: two lines");
+	CHECK(strstr(buf, ",new,7,") && strstr(buf, ",close,7,") && !strstr(buf, ",update,"),
+	      "new and close, no update");
+}
+
+/* A flow still open when it leaves gets a close record, end open; an ended one nothing more. */
+static void test_left_open(void)
+{
+	struct tft_flow f = sample(), g = closed_sample();
+	struct stream_run r;
+	char buf[8192];
+
+	f.state = TFT_STATE_ESTABLISHED;
+	run_open(&r, OUTPUT_JSON, 0, 0);
+	output_stream_flow(r.o, &f, TFT_CHANGE_NEW, f.syn_ns);
+	output_stream_flow(r.o, &g, TFT_CHANGE_END, g.end_ns);
+	CHECK_EQ(output_stream_left(r.o, &f, f.syn_ns + 2000000000ULL, true), 0, "left open");
+	CHECK_EQ(output_stream_left(r.o, &g, g.end_ns + 1, true), 0, "left ended");
+	f.id = 9;
+	CHECK_EQ(output_stream_left(r.o, &f, f.syn_ns + 3000000000ULL, false), 0, "no outcomes");
+	run_close(&r, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 3, "new, close, and the left-open close");
+	CHECK(strstr(buf, "\"type\":\"close\",\"time\"") != NULL, "close records");
+	CHECK(strstr(buf, "\"state\":\"established\",\"syn_retrans\":2") != NULL,
+	      "left in its state");
+	CHECK(strstr(buf, "\"end\":\"open\",\"closed_by\":null,\"duration_ms\":2000.000,") != NULL,
+	      "end open, duration to when it left");
+	CHECK(!strstr(buf, "\"id\":9"), "without outcomes, open says nothing");
+}
+
+/* A reset burst: a JSON alert record; text and CSV rows of the same columns. */
+static void test_alert(void)
+{
+	struct reset_alert_event a = {
+	    .family = 4, .port = 8080, .count = 21, .at_ns = 2000000000ULL};
+	struct stream_run r;
+	char buf[8192], *nl, *fields[40], t[40];
+	size_t i, header_cells = 1, row_cells = 1;
+
+	inet_pton(AF_INET, "10.1.2.3", a.addr);
+	flow_field_time_iso(a.at_ns, t, sizeof(t));
+	run_open(&r, OUTPUT_JSON, 0, 0);
+	CHECK_EQ(output_stream_alert(r.o, &a), 0, "json alert");
+	run_close(&r, buf, sizeof(buf));
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+			 "{\"type\":\"alert\",\"time\":\"%s\",\"family\":4,\"addr\":\"10.1.2.3\","
+			 "\"port\":8080,\"count\":21,\"window_s\":10}\n",
+			 t);
+		CHECK_STR(buf, want, "json: the alert record");
+	}
+
+	run_open(&r, OUTPUT_CSV, 0, 0);
+	output_stream_header(r.o);
+	output_stream_alert(r.o, &a);
+	run_close(&r, buf, sizeof(buf));
+	nl = strchr(buf, '\n');
+	CHECK(nl != NULL, "csv: header and row");
+	if (!nl)
+		return;
+	for (i = 0; buf + i < nl; i++)
+		header_cells += buf[i] == ',';
+	for (i = 1; nl[i] && nl[i] != '\n'; i++)
+		row_cells += nl[i] == ',';
+	CHECK_EQ(row_cells, header_cells, "csv: an alert row has the flow columns");
+	CHECK_EQ(split(nl + 1, fields, 40), 6, "csv: six cells set");
+	CHECK_STR(fields[0], t, "csv: time");
+	CHECK_STR(fields[1], "alert", "csv: event");
+	CHECK_STR(fields[2], "4", "csv: family");
+	CHECK_STR(fields[3], "10.1.2.3", "csv: dst_addr");
+	CHECK_STR(fields[4], "8080", "csv: dst_port");
+	CHECK_STR(fields[5], "21", "csv: the count under state");
+
+	run_open(&r, OUTPUT_TEXT, 0, 0);
+	output_stream_alert(r.o, &a);
+	run_close(&r, buf, sizeof(buf));
+	CHECK(strstr(buf, " alert   -   4   - ") != NULL, "text: alert, family");
+	CHECK(strstr(buf, "10.1.2.3                                 8080 21          ") != NULL,
+	      "text: the service and the count, padded");
+	CHECK_EQ(count_lines(buf), 1, "text: one line");
+}
+
 int main(void)
 {
 	clock_init();
 	test_csv();
 	test_json();
+	test_close_records();
+	test_events();
+	test_left_open();
+	test_alert();
 	test_text();
 	test_errors_and_names();
 	test_write_error();

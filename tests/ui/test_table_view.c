@@ -37,14 +37,25 @@ static void test_layout(void)
 	size_t n = table_columns_default(cols);
 	struct table_layout l;
 
-	/* pid, user and cgroup are screen columns on request only */
-	CHECK_EQ(n, FLOW_FIELD_SCREEN_COUNT - 3, "default has every default column");
+	/* pid, user, cgroup and six outcome columns are screen columns on request only */
+	CHECK_EQ(n, FLOW_FIELD_SCREEN_COUNT - 9, "default has every default column");
+
+	table_layout_compute(cols, n, 160, &l);
+	check_fits(&l, 160, "160 fits");
+	CHECK_EQ(l.n, n, "160 shows all");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_END), 6, "160: the end at its narrowest");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_BYTES_IN), 8, "160: bytes in");
+	table_layout_compute(cols, n, 147, &l);
+	CHECK_EQ(l.dropped, 1, "147 drops one");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_END), -1, "147: the end goes first");
 
 	table_layout_compute(cols, n, 120, &l);
 	check_fits(&l, 120, "120 fits");
-	CHECK_EQ(l.n, n - 1, "120 shows all but one");
-	CHECK_EQ(l.dropped, 1, "120 drops one");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), -1, "120: the service goes first");
+	CHECK_EQ(l.n, n - 4, "120 shows all but four");
+	CHECK_EQ(l.dropped, 4, "120 drops four");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_BYTES_IN), -1, "120: the outcome columns go first");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_BYTES_OUT), -1, "120: bytes out too");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), -1, "120: then the service");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), 8, "120: the process stays");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_SRC), 15, "120: IPv4 fits");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 15, "120: IPv4 fits dst");
@@ -54,7 +65,7 @@ static void test_layout(void)
 
 	table_layout_compute(cols, n, 80, &l);
 	check_fits(&l, 80, "80 fits");
-	CHECK_EQ(l.dropped, 5, "80 drops five");
+	CHECK_EQ(l.dropped, 8, "80 drops eight");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), -1, "80: the owner's columns dropped first");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), -1, "80: process dropped");
 	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), -1, "80: then source names");
@@ -65,17 +76,19 @@ static void test_layout(void)
 	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 13, "80: dst");
 	CHECK_EQ(l.col[0], FLOW_FIELD_TIME, "80: order kept");
 
-	table_layout_compute(cols, n, 250, &l);
-	check_fits(&l, 250, "250 fits");
-	CHECK_EQ(l.n, n, "250 shows all");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SRC), 39, "250: IPv6 fits");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 39, "250: IPv6 fits dst");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), 15, "250: process at its max");
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), 20, "250: service at its max");
-	table_layout_compute(cols, n, 320, &l);
-	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 48, "320: names at their max");
-	table_layout_compute(cols, n, 250, &l);
-	CHECK_EQ(width_of(&l, FLOW_FIELD_TIME), 12, "250: fixed stays fixed");
+	table_layout_compute(cols, n, 270, &l);
+	check_fits(&l, 270, "270 fits");
+	CHECK_EQ(l.n, n, "270 shows all");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SRC), 39, "270: IPv6 fits");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_DST), 39, "270: IPv6 fits dst");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_COMM), 15, "270: process at its max");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SERVICE), 20, "270: service at its max");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_STATE), 12, "270: \"established\" whole");
+	CHECK_EQ(width_of(&l, FLOW_FIELD_END), 15, "270: \"reset-by-local\" whole");
+	table_layout_compute(cols, n, 340, &l);
+	CHECK_EQ(width_of(&l, FLOW_FIELD_SNAMES), 48, "340: names at their max");
+	table_layout_compute(cols, n, 270, &l);
+	CHECK_EQ(width_of(&l, FLOW_FIELD_TIME), 12, "270: fixed stays fixed");
 
 	table_layout_compute(cols, n, 40, &l);
 	check_fits(&l, 40, "40 fits");

@@ -133,16 +133,27 @@ start_tft
 "$PEER" -g "$CG" connect 127.0.0.2 "$P1" 2 >"$WORK/other1"
 wait_for 10 nrows_is 12 || fail "expected 12 rows"
 for p in $(cat "$WORK/out1"); do
-	rows | awk -v p="$p" -v d="$P1" '$2 == "out" && $4 == p && $6 == d && $7 == "accepted"' |
+	rows | awk -v p="$p" -v d="$P1" '$2 == "out" && $4 == p && $6 == d && $7 ~ /^(accepted|established|closed)$/' |
 		grep -q . || fail "outgoing flow from port $p missing"
 done
-[ "$(rows | awk -v d="$P2" '$2 == "in" && $6 == d && $7 == "accepted"' | wc -l)" -eq 3 ] ||
+[ "$(rows | awk -v d="$P2" '$2 == "in" && $6 == d && $7 ~ /^(accepted|established|closed)$/' | wc -l)" -eq 3 ] ||
 	fail "3 incoming flows expected"
 [ "$(rows | awk -v d="$P3" '$2 == "out" && $6 == d && $7 == "refused"' | wc -l)" -eq 2 ] ||
 	fail "2 refused flows expected"
 ok "12 rows with direction, ports and state"
 rows | awk '{ print $1 }' | sort -rc || fail "rows are not newest first"
 ok "newest first"
+
+# --- C hides the flows that ended (at least the 2 refused ones), C again shows them
+ended=$(rows | awk '$7 ~ /^(refused|closed|unanswered|half-open)$/' | wc -l)
+[ "$ended" -ge 2 ] || fail "the refused flows count as ended"
+keys C
+wait_for 5 pane_has "filter open only" || fail "C: the header does not say open only"
+wait_for 5 nrows_is $((12 - ended)) || fail "C: $ended ended rows not hidden"
+rows | awk '$7 ~ /^(refused|closed|unanswered|half-open)$/' | grep -q . && fail "C: an ended row shows"
+keys C
+wait_for 5 nrows_is 12 || fail "C again: the ended rows are back"
+ok "C hides the $ended ended rows and shows them again"
 
 # --- sort: > moves the sort column right (time -> dir -> src -> sport -> dst -> dport)
 keys '>' '>' '>' '>' '>'

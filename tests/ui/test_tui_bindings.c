@@ -126,5 +126,19 @@ int main(void)
 	CHECK_STR(hints[0]->hint, "Help", "the first hint");
 	CHECK_STR(hints[1]->hint, "Quit", "the second hint");
 
+	/* C hides the flows that ended: one binding, in the help and last in the footer. */
+	for (i = 0, k = n; i < n; i++)
+		if (b[i].codes[0] == 'C')
+			k = i;
+	CHECK(k < n, "C is bound");
+	if (k < n) {
+		CHECK_STR(b[k].help, "hide/show ended flows", "C's help");
+		CHECK(in_help("C            hide/show ended flows"), "C on the help screen");
+		nhints = tui_footer_hints(hints, sizeof(hints) / sizeof(hints[0]));
+		CHECK(hints[nhints - 1] == &b[k], "C's hint comes last in the footer");
+		CHECK_STR(b[k].hint, "Ended", "C's footer hint");
+	}
+	CHECK(in_help("unanswered half-open reset idle"), "the outcome filter words in the help");
+
 	return t_done();
 }
