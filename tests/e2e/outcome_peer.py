@@ -7,8 +7,9 @@
   outcome_peer.py refused ADDR N N connects to a port nobody listens on
   outcome_peer.py listen ADDR PORTFILE BACKLOG SECONDS
                                  accepts (slowly: 20 ms apart) and holds connections
-  outcome_peer.py connect ADDR PORT N SECONDS
-                                 N connects at once; holds them, prints how many got through
+  outcome_peer.py connect ADDR PORT N SECONDS [send]
+                                 N connects at once; prints how many got through, holds
+                                 them open until SECONDS have passed; "send": a byte each
 
 Each conversation prints "CLIENTPORT SERVERPORT" for the test to find its rows.
 """
@@ -126,12 +127,12 @@ def hold_listener(addr, portfile, backlog, seconds):
         try:
             c, _ = srv.accept()
             held.append(c)
-            time.sleep(0.02)  # slow: the accept queue stays full for a while
+            time.sleep(0.002)  # a little slow: bursts overflow the queue
         except socket.timeout:
             pass
 
 
-def connect_many(addr, port, n, seconds):
+def connect_many(addr, port, n, seconds, send):
     socks, ok = [], 0
     for _ in range(n):
         s = socket.socket(family(addr), socket.SOCK_STREAM)
@@ -147,13 +148,15 @@ def connect_many(addr, port, n, seconds):
             try:
                 s.getpeername()
                 ok += 1
+                if send:
+                    s.send(b"x")  # retransmitted until the server takes the connection
             except OSError:
                 if err == 0:
                     still.append(s)
         pending = still
         time.sleep(0.05)
     print(ok, flush=True)
-    time.sleep(1)
+    time.sleep(max(0.0, end - time.time()))  # held open until then
 
 
 def main():
@@ -167,7 +170,7 @@ def main():
     elif a[0] == "listen":
         hold_listener(a[1], a[2], int(a[3]), float(a[4]))
     elif a[0] == "connect":
-        connect_many(a[1], int(a[2]), int(a[3]), float(a[4]))
+        connect_many(a[1], int(a[2]), int(a[3]), float(a[4]), len(a) > 5 and a[5] == "send")
     else:
         sys.exit(__doc__)
 
