@@ -44,16 +44,16 @@ expect() { echo "$*" >>"$tmp/expect"; }
 
 read -r port st < <(in_cgroup "$cg" "$PEER" connect 127.0.0.1 "$p4")
 [ "$st" = ok ] || fail "v4 outgoing connect: $st"
-expect out 4 127.0.0.1 "$port" 127.0.0.1 "$p4" accepted
+expect out 4 127.0.0.1 "$port" 127.0.0.1 "$p4" closed
 read -r port st < <(in_cgroup "$cg" "$PEER" connect ::1 "$p6")
 [ "$st" = ok ] || fail "v6 outgoing connect: $st"
-expect out 6 ::1 "$port" ::1 "$p6" accepted
+expect out 6 ::1 "$port" ::1 "$p6" closed
 read -r port st < <("$PEER" connect 127.0.0.1 "$q4")
 [ "$st" = ok ] || fail "v4 incoming connect: $st"
-expect in 4 127.0.0.1 "$port" 127.0.0.1 "$q4" accepted
+expect in 4 127.0.0.1 "$port" 127.0.0.1 "$q4" closed
 read -r port st < <("$PEER" connect ::1 "$q6")
 [ "$st" = ok ] || fail "v6 incoming connect: $st"
-expect in 6 ::1 "$port" ::1 "$q6" accepted
+expect in 6 ::1 "$port" ::1 "$q6" closed
 read -r port st < <(in_cgroup "$cg" "$PEER" connect 127.0.0.1 "$closed4")
 [ "$st" = refused ] || fail "v4 closed port: $st"
 expect out 4 127.0.0.1 "$port" 127.0.0.1 "$closed4" refused
@@ -64,7 +64,7 @@ expect out 6 ::1 "$port" ::1 "$closed6" refused
 read -r port st < <("$PEER" connect 127.0.0.1 "$p4")
 outsider=$port
 
-# Every expected flow: exactly one "new" line, and its final state.
+# Every expected flow: exactly one "new" line, and its final state (tcp_peer closes what it accepts).
 check_all() {
 	while read -r dir fam src sport dst dport state; do
 		n=$(awk -F, -v d="$dir" -v f="$fam" -v s="$src" -v sp="$sport" -v t="$dst" -v tp="$dport" \

@@ -54,7 +54,7 @@ by_key = collections.Counter(f[0] for f in flows.values())
 dup = [k for k, c in by_key.items() if c > made[k[:3]]]
 assert not dup, "connections shown more often than made: %s" % dup[:5]
 missing = [(c, d) for c, n in made.items() for d in ("in", "out") for _ in range(n - by_key[c + (d,)])]
-pending = [f[0] for f in flows.values() if f[1] != "accepted"]
+pending = [f[0] for f in flows.values() if f[1] not in ("accepted", "established")]
 negative = [f[0] for f in flows.values() if f[2] is not None and f[2] < 0]
 assert not negative, "negative handshake times: %s" % negative[:5]
 assert len(flows) == seen, "printed %d flows, summary says %d" % (len(flows), seen)
