@@ -23,6 +23,7 @@
 #include "capture.h"
 #include "cgroup.h"
 #include "flow_table.h"
+#include "../cgroup_join.h"
 #include "../t.h"
 
 #define TO_SERVER 100000
@@ -40,42 +41,6 @@ static void on_sock(const struct tft_sock_event *ev, void *ctx)
 {
 	(void)ctx;
 	flow_table_apply_sock(table, ev, NULL);
-}
-
-static int enter_cgroup(const char *dir)
-{
-	char path[PATH_MAX + 16], pid[32];
-	int fd, n, err = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, pid, (size_t)n) != n)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int own_cgroup(const char *root, char *buf, size_t size)
-{
-	char line[PATH_MAX];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = 0;
-		if ((size_t)snprintf(buf, size, "%s%s", root, line + 3) < size)
-			err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
 }
 
 static int send_all(int fd, size_t n)

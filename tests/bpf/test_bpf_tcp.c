@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "flow_table.h"
 #include "../flow_nth.h"
+#include "../cgroup_join.h"
 #include "t.h"
 
 #define ETH_HLEN 14
@@ -468,44 +469,6 @@ static void test_rings_merge_in_time_order(void)
 		  got[1].flags == (TFT_TCP_SYN | TFT_TCP_ACK),
 	      "merge: the syn comes first");
 	CHECK(ngot == 2 && got[0].ts_ns <= got[1].ts_ns, "merge: in time order");
-}
-
-/* Moves this process into the cgroup v2 directory dir; 0 or -errno. */
-static int enter_cgroup(const char *dir)
-{
-	char path[PATH_MAX + 16], pid[32];
-	int fd, n, err = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, pid, (size_t)n) != n)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* This process's cgroup v2 directory, from /proc/self/cgroup ("0::/PATH") under root. */
-static int own_cgroup(const char *root, char *buf, size_t size)
-{
-	char line[PATH_MAX];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = 0;
-		if ((size_t)snprintf(buf, size, "%s%s", root, line + 3) < size)
-			err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
 }
 
 /* A SYN sent from this process's cgroup through the filtering capture: records queued. */
