@@ -219,6 +219,9 @@ grep -E "out +$fin_c +$fin_s +closed +fin +1234 +100000" "$tmp/screen" >/dev/nul
 grep -E "in +$rst_c +$rst_s +closed +reset-by-local +100000 +1234" "$tmp/screen" >/dev/null ||
 	{ cat "$tmp/screen"; fail "screen: the reset server row"; }
 echo "ok: screen rows"
+grep -E "cookies [1-9][0-9]* overflows [0-9]+ drops [0-9]+" "$tmp/screen" >/dev/null ||
+	{ cat "$tmp/screen"; fail "screen: the header has no SYN cookie figures"; }
+echo "ok: screen header: $(grep -oE "cookies [0-9]+ overflows [0-9]+ drops [0-9]+" "$tmp/screen" | head -1)"
 
 kill -INT "$tftj" "$tftc"
 wait "$tftj" "$tftc"
