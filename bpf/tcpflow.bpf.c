@@ -895,6 +895,9 @@ static __always_inline int store_owner(struct bpf_sock *sk)
 
 	if (sk->type != TFT_SOCK_STREAM || sk->protocol != IPPROTO_TCP)
 		return 1;
+	/* On the watched cgroup's parent: only its own listeners (the binding process's cgroup). */
+	if (watch_level && bpf_get_current_ancestor_cgroup_id((int)watch_level) != watch_cgroup_id)
+		return 1;
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (o)
 		current_owner(o);
@@ -1007,7 +1010,8 @@ static __always_inline void report_sock(struct bpf_sock_ops *skops, __u8 op, __u
  * once, with its final counters: at CLOSE, or when its retransmissions ran
  * out (the callbacks then stop, so the CLOSE that follows stays quiet).
  * Sockets established before the programs were attached never ask, so
- * their closes stay quiet too.
+ * their closes stay quiet too. It goes on the watched cgroup itself, never
+ * on its parent (capture.c): it has no cheap way to tell a sibling's socket.
  */
 SEC("sockops")
 int tft_sockops(struct bpf_sock_ops *skops)

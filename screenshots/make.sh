@@ -125,12 +125,14 @@ keys h
 shot help
 keys x
 
-# The group views: by remote service, then by local listener, back to the flows.
+# The group views: by remote service, by local listener, by process, back to the flows.
 keys / Escape
 keys g
 shot groups-remote
 keys g
 shot groups-listener
+keys g
+shot groups-process
 keys g
 
 kill "$XTERM_PID"

@@ -416,7 +416,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HALF_OPEN:
 		if (parse_seconds(arg, 0.01, 86400, &env.half_open))
-			argp_error(state, "bad half-open time \"%s\" (expected seconds, 0.01 to 86400)",
+			argp_error(state,
+				   "bad half-open time \"%s\" (expected seconds, 0.01 to 86400)",
 				   arg);
 		break;
 	case OPT_RESET_ALERT:
@@ -747,8 +748,13 @@ static void on_cgroup_change(struct app *app, enum cgroup_watch_event ev)
 		if (app->cg_follow && !capture_follow(app->capture, id)) {
 			report(app,
 			       "tcpflowtop: cgroup %s was recreated: now watching the new one "
-			       "(id %llu)",
-			       env.cgroup, (unsigned long long)id);
+			       "(id %llu)%s",
+			       env.cgroup, (unsigned long long)id,
+			       capture_outcomes_off(app->capture)
+				   ? ""
+				   : ", without how its flows end (that needs the privileges given "
+				     "up after the attach; restart tcpflowtop)");
+			flow_pipeline_outcomes_off(app->pipeline);
 			break;
 		}
 		report(app,

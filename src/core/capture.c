@@ -360,14 +360,30 @@ static void outcomes_before_load(struct capture *c)
 	bpf_program__set_autoload(c->skel->progs.tft_sockops, false);
 }
 
-static void outcomes_attach(struct capture *c, int cgfd)
+/*
+ * On the watched cgroup itself, even when the packet programs are on its
+ * parent: a sibling's sockets then run none of its callbacks. A cgroup
+ * recreated at the path (capture_follow) is seen without outcomes.
+ */
+static void outcomes_attach(struct capture *c, const char *path)
 {
+	int fd, e = 0;
+
 	if (c->sock_off[0])
 		return;
-	c->skel->links.tft_sockops = bpf_program__attach_cgroup(c->skel->progs.tft_sockops, cgfd);
-	if (!c->skel->links.tft_sockops)
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+	} else {
+		c->skel->links.tft_sockops =
+		    bpf_program__attach_cgroup(c->skel->progs.tft_sockops, fd);
+		if (!c->skel->links.tft_sockops)
+			e = errno;
+		close(fd);
+	}
+	if (e)
 		snprintf(c->sock_off, sizeof(c->sock_off), "attaching sockops failed: %s",
-			 strerror(errno));
+			 strerror(e));
 }
 
 const char *capture_outcomes_off(const struct capture *c)
@@ -511,7 +527,7 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		goto fail_attach;
 	}
 	owners_attach(c, cgfd);
-	outcomes_attach(c, cgfd);
+	outcomes_attach(c, opts->cgroup_path);
 	close(cgfd);
 	return c;
 

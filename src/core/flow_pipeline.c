@@ -264,6 +264,12 @@ void flow_pipeline_outcomes_on(struct flow_pipeline *p)
 	flow_table_set_outcomes(p->table, true);
 }
 
+void flow_pipeline_outcomes_off(struct flow_pipeline *p)
+{
+	p->outcomes_on = false;
+	flow_table_set_outcomes(p->table, false);
+}
+
 static void on_expired(const struct tft_flow *f, enum tft_flow_change change, void *ctx)
 {
 	struct flow_pipeline *p = ctx;

@@ -116,6 +116,8 @@ void flow_pipeline_tcp(struct flow_pipeline *p, const struct tft_tcp_event *ev);
 void flow_pipeline_sock(struct flow_pipeline *p, const struct tft_sock_event *ev);
 /* Socket records will come (the capture runs its sockops program): half-open can be told. */
 void flow_pipeline_outcomes_on(struct flow_pipeline *p);
+/* They stop (the watched cgroup was recreated): no flow is called half-open from now on. */
+void flow_pipeline_outcomes_off(struct flow_pipeline *p);
 /*
  * Timers and sampling at now_ns (CLOCK_MONOTONIC; a replay passes its
  * record time): unanswered and half-open flows end, open ones get their

@@ -30,6 +30,7 @@
 #define TO_CLIENT 1234
 
 static struct flow_table *table;
+static int nsock; /* socket records read */
 
 static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 {
@@ -40,6 +41,7 @@ static void on_tcp(const struct tft_tcp_event *ev, void *ctx)
 static void on_sock(const struct tft_sock_event *ev, void *ctx)
 {
 	(void)ctx;
+	nsock++;
 	flow_table_apply_sock(table, ev, NULL);
 }
 
@@ -227,6 +229,49 @@ static void check_case(struct capture *c, int family, enum ending ending, const 
 		 name);
 }
 
+/*
+ * Programs on a parent, watching one child (as --cgroup does, to follow a
+ * recreated cgroup): a sibling's sockets write no socket record at all, the
+ * watched child's end as above.
+ */
+static void test_follow(const char *dir, const char *own)
+{
+	char watched[PATH_MAX + 48], sibling[PATH_MAX + 48], err[512];
+	struct capture_opts opts = {.ring_bytes = 1 << 20, .on_sock = on_sock};
+	struct capture *c;
+	uint64_t id = 0;
+	int level = 0;
+
+	snprintf(watched, sizeof(watched), "%s/watched", dir);
+	snprintf(sibling, sizeof(sibling), "%s/sibling", dir);
+	CHECK(!mkdir(watched, 0755) && !mkdir(sibling, 0755), "follow: test cgroups made");
+	CHECK(!cgroup_level(watched, &level) && !cgroup_id(watched, &id), "follow: level and id");
+	opts.cgroup_path = watched;
+	opts.watch_level = (unsigned)level;
+	opts.watch_cgroup_id = id;
+	c = capture_new(&opts, on_tcp, NULL, NULL, err, sizeof(err));
+	CHECK(c != NULL, "follow: programs on the parent");
+	if (c) {
+		CHECK(capture_follows(c), "follow: the programs are on the parent");
+		CHECK_EQ(enter_cgroup(sibling), 0, "follow: into the sibling");
+		nsock = 0;
+		CHECK_EQ(converse(AF_INET, CLIENT_FIN_FIRST), 0,
+			 "follow: the sibling's conversation");
+		usleep(200000);
+		capture_drain(c);
+		CHECK_EQ(nsock, 0, "follow: a sibling's sockets write no record");
+		CHECK_EQ(enter_cgroup(watched), 0, "follow: into the watched cgroup");
+		check_case(c, AF_INET, CLIENT_FIN_FIRST, "follow: the watched cgroup");
+		CHECK(nsock >= 3, "follow: the watched cgroup's sockets write theirs");
+		CHECK_EQ(enter_cgroup(own), 0, "follow: back to the test's own cgroup");
+		capture_free(c);
+	} else {
+		fprintf(stderr, "# %s\n", err);
+	}
+	rmdir(watched);
+	rmdir(sibling);
+}
+
 int main(void)
 {
 	char root[PATH_MAX], own[PATH_MAX], dir[PATH_MAX + 32], err[512];
@@ -264,6 +309,7 @@ int main(void)
 	} else {
 		fprintf(stderr, "# %s\n", err);
 	}
+	test_follow(dir, own);
 	flow_table_free(table);
 	rmdir(dir);
 	return t_done();

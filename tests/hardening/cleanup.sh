@@ -19,13 +19,14 @@ gone() {
 }
 
 for sig in INT TERM HUP KILL; do
-	# The programs go on the watched cgroup's parent: a parent of the test's own.
+	# The programs go on the watched cgroup's parent: a parent of the test's own;
+	# sockops on the watched cgroup itself.
 	CG=$(make_cgroup "cleanup-$sig")
 	W=$(make_cgroup watched "$CG")
 	start_tft "$T_DIR/o-$sig" "$T_DIR/e-$sig" --batch --cgroup "$W" --duration 30
-	progs=$(attached_ids "$CG")
+	progs="$(attached_ids "$CG") $(attached_ids "$W")"
 	# ingress, egress, post_bind4/6 (listeners' owners) and sockops (outcomes)
-	[ "$(echo "$progs" | wc -w)" = 5 ] || fail "$sig: expected 5 programs on $CG, got: $progs"
+	[ "$(echo "$progs" | wc -w)" = 5 ] || fail "$sig: expected 5 programs on $CG and $W, got: $progs"
 	for p in $progs; do
 		name=$(bpftool prog show id "$p" | awk -F'name ' 'NR == 1 { split($2, a, " "); print a[1] }')
 		case "$name" in
@@ -53,6 +54,7 @@ for sig in INT TERM HUP KILL; do
 	while :; do
 		left=""
 		[ -z "$(attached_ids "$CG")" ] || left="$left attached:$(attached_ids "$CG" | tr '\n' ' ')"
+		[ -z "$(attached_ids "$W")" ] || left="$left attached:$(attached_ids "$W" | tr '\n' ' ')"
 		for p in $progs; do gone prog "$p" || left="$left prog:$p"; done
 		for m in $maps; do gone map "$m" || left="$left map:$m"; done
 		[ -z "$left" ] && break
