@@ -153,10 +153,11 @@ void exporters_finish(struct exporters *e, char *buf, size_t size)
 		ipfix_stop(e->ipfix); /* the last records sent first */
 		ipfix_stats(e->ipfix, &is);
 		snprintf(buf + n, size - (size_t)n,
-			 "%sIPFIX: %llu records queued, %llu dropped (queue full or collector "
-			 "unreachable), %llu send errors",
-			 n ? "; " : "", (unsigned long long)is.queued,
-			 (unsigned long long)is.dropped, (unsigned long long)is.errors);
+			 "%sIPFIX: %llu records sent, %llu dropped (queue full or collector "
+			 "unreachable), %llu send errors%s%s%s",
+			 n ? "; " : "", (unsigned long long)is.sent, (unsigned long long)is.dropped,
+			 (unsigned long long)is.errors, is.errors ? " (last: " : "", is.last_error,
+			 is.errors ? ")" : "");
 	}
 }
 

@@ -273,14 +273,35 @@ static void disconnect(struct ipfix *x)
 /* Counts a failure: the records of the message under way are lost with it. */
 static void failed(struct ipfix *x, GError **err)
 {
+	char msg[sizeof(x->st.last_error)];
+
+	snprintf(msg, sizeof(msg), "%s", *err ? (*err)->message : "out of memory");
 	g_clear_error(err);
 	disconnect(x);
 	x->retry_ns = now_ns() + 1000000000ull;
 	pthread_mutex_lock(&x->lock);
 	x->st.errors++;
 	x->st.dropped += x->in_message;
+	snprintf(x->st.last_error, sizeof(x->st.last_error), "%s", msg);
 	pthread_mutex_unlock(&x->lock);
 	x->in_message = 0;
+}
+
+/*
+ * The templates in a message of their own. A message starts only in
+ * automatic mode; records go in manual mode, so that a full message shows
+ * (FB_ERROR_EOM) and the records it held are counted when it is sent.
+ */
+static bool send_templates(struct ipfix *x, GError **err)
+{
+	bool ok;
+
+	fBufSetAutomaticMode(x->fbuf, TRUE);
+	ok = fbSessionExportTemplates(fBufGetSession(x->fbuf), err) && fBufEmit(x->fbuf, err);
+	fBufSetAutomaticMode(x->fbuf, FALSE);
+	x->templates_ns = now_ns();
+	x->cur_tid = 0;
+	return ok;
 }
 
 static bool connect_collector(struct ipfix *x)
@@ -310,11 +331,8 @@ static bool connect_collector(struct ipfix *x)
 		goto fail;
 	x->fbuf = fBufAllocForExport(session, exporter);
 	session = NULL; /* the buffer owns it now */
-	fBufSetAutomaticMode(x->fbuf, FALSE);
-	if (!fBufSetInternalTemplate(x->fbuf, x->int_tid, &err) ||
-	    !fbSessionExportTemplates(fBufGetSession(x->fbuf), &err) || !fBufEmit(x->fbuf, &err))
+	if (!fBufSetInternalTemplate(x->fbuf, x->int_tid, &err) || !send_templates(x, &err))
 		goto fail;
-	x->templates_ns = now_ns();
 	return true;
 fail:
 	if (session)
@@ -450,15 +468,8 @@ static void *sender(void *arg)
 		    now_ns() - x->templates_ns >= x->opts.refresh_s * 1000000000ull) {
 			GError *err = NULL;
 
-			/* Templates go in a message of their own, ahead of the records. */
-			if (!emit(x) || !fbSessionExportTemplates(fBufGetSession(x->fbuf), &err) ||
-			    !fBufEmit(x->fbuf, &err)) {
-				if (x->fbuf)
-					failed(x, &err);
-			} else {
-				x->templates_ns = now_ns();
-				x->cur_tid = 0;
-			}
+			if (emit(x) && !send_templates(x, &err))
+				failed(x, &err);
 		}
 		pthread_mutex_lock(&x->lock);
 		if (!x->n && x->fbuf) {

@@ -134,11 +134,12 @@ bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r);
 void ipfix_tick(struct ipfix *x, const struct flow_table *t, uint64_t now_ns);
 
 struct ipfix_stats {
-	uint64_t queued;  /* records handed over by the capture thread */
-	uint64_t sent;	  /* in messages handed to the socket */
-	uint64_t dropped; /* queue full, or lost with a failed send or connect */
-	uint64_t errors;  /* failed connects and sends */
-	uint64_t waiting; /* in the queue now */
+	uint64_t queued;      /* records handed over by the capture thread */
+	uint64_t sent;	      /* in messages handed to the socket */
+	uint64_t dropped;     /* queue full, or lost with a failed send or connect */
+	uint64_t errors;      /* failed connects and sends */
+	uint64_t waiting;     /* in the queue now */
+	char last_error[128]; /* the last failure, as libfixbuf tells it; "" when none */
 };
 void ipfix_stats(struct ipfix *x, struct ipfix_stats *out);
 
