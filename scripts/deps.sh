@@ -8,6 +8,8 @@ PACKAGES=(
 	# tests
 	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps mount coreutils binutils
 	python3 xvfb xterm xdotool fonts-dejavu-core
+	# exporters: build, and the collectors their tests run
+	libmicrohttpd-dev libfixbuf-dev prometheus nfdump pmacct curl systemd
 )
 # "bench": also what bench/run compares against and loads with.
 if [ "${1:-}" = bench ]; then
