@@ -270,13 +270,40 @@ static void disconnect(struct ipfix *x)
 	x->cur_tid = 0;
 }
 
+/*
+ * libfixbuf reports a failed UDP send (the collector's port unreachable) as
+ * a glib warning on stderr and goes on as if sent. On the sending thread the
+ * warning is caught instead: the message is counted lost and the
+ * connection made again. Other threads' messages go to glib's default.
+ */
+static __thread bool log_caught;
+static __thread bool send_lost;
+static __thread char lost_why[128];
+
+static void on_glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+	if (!log_caught) {
+		g_log_default_handler(domain, level, msg, data);
+		return;
+	}
+	if (strstr(msg, "error") && !send_lost) {
+		send_lost = true;
+		snprintf(lost_why, sizeof(lost_why), "%s", msg);
+	}
+}
+
 /* Counts a failure: the records of the message under way are lost with it. */
 static void failed(struct ipfix *x, GError **err)
 {
 	char msg[sizeof(x->st.last_error)];
 
-	snprintf(msg, sizeof(msg), "%s", *err ? (*err)->message : "out of memory");
-	g_clear_error(err);
+	snprintf(msg, sizeof(msg), "%s",
+		 err && *err ? (*err)->message
+		 : send_lost ? lost_why
+			     : "out of memory");
+	send_lost = false;
+	if (err)
+		g_clear_error(err);
 	disconnect(x);
 	x->retry_ns = now_ns() + 1000000000ull;
 	pthread_mutex_lock(&x->lock);
@@ -296,8 +323,10 @@ static bool send_templates(struct ipfix *x, GError **err)
 {
 	bool ok;
 
+	send_lost = false;
 	fBufSetAutomaticMode(x->fbuf, TRUE);
-	ok = fbSessionExportTemplates(fBufGetSession(x->fbuf), err) && fBufEmit(x->fbuf, err);
+	ok = fbSessionExportTemplates(fBufGetSession(x->fbuf), err) && fBufEmit(x->fbuf, err) &&
+	     !send_lost;
 	fBufSetAutomaticMode(x->fbuf, FALSE);
 	x->templates_ns = now_ns();
 	x->cur_tid = 0;
@@ -379,7 +408,8 @@ static bool emit(struct ipfix *x)
 
 	if (!x->in_message)
 		return true;
-	if (!fBufEmit(x->fbuf, &err)) {
+	send_lost = false;
+	if (!fBufEmit(x->fbuf, &err) || send_lost) {
 		failed(x, &err);
 		return false;
 	}
@@ -429,6 +459,7 @@ static void *sender(void *arg)
 	struct ipfix_record *batch = malloc(BATCH * sizeof(*batch));
 	size_t n, i;
 
+	log_caught = true;
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
 		struct timespec ts;
@@ -508,10 +539,18 @@ struct ipfix *ipfix_new(const struct ipfix_opts *opts)
 	return x;
 }
 
+static void set_log_handler(void)
+{
+	g_log_set_handler(NULL, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+			  on_glib_log, NULL);
+}
+
 int ipfix_start(struct ipfix *x, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int e;
 
+	pthread_once(&once, set_log_handler);
 	x->model = fbInfoModelAlloc();
 	fbInfoModelAddElementArray(x->model, pen_elements);
 	e = pthread_create(&x->thread, NULL, sender, x);
