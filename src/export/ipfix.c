@@ -239,9 +239,11 @@ struct ipfix {
 	pthread_mutex_t lock; /* guards the queue, the stats and the flags below */
 	pthread_cond_t wake;  /* records queued, or stop */
 	pthread_cond_t done_cv;
+	pthread_cond_t space;	/* the queue has room again */
 	struct ipfix_record *q; /* owned ring of IPFIX_QUEUE */
 	size_t head, n;
 	bool stop, done, joined;
+	bool stalled; /* a wait for room timed out */
 	struct ipfix_stats st;
 	uint64_t last_tick_ns;
 	/* The sending thread's own. */
@@ -482,6 +484,8 @@ static void *sender(void *arg)
 			x->st.dropped += x->n;
 			x->n = 0;
 		}
+		if (n || !batch)
+			pthread_cond_broadcast(&x->space);
 		if (x->stop && !n)
 			break;
 		pthread_mutex_unlock(&x->lock);
@@ -535,6 +539,7 @@ struct ipfix *ipfix_new(const struct ipfix_opts *opts)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&x->wake, &ca);
 	pthread_cond_init(&x->done_cv, &ca);
+	pthread_cond_init(&x->space, &ca);
 	pthread_condattr_destroy(&ca);
 	return x;
 }
@@ -593,16 +598,32 @@ void ipfix_free(struct ipfix *x)
 		fbInfoModelFree(x->model);
 	pthread_cond_destroy(&x->wake);
 	pthread_cond_destroy(&x->done_cv);
+	pthread_cond_destroy(&x->space);
 	pthread_mutex_destroy(&x->lock);
 	free(x->q);
 	free(x);
 }
 
-bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r)
+bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r, unsigned wait_ms)
 {
+	struct timespec ts;
 	bool ok;
 
 	pthread_mutex_lock(&x->lock);
+	/* One wait in vain shows a stalled collector: the rest drop at once. */
+	if (x->n == IPFIX_QUEUE && wait_ms && x->started && !x->stop && !x->stalled) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += wait_ms / 1000;
+		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		while (x->n == IPFIX_QUEUE &&
+		       pthread_cond_timedwait(&x->space, &x->lock, &ts) != ETIMEDOUT)
+			;
+		x->stalled = x->n == IPFIX_QUEUE;
+	}
 	ok = x->n < IPFIX_QUEUE;
 	if (ok) {
 		x->q[(x->head + x->n) % IPFIX_QUEUE] = *r;
@@ -617,19 +638,20 @@ bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r)
 	return ok;
 }
 
-static void export_flow(struct ipfix *x, const struct tft_flow *f, uint8_t reason, uint64_t end_ns)
+static void export_flow(struct ipfix *x, const struct tft_flow *f, uint8_t reason, uint64_t end_ns,
+			unsigned wait_ms)
 {
 	struct ipfix_record r;
 
 	ipfix_record_build(f, reason, end_ns, x->opts.names, &r);
-	ipfix_queue(x, &r);
+	ipfix_queue(x, &r, wait_ms);
 }
 
 static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
 		       uint64_t at_ns)
 {
 	if (change == TFT_CHANGE_END)
-		export_flow(ctx, f, ipfix_end_reason(f), f->end_ns ? f->end_ns : at_ns);
+		export_flow(ctx, f, ipfix_end_reason(f), f->end_ns ? f->end_ns : at_ns, 0);
 }
 
 /* A flow that ended was sent at its END; one leaving before that is sent now. */
@@ -637,8 +659,9 @@ static void on_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	if (f->end != TFT_END_NONE && f->end != TFT_END_OPEN)
 		return;
+	/* At exit capture is over: waiting for room loses no event, and keeps the records. */
 	export_flow(ctx, f, why == FLOW_LEAVE_EVICTED ? IPFIX_END_RESOURCES : IPFIX_END_FORCED,
-		    clock_mono_ns());
+		    clock_mono_ns(), why == FLOW_LEAVE_EXIT ? IPFIX_EXIT_WAIT_MS : 0);
 }
 
 struct flow_sink ipfix_sink(struct ipfix *x)
@@ -667,7 +690,7 @@ void ipfix_tick(struct ipfix *x, const struct flow_table *t, uint64_t now)
 		/* A multiple of the period since its SYN passed between the two ticks. */
 		if (open_flow(f) && f->syn_ns < prev &&
 		    (now - f->syn_ns) / period > (prev - f->syn_ns) / period)
-			export_flow(x, f, IPFIX_END_ACTIVE, now);
+			export_flow(x, f, IPFIX_END_ACTIVE, now, 0);
 	}
 }
 

@@ -51,9 +51,10 @@ enum ipfix_pen_element {
 #define IPFIX_DEFAULT_PORT 4739
 #define IPFIX_DEFAULT_ACTIVE_S 300
 #define IPFIX_DEFAULT_REFRESH_S 600
-#define IPFIX_QUEUE 8192    /* records waiting for the sending thread */
-#define IPFIX_NAMES_MAX 256 /* bytes of one end's names text */
-#define IPFIX_STR_MAX 128   /* bytes of the process, user, service texts */
+#define IPFIX_QUEUE 8192	/* records waiting for the sending thread */
+#define IPFIX_EXIT_WAIT_MS 1000 /* at exit, a record waits this long for room in the queue */
+#define IPFIX_NAMES_MAX 256	/* bytes of one end's names text */
+#define IPFIX_STR_MAX 128	/* bytes of the process, user, service texts */
 
 /* One flow record as built on the capture thread: plain data. */
 struct ipfix_record {
@@ -123,8 +124,12 @@ void ipfix_free(struct ipfix *x);
 
 /* The pipeline sink that queues the records. */
 struct flow_sink ipfix_sink(struct ipfix *x);
-/* Queues r (copied); false when the queue was full (counted as a drop). */
-bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r);
+/*
+ * Queues r (copied). A full queue drops it (counted) at once, or after up
+ * to wait_ms for room: only at exit, when no capture can be held up.
+ * False when dropped.
+ */
+bool ipfix_queue(struct ipfix *x, const struct ipfix_record *r, unsigned wait_ms);
 
 /*
  * Active timeout: queues an interim record for every flow of t still open

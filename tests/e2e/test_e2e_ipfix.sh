@@ -143,6 +143,20 @@ wait "$nfa"
 nfa=
 echo "PASS: nfacctd keeps names, process and pid"
 
+# IPFIX over TCP to a collector that reads the wire format itself.
+tport=$("$PEER" freeport 127.0.0.1)
+python3 "$(dirname "$0")/ipfix_tcp_collector.py" "$tport" 10 >"$tmp/tcp.txt" 2>&1 &
+pids+=($!)
+wait_for 5 grep -q listening "$tmp/tcp.txt" || fail "TCP collector"
+"$SEND" tcp:127.0.0.1:"$tport" 3 >"$tmp/send-tcp.txt" || fail "ipfix_send over TCP"
+grep -q "sent 3 dropped 0 errors 0" "$tmp/send-tcp.txt" || fail "over TCP: $(cat "$tmp/send-tcp.txt")"
+wait_for 5 grep -q "^messages" "$tmp/tcp.txt" || fail "TCP collector: $(cat "$tmp/tcp.txt")"
+for i in 0 1 2; do
+	grep -qx "sport=$((40000 + i)) dport=$((8000 + i)) comm=sender octets=$((1000 + i)) rev_octets=$((2000 + i))" "$tmp/tcp.txt" ||
+		{ cat "$tmp/tcp.txt"; fail "TCP record $i"; }
+done
+echo "PASS: IPFIX over TCP decodes: ports, process, both directions' octets"
+
 # A collector that is down: UDP (port unreachable) and TCP (refused). The
 # stream goes on at once; the exit line counts what was dropped.
 for spec in udp:127.0.0.1:"$closed" tcp:127.0.0.1:"$closed"; do

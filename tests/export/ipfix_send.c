@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		f.owner.tgid = 4242;
 		memcpy(f.owner.comm, "sender", 6);
 		ipfix_record_build(&f, ipfix_end_reason(&f), f.end_ns, &np, &r);
-		ipfix_queue(x, &r);
+		ipfix_queue(x, &r, 1000);
 	}
 	ipfix_stop(x);
 	ipfix_stats(x, &st);
