@@ -65,7 +65,8 @@ static const char doc[] =
     "  sudo tcpflowtop --format json --direction in | jq .\n"
     "  sudo tcpflowtop --group-by remote --interval 10 --format csv\n"
     "  sudo tcpflowtop -w flows.tftrec --duration 600\n"
-    "  tcpflowtop -r flows.tftrec --format csv";
+    "  tcpflowtop -r flows.tftrec --format csv\n"
+    "  sudo tcpflowtop --serve --metrics 127.0.0.1:9477 --ipfix udp:collector:4739";
 
 enum {
 	OPT_CGROUP = 0x100,

@@ -44,7 +44,11 @@ grep -q "watching new TCP flows" "$tmp/err" || fail "no start line"
 
 # Prometheus on its own port and storage, scraping every second.
 pport=$("$PEER" freeport 127.0.0.1)
+rules=$(dirname "$0")/../../dist/tcpflowtop.rules.yml
+promtool check rules "$rules" >"$tmp/rules.log" 2>&1 || fail "the shipped alert rules: $(cat "$tmp/rules.log")"
+cp "$rules" "$tmp/tcpflowtop.rules.yml"
 cat >"$tmp/prometheus.yml" <<EOF
+rule_files: [tcpflowtop.rules.yml]
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -83,6 +87,15 @@ is "tcpflowtop_refused_total{direction=\"out\",port=\"$closed\"}" $M ||
 	fail "refused by the configured port: '$(promql "tcpflowtop_refused_total{direction=\"out\",port=\"$closed\"}")'"
 is 'tcpflowtop_flows_total{direction="in"}' 0 || fail "the listener is outside the cgroup: no incoming flow"
 is 'tcpflowtop_handshake_seconds_count{direction="out"}' $N || fail "one handshake per accepted flow"
+# The shipped rules load and evaluate (no firing expected on this quiet test).
+rules_ok() {
+	curl -sf "http://127.0.0.1:$pport/api/v1/rules" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["data"]["groups"]
+r = [x for grp in g for x in grp["rules"]]
+sys.exit(0 if len(r) == 2 and all(x["health"] == "ok" for x in r) else 1)'
+}
+wait_for 10 rules_ok || fail "alert rules: $(curl -s "http://127.0.0.1:$pport/api/v1/rules")"
 echo "PASS: Prometheus counted $N accepted and $M refused"
 
 # The exposition passes promtool's checks; every family has HELP and TYPE.

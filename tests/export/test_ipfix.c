@@ -5,6 +5,7 @@
  * wall-clock milliseconds, names and owner texts escaped as the text stream
  * spells them, and the --ipfix target syntax.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "clock.h"
@@ -154,6 +155,90 @@ static void test_parse(void)
 	CHECK(ipfix_parse_target("[::1]x", &o) < 0, "junk after bracket");
 }
 
+/* A real table's flow (SYN, SYN-ACK at 0 s) through the active timeout: a record per period. */
+static void test_active_timeout(void)
+{
+	struct ipfix_opts o = {.active_s = 10};
+	struct flow_table *t = flow_table_new(16);
+	struct ipfix *x = ipfix_new(&o); /* not started: records stay queued, counted */
+	struct tft_tcp_event e = {.type = TFT_REC_TCP, .family = 4};
+	const struct tft_flow *f;
+	struct ipfix_stats st;
+	const uint64_t s = 1000000000ull, t0 = 100 * s;
+
+	inet_pton(AF_INET, "10.0.0.1", e.saddr);
+	inet_pton(AF_INET, "10.0.0.2", e.daddr);
+	e.sport = htons(40000);
+	e.dport = htons(443);
+	e.hook = TFT_HOOK_EGRESS;
+	e.flags = TFT_TCP_SYN;
+	e.seq = 5;
+	e.ts_ns = t0;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_NEW, "SYN");
+	memcpy(e.saddr, "\x0a\x00\x00\x02", 4);
+	memcpy(e.daddr, "\x0a\x00\x00\x01", 4);
+	e.sport = htons(443);
+	e.dport = htons(40000);
+	e.hook = TFT_HOOK_INGRESS;
+	e.flags = TFT_TCP_SYN | TFT_TCP_ACK;
+	e.seq = 9;
+	e.ack = 6;
+	e.ts_ns = t0 + 1000000;
+	CHECK_EQ(flow_table_apply(t, &e, &f), TFT_CHANGE_STATE, "SYN-ACK");
+
+	ipfix_tick(x, t, t0 + 1 * s); /* the first tick only starts the clock */
+	ipfix_tick(x, t, t0 + 9 * s);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 0, "younger than the period: nothing");
+	ipfix_tick(x, t, t0 + 11 * s);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 1, "10 s passed: one interim record");
+	ipfix_tick(x, t, t0 + 12 * s);
+	ipfix_tick(x, t, t0 + 19 * s);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 1, "not again within the period");
+	ipfix_tick(x, t, t0 + 35 * s);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 2, "20 and 30 s crossed in one step: one record");
+	ipfix_free(x);
+
+	o.active_s = 0;
+	x = ipfix_new(&o);
+	ipfix_tick(x, t, t0 + 1 * s);
+	ipfix_tick(x, t, t0 + 100 * s);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 0, "active timeout off");
+	ipfix_free(x);
+	flow_table_free(t);
+}
+
+/* The sink: a record at END, one at leaving before that, none at leaving after it. */
+static void test_sink(void)
+{
+	struct ipfix_opts o = {.active_s = 0};
+	struct ipfix *x = ipfix_new(&o);
+	struct flow_sink s = ipfix_sink(x);
+	struct tft_flow f = base(TFT_DIR_OUT);
+	struct ipfix_stats st;
+
+	s.changed(s.ctx, &f, TFT_CHANGE_NEW, f.syn_ns);
+	s.changed(s.ctx, &f, TFT_CHANGE_STATE, f.answer_ns);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 0, "nothing before the end");
+	s.changed(s.ctx, &f, TFT_CHANGE_END, f.end_ns);
+	s.left(s.ctx, &f, FLOW_LEAVE_EXIT);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 1, "one record: at END, not again when it leaves");
+	f.end = TFT_END_NONE;
+	f.state = TFT_STATE_ACCEPTED;
+	s.left(s.ctx, &f, FLOW_LEAVE_EVICTED);
+	f.state = TFT_STATE_PENDING;
+	s.left(s.ctx, &f, FLOW_LEAVE_EXIT);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 3, "open flows leaving: a record each");
+	ipfix_free(x);
+}
+
 int main(void)
 {
 	clock_init();
@@ -161,5 +246,7 @@ int main(void)
 	test_flags_reasons();
 	test_owner();
 	test_parse();
+	test_active_timeout();
+	test_sink();
 	return t_done();
 }
