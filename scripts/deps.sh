@@ -8,10 +8,12 @@ PACKAGES=(
 	# tests
 	libclang-rt-14-dev dnsmasq-base tmux iproute2 util-linux procps mount coreutils binutils
 	python3 xvfb xterm xdotool fonts-dejavu-core nftables
+	# exporters: build, and the collectors their tests run
+	libmicrohttpd-dev libfixbuf-dev prometheus nfdump pmacct curl systemd
 )
 # "bench": also what bench/run compares against and loads with.
 if [ "${1:-}" = bench ]; then
-	PACKAGES+=(tcpdump iperf3 bpftrace libbpf-tools tmux valgrind)
+	PACKAGES+=(tcpdump iperf3 bpftrace libbpf-tools tmux valgrind nfdump curl)
 fi
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

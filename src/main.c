@@ -21,6 +21,7 @@
 #include "cgroup_watch.h"
 #include "clock.h"
 #include "event_loop.h"
+#include "exporters.h"
 #include "filter.h"
 #include "flow_fields.h"
 #include "flow_groups.h"
@@ -64,7 +65,8 @@ static const char doc[] =
     "  sudo tcpflowtop --format json --direction in | jq .\n"
     "  sudo tcpflowtop --group-by remote --interval 10 --format csv\n"
     "  sudo tcpflowtop -w flows.tftrec --duration 600\n"
-    "  tcpflowtop -r flows.tftrec --format csv";
+    "  tcpflowtop -r flows.tftrec --format csv\n"
+    "  sudo tcpflowtop --serve --metrics 127.0.0.1:9477 --ipfix udp:collector:4739";
 
 enum {
 	OPT_CGROUP = 0x100,
@@ -88,6 +90,14 @@ enum {
 	OPT_RESET_ALERT,
 	OPT_HALF_OPEN,
 	OPT_EVENTS,
+	OPT_SERVE,
+	OPT_METRICS,
+	OPT_METRICS_PORT,
+	OPT_METRICS_TOP,
+	OPT_METRICS_BY,
+	OPT_IPFIX,
+	OPT_IPFIX_ACTIVE,
+	OPT_IPFIX_REFRESH,
 };
 
 #define DNS_PORT 53
@@ -163,6 +173,26 @@ static const struct argp_option options[] = {
      "Streaming: which records to print, any of new, update, close (default all; "
      "alerts come with close)",
      7},
+    {"serve", OPT_SERVE, NULL, 0,
+     "Headless: no screen and no stream, only --metrics and --ipfix (for systemd)", 8},
+    {"metrics", OPT_METRICS, "ADDR:PORT", 0,
+     "Serve Prometheus metrics at http://ADDR:PORT/metrics ([IPv6]:PORT; numeric address)", 8},
+    {"metrics-port", OPT_METRICS_PORT, "LIST", 0,
+     "Ports that always get their own label, e.g. 22,443 (default: listeners seen, and the "
+     "busiest outgoing destination ports)",
+     8},
+    {"metrics-top", OPT_METRICS_TOP, "N", 0,
+     "Busiest outgoing destination ports, and owners with --metrics-by, labelled (default 10, "
+     "at most 64)",
+     8},
+    {"metrics-by", OPT_METRICS_BY, "KIND", 0,
+     "Also count new flows by service or process (the busiest --metrics-top, the rest other)", 8},
+    {"ipfix", OPT_IPFIX, "[udp:|tcp:]HOST[:PORT]", 0,
+     "Send an IPFIX record per flow to this collector (default UDP, port 4739)", 8},
+    {"ipfix-active", OPT_IPFIX_ACTIVE, "SECONDS", 0,
+     "Interim IPFIX records for flows still open every SECONDS (default 300; 0: none)", 8},
+    {"ipfix-refresh", OPT_IPFIX_REFRESH, "SECONDS", 0,
+     "UDP: send the IPFIX templates again every SECONDS (default 600)", 8},
     {0},
 };
 
@@ -203,7 +233,10 @@ struct env {
 	double idle;	    /* seconds: an established flow without data this long is idle */
 	double half_open;   /* seconds: accepted incoming flow without its final ACK: half-open */
 	uint64_t reset_alert;
-	unsigned events; /* --events: enum output_event bits; 0: all */
+	unsigned events;			   /* --events: enum output_event bits; 0: all */
+	bool serve;				   /* --serve: only the exporters */
+	struct exporters_opts exp;		   /* --metrics*, --ipfix* */
+	uint16_t metrics_ports[METRICS_MAX_PORTS]; /* --metrics-port */
 };
 
 static struct env env = {
@@ -218,7 +251,39 @@ static struct env env = {
     .idle = 60.0,
     .half_open = 30.0,
     .reset_alert = 20,
+    .exp = {.metrics = {.top = METRICS_DEFAULT_TOP},
+	    .ipfix = {.active_s = IPFIX_DEFAULT_ACTIVE_S, .refresh_s = IPFIX_DEFAULT_REFRESH_S}},
 };
+
+/* --metrics-port LIST: comma-separated ports, at most METRICS_MAX_PORTS. */
+static int parse_metrics_ports(const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+	char tok[8];
+	uint64_t v;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		if (n && n < sizeof(tok)) {
+			memcpy(tok, p, n);
+			tok[n] = '\0';
+		}
+		if (!n || n >= sizeof(tok) || parse_u64(tok, 1, 65535, &v)) {
+			snprintf(err, errlen, "bad port list \"%s\" (expected e.g. 22,443)", list);
+			return -EINVAL;
+		}
+		if (env.exp.metrics.n_ports == METRICS_MAX_PORTS) {
+			snprintf(err, errlen, "too many ports in \"%s\" (at most %d)", list,
+				 METRICS_MAX_PORTS);
+			return -E2BIG;
+		}
+		env.metrics_ports[env.exp.metrics.n_ports++] = (uint16_t)v;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
 
 /*
  * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
@@ -431,7 +496,61 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   "bad events \"%s\" (expected a list of new, update, close)",
 				   arg);
 		break;
+	case OPT_SERVE:
+		env.serve = true;
+		break;
+	case OPT_METRICS:
+		env.exp.metrics_addr = arg;
+		break;
+	case OPT_METRICS_PORT:
+		if (parse_metrics_ports(arg, err, sizeof(err)))
+			argp_error(state, "--metrics-port: %s", err);
+		env.exp.metrics.ports = env.metrics_ports;
+		break;
+	case OPT_METRICS_TOP:
+		if (parse_u64(arg, 1, METRICS_MAX_TOP, &v))
+			argp_error(state, "bad --metrics-top \"%s\" (1 to %d)", arg,
+				   METRICS_MAX_TOP);
+		env.exp.metrics.top = (size_t)v;
+		break;
+	case OPT_METRICS_BY:
+		if (!strcmp(arg, "service"))
+			env.exp.metrics.by = METRICS_BY_SERVICE;
+		else if (!strcmp(arg, "process"))
+			env.exp.metrics.by = METRICS_BY_PROCESS;
+		else
+			argp_error(state, "bad --metrics-by \"%s\" (expected service or process)",
+				   arg);
+		break;
+	case OPT_IPFIX:
+		if (ipfix_parse_target(arg, &env.exp.ipfix))
+			argp_error(state,
+				   "bad --ipfix \"%s\" (expected [udp:|tcp:]HOST[:PORT], IPv6 in "
+				   "brackets: udp:[::1]:4739)",
+				   arg);
+		env.exp.ipfix_on = true;
+		break;
+	case OPT_IPFIX_ACTIVE:
+	case OPT_IPFIX_REFRESH:
+		if (parse_u64(arg, key == OPT_IPFIX_ACTIVE ? 0 : 1, 86400, &v))
+			argp_error(state, "bad %s \"%s\" (seconds, %d to 86400)",
+				   key == OPT_IPFIX_ACTIVE ? "--ipfix-active" : "--ipfix-refresh",
+				   arg, key == OPT_IPFIX_ACTIVE ? 0 : 1);
+		if (key == OPT_IPFIX_ACTIVE)
+			env.exp.ipfix.active_s = (unsigned)v;
+		else
+			env.exp.ipfix.refresh_s = (unsigned)v;
+		break;
 	case ARGP_KEY_END:
+		if (env.serve && !env.exp.metrics_addr && !env.exp.ipfix_on)
+			argp_error(state,
+				   "--serve runs only the exporters: give --metrics or --ipfix");
+		if (env.serve && (env.batch || env.group_by || env.format))
+			argp_error(state, "--serve shows nothing: --batch, --format and --group-by "
+					  "set up output it does not make");
+		if (!env.exp.metrics_addr && (env.exp.metrics.n_ports || env.exp.metrics.by))
+			argp_error(state,
+				   "--metrics-port and --metrics-by shape --metrics: give it");
 		if (env.has_interval && !env.group_by)
 			argp_error(state, "--interval sets the blocks of --group-by: give it too");
 		if (env.group_by && env.count)
@@ -488,12 +607,14 @@ struct app {
 	struct names *names;		  /* NULL with --no-dns */
 	struct proc_listeners *listeners; /* listeners older than tcpflowtop, from /proc */
 	struct cgroup_watch *cgwatch;	  /* --cgroup: tells when it is removed or replaced */
-	bool cg_follow;		       /* the programs are on its parent: a new one is followed */
-	int cg_level;		       /* with cg_follow: its depth in the cgroup hierarchy */
-	struct output_stream *out;     /* batch mode */
-	struct flow_groups *groups[4]; /* by enum flow_group_kind: the screen, --group-by */
-	struct group_stream *gstream;  /* --group-by */
-	struct tui *tui;	       /* screen mode */
+	bool cg_follow;			 /* the programs are on its parent: a new one is followed */
+	int cg_level;			 /* with cg_follow: its depth in the cgroup hierarchy */
+	struct output_stream *out;	 /* batch mode */
+	struct flow_groups *groups[4];	 /* by enum flow_group_kind: the screen, --group-by */
+	struct group_stream *gstream;	 /* --group-by */
+	struct tui *tui;		 /* screen mode */
+	struct exporters *exporters;	 /* --metrics, --ipfix */
+	struct names_provider exp_names; /* the exporters' names: borrowed by them */
 	int drain_fd;
 	int stop_fd;
 	int signal_fd;
@@ -703,6 +824,8 @@ static void drain(struct app *app, bool final)
 			flow_groups_advance(app->groups[env.group_by], clock_mono_ns());
 		return;
 	}
+	if (!app->out)
+		return; /* --serve: no stream */
 	output_stream_tick(app->out, clock_mono_ns(), final);
 	err = output_stream_flush(app->out);
 	if (err == -EPIPE) {
@@ -782,6 +905,8 @@ static void on_drain_timer(int fd, uint32_t events, void *ctx)
 	(void)events;
 	event_loop_timerfd_ack(fd);
 	drain(app, false);
+	if (app->exporters)
+		exporters_tick(app->exporters, clock_mono_ns());
 	if (app->cgwatch)
 		on_cgroup_change(app, cgroup_watch_poll(app->cgwatch));
 }
@@ -851,6 +976,9 @@ static void on_signal(int fd, uint32_t events, void *ctx)
 				tui_export(app->tui); /* for scripts: same as the e key */
 			break;
 		default:
+			if (env.serve)
+				fprintf(stderr, "tcpflowtop: SIG%s received, stopping\n",
+					sigabbrev_np((int)si.ssi_signo));
 			stop(app, 0);
 			return;
 		}
@@ -1267,6 +1395,37 @@ static int open_stream(struct app *app)
 	return flow_pipeline_add_sink(app->pipeline, &sink);
 }
 
+/*
+ * --metrics, --ipfix: sinks from the start, the metrics port bound while
+ * privileged; their threads start only after the privilege drop.
+ */
+static int open_exporters(struct app *app)
+{
+	char err[512];
+
+	app->exp_names = (struct names_provider){app->names ? app_names : NULL, app, NULL, NULL};
+	env.exp.ipfix.names = &app->exp_names;
+	app->exporters = exporters_new(&env.exp, app->pipeline, err, sizeof(err));
+	if (!app->exporters) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_exporters(struct app *app)
+{
+	char err[512];
+
+	if (exporters_start(app->exporters, err, sizeof(err))) {
+		fprintf(stderr, "tcpflowtop: %s\n", err);
+		return -1;
+	}
+	exporters_describe(app->exporters, err, sizeof(err));
+	fprintf(stderr, "tcpflowtop: exporting: %s\n", err);
+	return 0;
+}
+
 /* Timers and signals in the loop; -D's one-shot timer; the ring's fd or the replay's timer. */
 static int watch(struct app *app, sigset_t *sigs)
 {
@@ -1316,8 +1475,15 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	/* The screen needs a terminal on both ends: keys in, drawing out. */
-	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO) || env.serve)
 		env.batch = true;
+	/* Nobody's client ports become labels: the range connect() picks them from. */
+	if (env.exp.metrics_addr &&
+	    metrics_ephemeral_range("/proc/sys/net/ipv4/ip_local_port_range",
+				    &env.exp.metrics.eph_lo, &env.exp.metrics.eph_hi)) {
+		env.exp.metrics.eph_lo = 32768; /* Linux's default */
+		env.exp.metrics.eph_hi = 60999;
+	}
 
 	if (env.read_path) {
 		if (open_replay(&app, &info, cgroup, sizeof(cgroup))) {
@@ -1348,12 +1514,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	app.loop = event_loop_new();
-	if (env.batch && !env.group_by) {
+	if (env.batch && !env.group_by && !env.serve) {
 		struct output_stream_opts sopts = {env.format, &env.filter, env.count, env.events};
 
 		app.out = output_stream_new(STDOUT_FILENO, &sopts);
 	}
-	if (!app.loop || (env.batch && !env.group_by && !app.out)) {
+	if (!app.loop || (env.batch && !env.group_by && !env.serve && !app.out)) {
 		fprintf(stderr, "tcpflowtop: setting up failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -1380,12 +1546,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpflowtop: setting up the groups failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (env.batch && !env.group_by && open_stream(&app))
+	if (env.batch && !env.group_by && !env.serve && open_stream(&app))
+		goto cleanup;
+	if ((env.exp.metrics_addr || env.exp.ipfix_on) && open_exporters(&app))
 		goto cleanup;
 	/* The root cgroup cannot be removed; a named one can, under the running programs. */
 	if (!app.replay && env.cgroup && open_cgroup_watch(&app, cgroup))
 		goto cleanup;
 	if (!app.replay && open_capture(&app, cgroup, &drop_to))
+		goto cleanup;
+	if (app.exporters && start_exporters(&app))
 		goto cleanup;
 	if (watch(&app, &sigs)) {
 		fprintf(stderr, "tcpflowtop: setting up the event loop failed: %s\n",
@@ -1422,7 +1592,7 @@ int main(int argc, char **argv)
 		report(&app, "tcpflowtop: event loop failed: %s", strerror(-e));
 		app.exit_code = 1;
 	}
-	if (app.out || app.tui) {
+	if (app.out || app.tui || app.exporters) {
 		/* What arrived before the stop; then every flow still held gets its last record. */
 		drain(&app, false);
 		flow_pipeline_finish(app.pipeline);
@@ -1445,9 +1615,14 @@ int main(int argc, char **argv)
 	/* Close the screen first: held messages and the summary print on a sane terminal. */
 	tui_free(app.tui);
 	app.tui = NULL;
+	if (app.exporters) /* their last records went out above: the threads stop */
+		exporters_finish(app.exporters, err, sizeof(err));
 	print_summary(&app);
+	if (app.exporters && err[0])
+		fprintf(stderr, "tcpflowtop: %s\n", err);
 
 cleanup:
+	exporters_free(app.exporters); /* their threads first: they read nothing else */
 	/* First: ares_destroy fires callbacks and closes sockets still in the loop. */
 	names_free(app.names);
 	tui_free(app.tui);
