@@ -109,6 +109,15 @@ enum tft_flow_change {
 	TFT_CHANGE_UPDATE = 5, /* figures or the idle flag moved; state unchanged */
 };
 
+/*
+ * Whether a change ended the flow: TFT_CHANGE_END, or a refusal, which is
+ * told once as the state change it is (TFT_CHANGE_STATE, end already set).
+ */
+static inline bool flow_change_ends(const struct tft_flow *f, enum tft_flow_change change)
+{
+	return change == TFT_CHANGE_END || (change == TFT_CHANGE_STATE && f->end != TFT_END_NONE);
+}
+
 struct flow_table_stats {
 	uint64_t seen;		  /* flows created since start */
 	uint64_t seen_in;	  /* of which incoming */

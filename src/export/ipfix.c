@@ -650,7 +650,7 @@ static void export_flow(struct ipfix *x, const struct tft_flow *f, uint8_t reaso
 static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
 		       uint64_t at_ns)
 {
-	if (change == TFT_CHANGE_END)
+	if (flow_change_ends(f, change))
 		export_flow(ctx, f, ipfix_end_reason(f), f->end_ns ? f->end_ns : at_ns, 0);
 }
 

@@ -313,7 +313,7 @@ int output_stream_flow(struct output_stream *o, const struct tft_flow *f,
 		       enum tft_flow_change change, uint64_t at_ns)
 {
 	/* A refusal ends the flow at its answer: that record is its close. */
-	if (change == TFT_CHANGE_STATE && f->end != TFT_END_NONE)
+	if (flow_change_ends(f, change))
 		change = TFT_CHANGE_END;
 	if (!admit(o, f, &change))
 		return 0;

@@ -93,7 +93,8 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r.get("src_port") == int(sys.argv[2]):
         last = r
-print(last.get("bytes_out", "") if last else "")
+v = last.get("bytes_out") if last else None
+print("" if v is None else v)
 EOF
 )
 	if [ -n "$want" ]; then

@@ -220,11 +220,14 @@ static void test_sink(void)
 	struct flow_sink s = ipfix_sink(x);
 	struct tft_flow f = base(TFT_DIR_OUT);
 	struct ipfix_stats st;
+	uint8_t end = f.end;
 
+	f.end = TFT_END_NONE; /* running until its END */
 	s.changed(s.ctx, &f, TFT_CHANGE_NEW, f.syn_ns);
 	s.changed(s.ctx, &f, TFT_CHANGE_STATE, f.answer_ns);
 	ipfix_stats(x, &st);
 	CHECK_EQ(st.queued, 0, "nothing before the end");
+	f.end = end;
 	s.changed(s.ctx, &f, TFT_CHANGE_END, f.end_ns);
 	s.left(s.ctx, &f, FLOW_LEAVE_EXIT);
 	ipfix_stats(x, &st);
@@ -236,6 +239,12 @@ static void test_sink(void)
 	s.left(s.ctx, &f, FLOW_LEAVE_EXIT);
 	ipfix_stats(x, &st);
 	CHECK_EQ(st.queued, 3, "open flows leaving: a record each");
+	/* A refusal is its flow's end: told as a state change with the end set. */
+	f.state = TFT_STATE_REFUSED;
+	f.end = TFT_END_RESET_PEER;
+	s.changed(s.ctx, &f, TFT_CHANGE_STATE, f.answer_ns);
+	ipfix_stats(x, &st);
+	CHECK_EQ(st.queued, 4, "a refusal: a record");
 	ipfix_free(x);
 }
 
