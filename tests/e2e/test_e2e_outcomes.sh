@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end: how each flow went, from real connections in a test cgroup,
-# read by three tcpflowtops at once (JSON lines, CSV, the screen in tmux):
+# read by four tcpflowtops at once (JSON lines, CSV, text, the screen in tmux
+# with its CSV export), the JSON one recording, replayed at the end:
 #   - 100000 bytes one way, 1234 the other, the client closes first: fin,
 #     closed by the client, those byte counts on both rows;
 #   - the same, then the server resets (SO_LINGER 0): reset-by-peer on the
@@ -76,7 +77,11 @@ pids+=($tftj)
 "$TFT" "${opts[@]}" --batch --format csv >"$tmp/out.csv" 2>"$tmp/err.csv" & tftc=$!
 pids+=($tftc)
 T=(tmux -L "$sock" -f /dev/null)
-"${T[@]}" new-session -d -x 200 -y 50 "$TFT ${opts[*]} -o dir,sport,dport,state,end,bytes_in,bytes_out; sleep 30" ||
+"$TFT" "${opts[@]}" --batch --format text >"$tmp/out.txt" 2>"$tmp/err.txt" & tftt=$!
+pids+=($tftt)
+mkdir "$tmp/export"
+chmod 755 "$tmp" && chmod 777 "$tmp/export" # the screen writes as the user it dropped to
+"${T[@]}" new-session -d -x 200 -y 50 "$TFT ${opts[*]} --export-dir $tmp/export -o dir,sport,dport,state,end,bytes_in,bytes_out; sleep 30" ||
 	fail "tmux"
 wait_for 10 grep -q '^time,' "$tmp/out.csv" || { cat "$tmp/err.csv"; fail "tcpflowtop (CSV) did not start"; }
 wait_for 10 grep -q 'watching' "$tmp/err.json" || { cat "$tmp/err.json"; fail "tcpflowtop (JSON) did not start"; }
@@ -208,6 +213,8 @@ echo "ok: CSV close records"
 "${T[@]}" send-keys Enter
 sleep 1.5
 "${T[@]}" capture-pane -p >"$tmp/screen"
+"${T[@]}" send-keys "e" # the CSV export of what the screen shows: the fin flow's rows
+wait_for 5 sh -c "ls '$tmp/export' | grep -q '^tcpflowtop-.*\.csv$'" || fail "screen: no export"
 "${T[@]}" send-keys "/"
 "${T[@]}" send-keys C-u
 "${T[@]}" send-keys -l "sport:$rst_c"
@@ -219,12 +226,25 @@ grep -E "out +$fin_c +$fin_s +closed +fin +1234 +100000" "$tmp/screen" >/dev/nul
 grep -E "in +$rst_c +$rst_s +closed +reset-by-local +100000 +1234" "$tmp/screen" >/dev/null ||
 	{ cat "$tmp/screen"; fail "screen: the reset server row"; }
 echo "ok: screen rows"
+got=$(python3 - "$tmp/export" "$fin_c" <<'EOF'
+import csv, glob, sys
+rows = [r for f in glob.glob(sys.argv[1] + "/*.csv") for r in csv.DictReader(open(f))]
+r = [r for r in rows if r["src_port"] == sys.argv[2] and r["direction"] == "out"]
+print(len(rows), " ".join(r[0][k] for k in ("state", "end", "closed_by", "bytes_in", "bytes_out")) if r else "")
+EOF
+)
+[ "$got" = "2 closed fin local 1234 100000" ] || fail "the screen's CSV export: got '$got'"
+echo "ok: the screen's CSV export: $got"
 grep -E "cookies [1-9][0-9]* overflows [0-9]+ drops [0-9]+" "$tmp/screen" >/dev/null ||
 	{ cat "$tmp/screen"; fail "screen: the header has no SYN cookie figures"; }
 echo "ok: screen header: $(grep -oE "cookies [0-9]+ overflows [0-9]+ drops [0-9]+" "$tmp/screen" | head -1)"
 
-kill -INT "$tftj" "$tftc"
-wait "$tftj" "$tftc"
+kill -INT "$tftj" "$tftc" "$tftt"
+wait "$tftj" "$tftc" "$tftt"
+# The text stream: the fin conversation's client row, closed with its figures.
+grep -E " close +out .* $fin_c .* $fin_s +closed .* fin +local .* 1234 +100000( |$)" "$tmp/out.txt" >/dev/null ||
+	{ grep -E "$fin_c" "$tmp/out.txt"; fail "text stream: the fin client row's close"; }
+echo "ok: text stream close record"
 grep -iE "cookie" "$tmp/err.json" >/dev/null || { cat "$tmp/err.json"; fail "summary: no SYN cookie figures"; }
 grep -E "reset-by-peer|reset by peer" "$tmp/err.json" >/dev/null || { cat "$tmp/err.json"; fail "summary: outcomes not counted"; }
 echo "ok: summary"
