@@ -53,9 +53,11 @@ const char *argp_program_bug_address = NULL;
 
 static const char doc[] =
     "tcpflowtop -- watch new TCP connections as they open.\v"
-    "Shows each new TCP flow (its SYN) with direction, addresses, ports, and whether it was "
-    "accepted (SYN-ACK), refused (RST) or is still pending, with SYN retransmissions and the "
-    "handshake time. On a terminal it opens a live, sortable, filterable screen (press h "
+    "Shows each new TCP flow (its SYN) with direction, addresses, ports, the process, user "
+    "and service behind it, and whether it was accepted (SYN-ACK), refused (RST) or is still "
+    "pending, with SYN retransmissions and the handshake time; then how it ended (FIN and "
+    "who closed first, reset by either side, unanswered, half-open) with bytes, duration and "
+    "round-trip time. On a terminal it opens a live, sortable, filterable screen (press h "
     "there for its keys); with --batch, or whenever stdout is not a terminal, it streams "
     "lines in text, CSV or JSON lines; see tcpflowtop(8) for every column.\n\n"
     "Needs root, or CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ with cgroup v2.\n\n"
