@@ -248,10 +248,11 @@ void flow_pipeline_sock(struct flow_pipeline *p, const struct tft_sock_event *ev
 	const struct tft_flow *f = NULL;
 	enum tft_flow_change change;
 
-	if (!p->outcomes_on)
-		flow_pipeline_outcomes_on(p); /* a recording made with them */
-	if (!p->live)
+	if (!p->live) {
+		if (!p->outcomes_on)
+			flow_pipeline_outcomes_on(p); /* a recording made with them */
 		flow_pipeline_tick(p, ev->ts_ns);
+	}
 	record(p, ev, sizeof(*ev));
 	change = flow_table_apply_sock(p->table, ev, &f);
 	if (change != TFT_CHANGE_NONE)

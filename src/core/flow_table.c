@@ -724,6 +724,7 @@ enum tft_flow_change flow_table_sample(struct flow_table *t, const struct tft_fl
 				       const struct flow_sample *smp, const struct tft_flow **out)
 {
 	struct tft_flow *f = (struct tft_flow *)flow_table_find(t, key);
+	uint32_t syns;
 	bool was_idle;
 
 	if (!f || f->end != TFT_END_NONE || is_pending(f))
@@ -733,7 +734,9 @@ enum tft_flow_change flow_table_sample(struct flow_table *t, const struct tft_fl
 	f->segs_in = smp->segs_in;
 	f->segs_out = smp->segs_out;
 	f->rtt_us = smp->rtt_us;
-	f->data_retrans = smp->retrans;
+	/* As at the close: SYNs sent again are not data retransmissions. */
+	syns = f->key.dir == TFT_DIR_OUT ? f->syn_retrans : 0;
+	f->data_retrans = smp->retrans > syns ? smp->retrans - syns : 0;
 	f->flags |= TFT_FLOW_F_FIGURES;
 	was_idle = f->flags & TFT_FLOW_F_IDLE;
 	if (was_idle == smp->idle)
