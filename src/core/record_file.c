@@ -407,7 +407,8 @@ static const char *bad_ring(const uint8_t *p, uint32_t n)
 	case TFT_REC_TCP:
 		return n == sizeof(struct tft_tcp_event) ? NULL : "TCP record of the wrong size";
 	case TFT_REC_SOCK:
-		return n == sizeof(struct tft_sock_event) ? NULL : "socket record of the wrong size";
+		return n == sizeof(struct tft_sock_event) ? NULL
+							  : "socket record of the wrong size";
 	case TFT_REC_DNS:
 		if (n < DNS_FIXED)
 			return "DNS record shorter than its fixed part";
