@@ -667,8 +667,8 @@ static size_t render_hs(const struct flow_field_ctx *c, enum flow_field_target t
  * CSV quotes and defuses formulas, and JSON quotes. Unknown: "?" on the
  * screen, empty in text and CSV, null in JSON.
  */
-static size_t render_untrusted(const char *s, size_t len, enum flow_field_target t, char *buf,
-			       size_t size)
+size_t flow_field_owner_text(const char *s, size_t len, enum flow_field_target t, char *buf,
+			     size_t size)
 {
 	char esc[4 * OWNER_NAMES_PATH_MAX + 1], *o = esc;
 	size_t n, i;
@@ -754,7 +754,7 @@ static size_t render_pid(const struct flow_field_ctx *c, enum flow_field_target 
 			 size_t size)
 {
 	if (!owner_known(c->flow))
-		return render_untrusted(NULL, 0, t, buf, size);
+		return flow_field_owner_text(NULL, 0, t, buf, size);
 	return put_u(buf, size, c->flow->owner.tgid);
 }
 
@@ -796,7 +796,7 @@ static size_t render_comm(const struct flow_field_ctx *c, enum flow_field_target
 	size_t len;
 	const char *s = comm_of(c->flow, &len);
 
-	return render_untrusted(s, len, t, buf, size);
+	return flow_field_owner_text(s, len, t, buf, size);
 }
 
 /* The user name, or the uid as a number when it has none; NULL when the owner is unknown. */
@@ -833,7 +833,7 @@ static size_t render_user(const struct flow_field_ctx *c, enum flow_field_target
 	char num[16];
 	const char *s = user_of(c->flow, num, sizeof(num));
 
-	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+	return flow_field_owner_text(s, s ? strlen(s) : 0, t, buf, size);
 }
 
 static const char *cgroup_of(const struct tft_flow *f)
@@ -868,7 +868,7 @@ static size_t render_service(const struct flow_field_ctx *c, enum flow_field_tar
 	char svc[OWNER_NAMES_PATH_MAX];
 	const char *s = service_of(c->flow, svc, sizeof(svc));
 
-	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+	return flow_field_owner_text(s, s ? strlen(s) : 0, t, buf, size);
 }
 
 static bool number_cgroup(const struct tft_flow *f, uint64_t *v)
@@ -886,7 +886,7 @@ static size_t render_cgroup(const struct flow_field_ctx *c, enum flow_field_targ
 {
 	const char *s = cgroup_of(c->flow);
 
-	return render_untrusted(s, s ? strlen(s) : 0, t, buf, size);
+	return flow_field_owner_text(s, s ? strlen(s) : 0, t, buf, size);
 }
 
 /* --- outcomes: how the flow ended and the socket's figures ------------------------------ */

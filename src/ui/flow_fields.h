@@ -191,6 +191,14 @@ void flow_fields_set_now(uint64_t (*now)(void *ctx), void *ctx);
 uint64_t flow_fields_now(void);
 /* First SYN to its end, or to now_ns while it runs. */
 uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns);
+/*
+ * An owner's text (command, user, service, cgroup path; len bytes, NULL:
+ * unknown) as target wants it: every byte outside printable ASCII spelt
+ * \xHH, spaces too in the text stream; CSV and JSON quoted; unknown "?"
+ * on the screen, null in JSON, empty elsewhere. Returns the length written.
+ */
+size_t flow_field_owner_text(const char *s, size_t len, enum flow_field_target t, char *buf,
+			     size_t size);
 /* A byte count for people: "999", "1.2K", "34.5M" (powers of 1024). */
 void flow_field_bytes_short(uint64_t n, char *buf, size_t size);
 /* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */

@@ -139,50 +139,6 @@ static size_t put_addr(uint8_t family, const uint8_t *addr, enum flow_field_targ
 	return put_text(buf, size, a);
 }
 
-/*
- * A command or service as the flow table's PROCESS and SERVICE columns
- * write it: escaped for a terminal; in the text stream a space is \x20 too
- * (columns are split on spaces); quoted for CSV and JSON. NULL: unknown,
- * "?" on the screen.
- */
-static size_t put_owner_text(const char *s, size_t len, enum flow_field_target t, char *buf,
-			     size_t size)
-{
-	char esc[4 * FLOW_GROUP_NAME_MAX + 1], spaced[4 * sizeof(esc)];
-	size_t n, i, o = 0;
-
-	if (!s)
-		return put_text(buf, size,
-				t == FLOW_TARGET_SCREEN ? "?"
-				: t == FLOW_TARGET_JSON ? "null"
-							: "");
-	n = tft_escape_term(esc, sizeof(esc), s, len, 0);
-	if (n >= sizeof(esc))
-		n = strlen(esc);
-	if (t == FLOW_TARGET_TEXT) {
-		for (i = 0; i < n && o + 5 < sizeof(spaced); i++) {
-			if (esc[i] == ' ') {
-				memcpy(spaced + o, "\\x20", 4);
-				o += 4;
-			} else {
-				spaced[o++] = esc[i];
-			}
-		}
-		spaced[o] = '\0';
-		return put_text(buf, size, spaced);
-	}
-	switch (t) {
-	case FLOW_TARGET_CSV:
-		tft_escape_csv(buf, size, esc, n);
-		return strlen(buf);
-	case FLOW_TARGET_JSON:
-		tft_escape_json(buf, size, esc, n);
-		return strlen(buf);
-	default:
-		return put_text(buf, size, esc);
-	}
-}
-
 /* Bytes on the screen in 1024s ("512", "1.5K", "23.4M", "118G"); elsewhere whole. */
 static size_t put_bytes(uint64_t v, enum flow_field_target t, char *buf, size_t size)
 {
@@ -263,8 +219,8 @@ static size_t render_process(const struct group_field_ctx *c, enum flow_field_ta
 	if (ROW->other)
 		return put_text(buf, size, t == FLOW_TARGET_JSON ? "\"other\"" : "other");
 	if (!owner_known(c))
-		return put_owner_text(NULL, 0, t, buf, size);
-	return put_owner_text(c->key->comm, c->key->comm_len, t, buf, size);
+		return flow_field_owner_text(NULL, 0, t, buf, size);
+	return flow_field_owner_text(c->key->comm, c->key->comm_len, t, buf, size);
 }
 
 /* The "?" rows say why the owner is unknown, in every target. */
@@ -285,8 +241,8 @@ static size_t render_service(const struct group_field_ctx *c, enum flow_field_ta
 		return put_text(buf, size, why);
 	}
 	if (!c->key->name_len)
-		return put_owner_text(NULL, 0, t, buf, size);
-	return put_owner_text(c->key->name, c->key->name_len, t, buf, size);
+		return flow_field_owner_text(NULL, 0, t, buf, size);
+	return flow_field_owner_text(c->key->name, c->key->name_len, t, buf, size);
 }
 
 #define NUMBER(fn, expr)                                                                           \
