@@ -29,7 +29,11 @@
 #include "flow_pipeline.h"
 #include "names_provider.h"
 
-/* RFC 5612's private enterprise number for documentation: a placeholder, see README. */
+/*
+ * The enterprise number of tcpflowtop's own elements: it has none from IANA,
+ * and RFC 5612 sets 32473 aside for documentation and private use, so they
+ * collide with no vendor's. Collectors are configured with it (README).
+ */
 #define IPFIX_PEN 32473
 /* The enterprise element numbers under IPFIX_PEN. */
 enum ipfix_pen_element {
