@@ -127,7 +127,7 @@ static void tell_changed(struct flow_pipeline *p, const struct tft_flow *f,
 	for (size_t i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].changed)
 			p->sinks[i].changed(p->sinks[i].ctx, f, change, at_ns);
-	if ((change == TFT_CHANGE_STATE || change == TFT_CHANGE_END) &&
+	if (flow_change_ends(f, change) &&
 	    (f->end == TFT_END_RESET_PEER || f->end == TFT_END_RESET_LOCAL))
 		count_reset(p, f, at_ns);
 }
