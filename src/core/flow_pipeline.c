@@ -24,7 +24,6 @@ struct flow_pipeline {
 	struct flow_timeouts timeouts;
 	uint64_t idle_ns;
 	struct reset_alert *resets; /* owned */
-	uint64_t alerts;
 	struct reset_alert_event last_alert;
 	bool outcomes_on;
 	bool live;
@@ -114,7 +113,6 @@ static void count_reset(struct flow_pipeline *p, const struct tft_flow *f, uint6
 
 	if (!reset_alert_add(p->resets, f->key.family, f->key.daddr, f->key.dport, at_ns, &a))
 		return;
-	p->alerts++;
 	p->last_alert = a;
 	for (size_t i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].alert)
@@ -423,7 +421,7 @@ void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out)
 		out->names_on = true;
 		names_stats(p->names, &out->names);
 	}
-	out->alerts = p->alerts;
+	out->alerts = reset_alert_count(p->resets);
 	out->last_alert = p->last_alert;
 	out->outcomes_on = p->outcomes_on;
 	out->mib_known = p->mib_known;
