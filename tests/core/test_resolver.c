@@ -29,6 +29,7 @@
 #include <ares.h>
 
 #include "event_loop.h"
+#include "free_port.h"
 #include "resolver.h"
 #include "t.h"
 
@@ -223,6 +224,25 @@ static int start_dnsmasq(uint16_t port, const char *logfile)
 		}
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * dnsmasq on a free loopback port. Another process can still take the port between the check
+ * and dnsmasq's bind, so a start that exits early is tried again.
+ */
+static int start_dnsmasq_somewhere(const char *logfile, uint16_t *port)
+{
+	struct sockaddr_storage ss = {.ss_family = AF_INET};
+	int attempt, err = -ECHILD;
+
+	((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (attempt = 0; attempt < 5 && err == -ECHILD; attempt++) {
+		*port = free_port(&ss, sizeof(struct sockaddr_in));
+		if (!*port)
+			return -EADDRINUSE;
+		err = start_dnsmasq(*port, logfile);
+	}
+	return err;
 }
 
 /* Lines of the dnsmasq log holding needle. */
@@ -562,7 +582,7 @@ int main(void)
 {
 	char logfile[] = "/tmp/tft-dnsmasq-XXXXXX";
 	uint16_t port;
-	int fd, lfd, err;
+	int lfd, err;
 
 	signal(SIGPIPE, SIG_IGN);
 	test_parse_server();
@@ -583,9 +603,7 @@ int main(void)
 	if (lfd >= 0)
 		close(lfd);
 	chmod(logfile, 0666);
-	fd = udp_socket(&port); /* a free port for dnsmasq; closed just before it starts */
-	close(fd);
-	err = start_dnsmasq(port, logfile);
+	err = start_dnsmasq_somewhere(logfile, &port);
 	CHECK_EQ(err, 0, "dnsmasq started");
 	if (!err) {
 		test_dnsmasq(port, logfile);

@@ -3,7 +3,8 @@
  *   tcp_peer listen ADDR PORTFILE [SECONDS]  accept and close connections;
  *                                            writes the bound port to PORTFILE
  *   tcp_peer connect ADDR PORT               prints "LOCALPORT ok" or "LOCALPORT refused"
- *   tcp_peer freeport ADDR                   prints a port nothing listens on now
+ *   tcp_peer freeport ADDR                   prints a port free for TCP and UDP now,
+ *                                            outside the ephemeral range
  *   tcp_peer resolve SERVER PORT NAME [aaaa] asks SERVER:PORT (UDP) for NAME's A (or
  *                                            AAAA) records; prints each answered address
  */
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "dns_parse.h"
+#include "free_port.h"
 
 static int parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -121,10 +123,17 @@ static int do_connect(const char *addr, const char *port)
 
 static int do_freeport(const char *addr)
 {
-	int family, fd = bound_socket(addr, &family);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint16_t port;
 
-	printf("%u\n", local_port(fd));
-	close(fd);
+	parse_addr(addr, 0, &ss, &len);
+	port = free_port(&ss, len);
+	if (!port) {
+		fprintf(stderr, "tcp_peer: no free port on %s\n", addr);
+		return 1;
+	}
+	printf("%u\n", port);
 	return 0;
 }
 
