@@ -6,9 +6,10 @@
 # - the PTR answer for 127.0.0.1 is too big for UDP (TC), so c-ares retries
 #   over TCP: that flow, and every answer to tcpflowtop's own queries, must
 #   never show as a flow nor count as a DNS answer.
-# Usage: test_dns_own_traffic.sh /path/to/tcpflowtop
+# Usage: test_dns_own_traffic.sh /path/to/tcpflowtop /path/to/tcp_peer
 set -u
 BIN=$1
+PEER=$2
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root"; exit 77; }
 [ -x /usr/sbin/dnsmasq ] || { echo "skipped: no /usr/sbin/dnsmasq"; exit 77; }
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
@@ -28,11 +29,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$TMP/out.csv"; echo "--- stderr"; cat "$TMP/err.txt"; exit 1; }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-DNS_PORT=$(free_port)
-LISTEN_PORT=$(free_port)
+DNS_PORT=$("$PEER" freeport 127.0.0.1)
+LISTEN_PORT=$("$PEER" freeport 127.0.0.1)
+[ -n "$DNS_PORT" ] && [ -n "$LISTEN_PORT" ] && [ "$DNS_PORT" != "$LISTEN_PORT" ] ||
+	fail "free ports: '$DNS_PORT' '$LISTEN_PORT'"
 
 mkdir "$CG" || { echo "skipped: cannot create $CG"; exit 77; }
 echo $$ > "$CG/cgroup.procs" || fail "cannot join $CG"
