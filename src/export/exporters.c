@@ -128,12 +128,20 @@ void exporters_describe(const struct exporters *e, char *buf, size_t size)
 	buf[0] = '\0';
 	if (e->m)
 		n = snprintf(buf, size, "metrics on http://%s/metrics", e->http_addr);
-	if (e->ipfix && n >= 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n,
-			 "%sIPFIX over %s to %s port %s (templates every %u s)", n ? ", " : "",
-			 e->ipfix_opts.transport == IPFIX_TCP ? "TCP" : "UDP", e->ipfix_opts.host,
-			 e->ipfix_opts.port,
-			 e->ipfix_opts.transport == IPFIX_TCP ? 0 : e->ipfix_opts.refresh_s);
+	if (e->ipfix && n >= 0 && (size_t)n < size) {
+		int tcp = e->ipfix_opts.transport == IPFIX_TCP;
+		char templates[48];
+
+		/* over TCP the templates go once per connection; over UDP they are sent again */
+		if (tcp)
+			snprintf(templates, sizeof(templates), "templates once per connection");
+		else
+			snprintf(templates, sizeof(templates), "templates every %u s",
+				 e->ipfix_opts.refresh_s);
+		snprintf(buf + n, size - (size_t)n, "%sIPFIX over %s to %s port %s (%s)",
+			 n ? ", " : "", tcp ? "TCP" : "UDP", e->ipfix_opts.host, e->ipfix_opts.port,
+			 templates);
+	}
 }
 
 void exporters_finish(struct exporters *e, char *buf, size_t size)
