@@ -89,9 +89,9 @@ struct tft_tcp4_rec {
 };
 
 /*
- * Who owns a socket: the process that created it, as seen by the
- * cgroup/sock_create program (a listener's owner is its creator's). Ids are
- * those of the initial namespaces.
+ * Who owns a socket: the process that sent its SYN (connect), or, for a
+ * listener, the one that bound it (cgroup/post_bind). Ids are those of the
+ * initial namespaces.
  */
 struct tft_owner {
 	__u32 tgid;	 /* process id */

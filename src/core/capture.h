@@ -46,7 +46,7 @@ struct capture_opts {
 	/*
 	 * Called right before the TCP callback for a SYN whose socket's owner
 	 * the programs knew (same ctx); NULL: owners are not read, and the
-	 * cgroup/sock_create program is not loaded.
+	 * cgroup/post_bind programs are not loaded.
 	 */
 	capture_owner_cb on_owner;
 	/*
@@ -101,9 +101,9 @@ int capture_follow(struct capture *c, uint64_t cgroup_id);
 bool capture_follows(const struct capture *c);
 
 /*
- * Why sockets get no owner, or NULL when they do: the kernel could not load
- * or attach cgroup/sock_create (flows still show), or owners were not asked
- * for. Borrowed, as long as c lives.
+ * Why sockets get no owner, or NULL when they do: the kernel lacks the
+ * helpers or could not load or attach cgroup/post_bind (flows still show),
+ * or owners were not asked for. Borrowed, as long as c lives.
  */
 const char *capture_owner_off(const struct capture *c);
 

@@ -534,7 +534,7 @@ static void draw_detail(struct tui *t)
 	if (f->owner.state != TFT_OWNER_KNOWN) {
 		ROW("process", "? (%s)",
 		    f->owner.state == TFT_OWNER_NO_HOOK
-			? "this kernel could not run cgroup/sock_create"
+			? "this kernel could not run the owner hooks"
 			: "its socket is older than tcpflowtop and was not found in /proc, or the "
 			  "record naming it was lost");
 	} else {
