@@ -1284,7 +1284,8 @@ static int open_capture(struct app *app, const char *cgroup, const struct privs_
 	else
 		root[0] = '\0';
 	/* Listeners older than the programs: read while every process's fds are readable. */
-	app->listeners = proc_listeners_new("/proc", root[0] ? root : NULL);
+	app->listeners =
+	    proc_listeners_new("/proc", root[0] ? root : NULL, LISTENER_TABLE_SOCK_DIAG);
 	if (app->listeners)
 		flow_pipeline_use_listeners(app->pipeline, app->listeners);
 	/* Loaded, attached and mapped: nothing below needs privileges. */

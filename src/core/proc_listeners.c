@@ -1,8 +1,8 @@
 /*
- * Two passes over /proc: the listeners from net/tcp and net/tcp6 (state 0A),
- * then each process's fd links, matched by socket inode. Lookups are linear:
- * a host has tens or hundreds of listeners, and only a SYN that arrived with
- * no owner asks.
+ * Two passes: the listeners (a sock_diag dump, or /proc/net/tcp and tcp6,
+ * state 0A), then each process's fd links under /proc, matched by socket
+ * inode. Lookups are linear: a host has tens or hundreds of listeners, and
+ * only a SYN that arrived with no owner asks.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -16,6 +16,7 @@
 
 #include "parse_num.h"
 #include "proc_listeners.h"
+#include "sock_diag.h"
 
 #define TCP_LISTEN 0x0a
 /* A host with more listeners than this keeps the first ones. */
@@ -36,6 +37,7 @@ struct proc_listeners {
 	struct listener *v; /* owned */
 	size_t n, cap;
 	uint64_t scanned_ns; /* when the last rescan ran (0: only the first scan) */
+	enum listener_table table;
 };
 
 /* One 32-bit word of /proc/net/tcp's address: the bytes in memory order, printed as a host int. */
@@ -106,6 +108,33 @@ static void read_net(struct proc_listeners *l, const char *name, uint8_t family)
 			break;
 	}
 	fclose(f);
+}
+
+static void on_listener(const struct sock_diag_entry *e, void *ctx)
+{
+	struct listener x = {.family = e->family, .port = e->lport, .inode = e->inode};
+
+	if (!x.inode)
+		return;
+	memcpy(x.addr, e->laddr, sizeof(x.addr));
+	add(ctx, &x); /* past LISTENERS_MAX the first ones stay */
+}
+
+/* The listeners, from the kernel's table; from /proc/net once that fails. */
+static void read_listeners(struct proc_listeners *l)
+{
+	if (l->table == LISTENER_TABLE_SOCK_DIAG) {
+		struct sock_diag *d = sock_diag_open();
+		int err = d ? sock_diag_dump(d, 1u << TCP_LISTEN, on_listener, l) : -errno;
+
+		sock_diag_close(d);
+		if (!err)
+			return;
+		l->n = 0; /* a dump that failed part way */
+		l->table = LISTENER_TABLE_PROC_NET;
+	}
+	read_net(l, "tcp", 4);
+	read_net(l, "tcp6", 6);
 }
 
 /* A small file's first line, newline cut; false when it cannot be read. */
@@ -231,8 +260,7 @@ static void scan(struct proc_listeners *l)
 
 	l->v = NULL;
 	l->n = l->cap = 0;
-	read_net(l, "tcp", 4);
-	read_net(l, "tcp6", 6);
+	read_listeners(l);
 	for (i = 0; i < l->n; i++) {
 		for (j = 0; j < n_old; j++) {
 			if (old[j].owned && old[j].inode == l->v[i].inode) {
@@ -247,13 +275,15 @@ static void scan(struct proc_listeners *l)
 		find_owners(l);
 }
 
-struct proc_listeners *proc_listeners_new(const char *proc_root, const char *cgroup_root)
+struct proc_listeners *proc_listeners_new(const char *proc_root, const char *cgroup_root,
+					  enum listener_table table)
 {
 	struct proc_listeners *l = calloc(1, sizeof(*l));
 	struct stat sb;
 
 	if (!l)
 		return NULL;
+	l->table = table;
 	l->proc_root = strdup(proc_root);
 	l->cgroup_root = cgroup_root ? strdup(cgroup_root) : NULL;
 	if (!l->proc_root || (cgroup_root && !l->cgroup_root)) {

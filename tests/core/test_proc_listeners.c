@@ -1,15 +1,18 @@
 /*
- * Listeners older than tcpflowtop, from a fake /proc tree: net/tcp and
+ * Listeners older than tcpflowtop. From a fake /proc tree: net/tcp and
  * net/tcp6 lines in the kernel's format, fd links, comm, status and cgroup
  * files. Bound addresses, the wildcards (IPv6 taking IPv4 too), the
  * rate-limited rescan on a miss, and owners kept when their fds can no
- * longer be read.
+ * longer be read. From the kernel's own table (sock_diag): this test's real
+ * listening sockets, found by their inodes, and its other sockets left out.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +98,102 @@ static bool owner_of(struct proc_listeners *l, uint8_t family, const char *addr,
 	return proc_listeners_owner(l, family, a, port, now, o);
 }
 
+/* A TCP socket bound to a free port of addr, listening or not; its port in *port. */
+static int tcp_socket(const char *addr, bool listening, uint16_t *port)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd;
+
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		len = sizeof(*a4);
+	} else {
+		inet_pton(AF_INET6, addr, &a6->sin6_addr);
+		a6->sin6_family = AF_INET6;
+		len = sizeof(*a6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (listening && listen(fd, 4) < 0) || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		perror("tcp socket");
+		exit(1);
+	}
+	*port = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
+	return fd;
+}
+
+/* fake/proc/PID/fd/N -> socket:[the inode of fd] */
+static void link_fd(const char *pid, int n, int fd)
+{
+	char rel[128];
+	struct stat sb;
+
+	CHECK(fstat(fd, &sb) == 0, "socket inode");
+	snprintf(rel, sizeof(rel), "proc/%s/fd/%d", pid, n);
+	sock_link(rel, (unsigned long)sb.st_ino);
+}
+
+/*
+ * The kernel's table: which sockets are listeners, and their inodes, are
+ * real; the processes holding them are the fake tree's, so the owners are
+ * known exactly.
+ */
+static void test_kernel_table(void)
+{
+	char proc[128];
+	struct proc_listeners *l;
+	struct tft_owner o;
+	uint16_t p4, p6, pbound, plate, pconn;
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int l4 = tcp_socket("127.0.0.1", true, &p4), l6 = tcp_socket("::1", true, &p6);
+	int bound = tcp_socket("127.0.0.1", false, &pbound);
+	int lconn = tcp_socket("127.0.0.1", true, &pconn), client, server, late;
+	const uint64_t s = 1000000000ull;
+
+	/* an established pair, both ends held by the process: neither is a listener */
+	client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	to.sin_port = htons(pconn);
+	CHECK(client >= 0 && connect(client, (struct sockaddr *)&to, sizeof(to)) == 0, "connect");
+	server = accept(lconn, NULL, NULL);
+	CHECK(server >= 0, "accept");
+	close(lconn); /* the listener itself goes */
+
+	process("4242", "realsrv", 7, 8, "/");
+	link_fd("4242", 3, l4);
+	link_fd("4242", 4, l6);
+	link_fd("4242", 5, bound);
+	link_fd("4242", 6, client);
+	link_fd("4242", 7, server);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+
+	l = proc_listeners_new(proc, NULL, LISTENER_TABLE_SOCK_DIAG);
+	CHECK(l != NULL, "scan the kernel's table");
+	if (!l)
+		return;
+	CHECK_EQ(proc_listeners_count(l), 2, "the two listeners have owners, no other socket");
+	CHECK(owner_of(l, 4, "127.0.0.1", p4, 0, &o) && o.tgid == 4242 && o.uid == 7,
+	      "IPv4 listener: its process and uid");
+	CHECK_STR(o.comm, "realsrv", "its command");
+	CHECK(owner_of(l, 6, "::1", p6, 0, &o) && o.tgid == 4242, "IPv6 listener");
+	CHECK(!owner_of(l, 4, "127.0.0.1", pbound, 0, &o), "bound, not listening: no owner");
+	CHECK(!owner_of(l, 4, "127.0.0.1", pconn, 0, &o), "closed listener: no owner");
+
+	late = tcp_socket("127.0.0.1", true, &plate);
+	link_fd("4242", 8, late);
+	CHECK(owner_of(l, 4, "127.0.0.1", plate, 100 * s, &o) && o.tgid == 4242,
+	      "a listener opened later: found by the rescan on a miss");
+	proc_listeners_free(l);
+	close(late);
+	close(client);
+	close(server);
+	close(bound);
+	close(l6);
+	close(l4);
+}
+
 int main(void)
 {
 	char proc[128], cg[128], path[512];
@@ -131,7 +230,7 @@ int main(void)
 	snprintf(proc, sizeof(proc), "%s/proc", root);
 	snprintf(cg, sizeof(cg), "%s/cg", root);
 
-	l = proc_listeners_new(proc, cg);
+	l = proc_listeners_new(proc, cg, LISTENER_TABLE_PROC_NET);
 	CHECK(l != NULL, "scan");
 	if (!l)
 		return t_done();
@@ -176,7 +275,9 @@ int main(void)
 	      "the owner found before carries over");
 	proc_listeners_free(l);
 
-	CHECK(proc_listeners_new("/nonexistent-proc", NULL) == NULL, "no /proc: NULL");
+	CHECK(proc_listeners_new("/nonexistent-proc", NULL, LISTENER_TABLE_PROC_NET) == NULL,
+	      "no /proc: NULL");
+	test_kernel_table();
 	snprintf(path, sizeof(path), "rm -rf %s", root);
 	CHECK(system(path) == 0, "cleanup");
 	return t_done();
