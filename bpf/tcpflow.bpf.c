@@ -234,10 +234,21 @@ static __always_inline void copy_addrs(__u8 *dst_s, __u8 *dst_d, __u8 family, co
 	}
 }
 
-/* This CPU's ring, or NULL (then the record counts as lost). */
-static __always_inline void *cpu_ring(__u32 cpu)
+/* A record of size bytes on this CPU's ring, or NULL: then it counts as lost. */
+static __always_inline void *reserve_rec(__u32 cpu, __u64 size)
 {
-	return bpf_map_lookup_elem(&rings, &cpu);
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	void *rec = ring ? bpf_ringbuf_reserve(ring, size, 0) : NULL;
+
+	if (!rec)
+		count(TFT_CNT_RB_FULL);
+	return rec;
+}
+
+/* Whether a packet is a SYN without ACK or RST: the start of a flow. */
+static __always_inline bool is_syn(__u8 flags)
+{
+	return (flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN;
 }
 
 /*
@@ -254,8 +265,7 @@ static __always_inline __u64 packet_time(struct __sk_buff *skb, const struct tcp
 {
 	__u64 t;
 
-	if (hook == TFT_HOOK_EGRESS &&
-	    (th->flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN) {
+	if (hook == TFT_HOOK_EGRESS && is_syn(th->flags)) {
 		t = skb->tstamp;
 		if (t)
 			return t;
@@ -276,12 +286,6 @@ static __always_inline void current_owner(struct tft_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-/* Whether a packet is a SYN without ACK or RST: the start of a flow. */
-static __always_inline bool is_syn(__u8 flags)
-{
-	return (flags & (TFT_TCP_SYN | TFT_TCP_ACK | TFT_TCP_RST)) == TFT_TCP_SYN;
-}
-
 /*
  * The owner of the listener an arriving SYN was matched to (the kernel runs
  * ingress programs on it), or NULL: a listener bound before the programs
@@ -297,6 +301,33 @@ static __always_inline const struct tft_owner *listener_owner(struct __sk_buff *
 	if (!sk)
 		return NULL;
 	return bpf_sk_storage_get(&owners, sk, 0, 0);
+}
+
+/*
+ * Whether a packet's record carries an owner: a SYN without ACK, when owners
+ * are on. *owner is the listener's for an arriving SYN, NULL (the current
+ * task's) for a leaving one. An arriving SYN at a listener older than the
+ * programs has none.
+ */
+static __always_inline bool owned_syn(struct __sk_buff *skb, const struct tcp_head *th, __u8 hook,
+				      const struct tft_owner **owner)
+{
+	*owner = NULL;
+	if (!owners_on || !is_syn(th->flags))
+		return false;
+	if (hook != TFT_HOOK_INGRESS)
+		return true;
+	*owner = listener_owner(skb);
+	return *owner != NULL;
+}
+
+/* owner into a record, or the current task when it is NULL. */
+static __always_inline void put_owner(struct tft_owner *dst, const struct tft_owner *owner)
+{
+	if (owner)
+		__builtin_memcpy(dst, owner, sizeof(*dst));
+	else
+		current_owner(dst);
 }
 
 /* The fields every IPv4 TCP record has, in either form. */
@@ -326,19 +357,12 @@ static __always_inline int report4_owned(struct __sk_buff *skb, const __u8 *sadd
 					 const struct tft_owner *owner)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct tft_tcp4_owned_rec *ev;
-	void *ring = cpu_ring(cpu);
+	struct tft_tcp4_owned_rec *ev = reserve_rec(cpu, sizeof(*ev));
 
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	if (!ev)
 		return 1;
-	}
 	fill4(skb, &ev->tcp, TFT_REC_TCP4_OWNED, saddr, daddr, th, hook);
-	if (owner)
-		__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
-	else
-		current_owner(&ev->owner);
+	put_owner(&ev->owner, owner);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
@@ -347,27 +371,16 @@ static __always_inline int report4_owned(struct __sk_buff *skb, const __u8 *sadd
 static __always_inline int report4(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
 				   const struct tcp_head *th, __u8 hook)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	const struct tft_owner *owner;
+	__u32 cpu;
 	struct tft_tcp4_rec *ev;
-	void *ring;
 
-	if (owners_on && is_syn(th->flags)) {
-		const struct tft_owner *owner = NULL;
-
-		if (hook == TFT_HOOK_INGRESS) {
-			owner = listener_owner(skb);
-			if (!owner)
-				goto plain; /* a listener older than the programs */
-		}
+	if (owned_syn(skb, th, hook, &owner))
 		return report4_owned(skb, saddr, daddr, th, hook, owner);
-	}
-plain:
-	ring = cpu_ring(cpu);
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	cpu = bpf_get_smp_processor_id();
+	ev = reserve_rec(cpu, sizeof(*ev));
+	if (!ev)
 		return 1;
-	}
 	fill4(skb, ev, TFT_REC_TCP4, saddr, daddr, th, hook);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
@@ -395,19 +408,12 @@ static __always_inline int report6_owned(struct __sk_buff *skb, const __u8 *sadd
 					 const struct tft_owner *owner)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct tft_tcp_owned_event *ev;
-	void *ring = cpu_ring(cpu);
+	struct tft_tcp_owned_event *ev = reserve_rec(cpu, sizeof(*ev));
 
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	if (!ev)
 		return 1;
-	}
 	fill6(skb, &ev->tcp, TFT_REC_TCP_OWNED, saddr, daddr, th, hook);
-	if (owner)
-		__builtin_memcpy(&ev->owner, owner, sizeof(ev->owner));
-	else
-		current_owner(&ev->owner);
+	put_owner(&ev->owner, owner);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
 }
@@ -415,27 +421,16 @@ static __always_inline int report6_owned(struct __sk_buff *skb, const __u8 *sadd
 static __always_inline int report6(struct __sk_buff *skb, const __u8 *saddr, const __u8 *daddr,
 				   const struct tcp_head *th, __u8 hook)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	const struct tft_owner *owner;
+	__u32 cpu;
 	struct tft_tcp_event *ev;
-	void *ring;
 
-	if (owners_on && is_syn(th->flags)) {
-		const struct tft_owner *owner = NULL;
-
-		if (hook == TFT_HOOK_INGRESS) {
-			owner = listener_owner(skb);
-			if (!owner)
-				goto plain; /* a listener older than the programs */
-		}
+	if (owned_syn(skb, th, hook, &owner))
 		return report6_owned(skb, saddr, daddr, th, hook, owner);
-	}
-plain:
-	ring = cpu_ring(cpu);
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	cpu = bpf_get_smp_processor_id();
+	ev = reserve_rec(cpu, sizeof(*ev));
+	if (!ev)
 		return 1;
-	}
 	fill6(skb, ev, TFT_REC_TCP, saddr, daddr, th, hook);
 	bpf_ringbuf_submit(ev, submit_flags(cpu, sizeof(*ev)));
 	return 1;
@@ -571,7 +566,6 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 	struct tft_dns_event *ev;
 	__u64 skb_len = skb->len;
 	__u32 cpu;
-	void *ring;
 	__u8 head[3]; /* id, then the flags byte with QR */
 	__u64 len;    /* 64-bit: no zero-extended copy for clang to check in its place */
 	__u16 id;
@@ -611,12 +605,9 @@ static __always_inline int report_dns(struct __sk_buff *skb, __u8 hook, __u8 fam
 
 	/* A full-size reservation: DNS answers are rare, and this saves a copy. */
 	cpu = bpf_get_smp_processor_id();
-	ring = cpu_ring(cpu);
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	ev = reserve_rec(cpu, sizeof(*ev));
+	if (!ev)
 		return 1;
-	}
 	/* Re-bound len on the very register passed: the verifier needs 0 < len <= msg size. */
 	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * TFT_DNS_MAX - 1));
 	if (len > TFT_DNS_MAX || len == 0 ||
@@ -952,14 +943,10 @@ static __always_inline __u8 close_end(__u32 old_state)
 static __always_inline void report_sock(struct bpf_sock_ops *skops, __u8 op, __u8 side, __u8 end)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct tft_sock_event *ev;
-	void *ring = cpu_ring(cpu);
+	struct tft_sock_event *ev = reserve_rec(cpu, sizeof(*ev));
 
-	ev = ring ? bpf_ringbuf_reserve(ring, sizeof(*ev), 0) : NULL;
-	if (!ev) {
-		count(TFT_CNT_RB_FULL);
+	if (!ev)
 		return;
-	}
 	ev->type = TFT_REC_SOCK;
 	ev->op = op;
 	ev->side = side;
