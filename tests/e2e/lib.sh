@@ -1,4 +1,5 @@
 # Shared helpers for end-to-end test scripts (sourced).
+# shellcheck shell=bash
 
 # Needs root for BPF: otherwise skip, loudly (ctest SKIP_RETURN_CODE 77).
 require_root() {
@@ -6,6 +7,12 @@ require_root() {
 		echo "SKIP: $0 needs root (CAP_BPF + CAP_NET_ADMIN) to load BPF programs" >&2
 		exit 77
 	fi
+}
+
+# skip REASON: this host cannot run the test; say so loudly (ctest SKIP_RETURN_CODE 77).
+skip() {
+	echo "SKIP: $0: $*" >&2
+	exit 77
 }
 
 # The cgroup v2 mount point, from /proc/self/mounts (never a fixed path).
@@ -29,6 +36,19 @@ in_cgroup() {
 	local dir=$1
 	shift
 	exec sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+}
+
+# rmdir_retry DIR...: removes the DIRs in order, children before parents. A
+# cgroup stays busy for a moment after its last process is killed, so it retries
+# for up to 5 s, until the last DIR is gone.
+rmdir_retry() {
+	local _
+	for _ in $(seq 50); do
+		rmdir "$@" 2>/dev/null && return 0
+		[ -d "${!#}" ] || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 fail() {

@@ -10,10 +10,12 @@
 set -u
 BIN=$1
 PEER=$2
-[ "$(id -u)" = 0 ] || { echo "skipped: needs root"; exit 77; }
-[ -x /usr/sbin/dnsmasq ] || { echo "skipped: no /usr/sbin/dnsmasq"; exit 77; }
-CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-[ -n "$CGROOT" ] || { echo "skipped: no cgroup v2"; exit 77; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+require_root
+[ -x /usr/sbin/dnsmasq ] || skip "no /usr/sbin/dnsmasq"
+CGROOT=$(cgroup2_root)
+[ -n "$CGROOT" ] || skip "no cgroup v2"
 
 TMP=$(mktemp -d /tmp/tft-dns-e2e.XXXXXX)
 CG=$CGROOT/tft-dnsnet-e2e-$$
@@ -34,7 +36,7 @@ LISTEN_PORT=$("$PEER" freeport 127.0.0.1)
 [ -n "$DNS_PORT" ] && [ -n "$LISTEN_PORT" ] && [ "$DNS_PORT" != "$LISTEN_PORT" ] ||
 	fail "free ports: '$DNS_PORT' '$LISTEN_PORT'"
 
-mkdir "$CG" || { echo "skipped: cannot create $CG"; exit 77; }
+mkdir "$CG" || skip "cannot create $CG"
 echo $$ > "$CG/cgroup.procs" || fail "cannot join $CG"
 
 # Ten long names for one address: the PTR answer outgrows 512 bytes, so dnsmasq sets TC.
@@ -51,8 +53,7 @@ DNSMASQ_PID=$!
 "$BIN" --batch --format csv --cgroup "$CG" --dns-port "$DNS_PORT" \
 	--dns-server "127.0.0.1:$DNS_PORT" --duration 5 > "$TMP/out.csv" 2> "$TMP/err.txt" &
 TFT_PID=$!
-for _ in $(seq 50); do grep -q "watching" "$TMP/err.txt" 2>/dev/null && break; sleep 0.1; done
-grep -q "watching" "$TMP/err.txt" || fail "tcpflowtop did not start"
+wait_for 5 grep -qs "watching" "$TMP/err.txt" || fail "tcpflowtop did not start"
 
 python3 - "$DNS_PORT" "$LISTEN_PORT" <<'EOF' || fail "client"
 import socket, struct, sys, time
