@@ -11,10 +11,13 @@ set -u
 BIN=$(realpath "$1")
 PEER=$(realpath "$2")
 
-skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
+# shellcheck source-path=SCRIPTDIR source=../e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=tui_lib.sh
+. "$(dirname "$0")/tui_lib.sh"
+require_root
 command -v tmux >/dev/null || skip "needs tmux"
-CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CGROOT=$(cgroup2_root)
 [ -n "$CGROOT" ] || skip "no cgroup v2 mount"
 
 # The programs go on the watched cgroup's parent: a parent of the test's own.
@@ -23,8 +26,7 @@ CG=$CGP/watched
 WORK=$(mktemp -d /tmp/tft-tui-test.XXXXXX)
 # tcpflowtop drops to the sudo user or nobody once attached: its exports land here.
 chmod 1777 "$WORK"
-SOCK=tft-test-$$
-T=(tmux -L "$SOCK" -f /dev/null)
+tui_server "tft-test-$$" tft
 LISTENERS=()
 TFT_PID=
 
@@ -38,35 +40,12 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	# The listener in the cgroup is gone now; the cgroup can go.
-	for _ in $(seq 50); do
-		rmdir "$CG" "$CGP" 2>/dev/null && break
-		[ -d "$CGP" ] || break
-		sleep 0.1
-	done
+	rmdir_retry "$CG" "$CGP"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 mkdir "$CGP" "$CG" || skip "cannot create a cgroup under $CGROOT"
 
-pane() { "${T[@]}" capture-pane -p -t tft; }
-fail() {
-	echo "FAIL: $*"
-	echo "--- pane:"
-	pane
-	exit 1
-}
-ok() { echo "ok: $*"; }
-
-# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-pane_has() { pane | grep -qE -- "$1"; }
 # Rows of the table: lines that start with a time stamp.
 rows() { pane | grep -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} '; }
 nrows() { rows | wc -l; }
@@ -75,16 +54,6 @@ nrows_is() { [ "$(nrows)" -eq "$1" ]; }
 colhdr_has() { pane | sed -n 4p | grep -qE -- "$1"; }
 # The header's "rows SHOWN/HELD".
 shown_is() { pane | grep -qE "rows $1/"; }
-keys() {
-	"${T[@]}" send-keys -t tft "$@"
-	sleep 0.15
-}
-# Esc alone: a key right after it would read as Alt+key.
-esc() {
-	sleep 0.1
-	"${T[@]}" send-keys -t tft Escape
-	sleep 0.3
-}
 type_text() {
 	"${T[@]}" send-keys -t tft -l "$1"
 	sleep 0.15

@@ -9,52 +9,35 @@
 set -u
 BIN=$(realpath "$1")
 STORM=$(realpath "$2")
-skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
+# shellcheck source-path=SCRIPTDIR source=../e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=tui_lib.sh
+. "$(dirname "$0")/tui_lib.sh"
+require_root
 command -v tmux >/dev/null || skip "needs tmux"
-CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CGROOT=$(cgroup2_root)
 [ -n "$CGROOT" ] || skip "no cgroup v2 mount"
 
 CG=$CGROOT/tft-churn-$$
 WORK=$(mktemp -d /tmp/tft-churn.XXXXXX)
 chmod 1777 "$WORK" # tcpflowtop drops to nobody before it exports
-SOCK=tft-churn-$$
-T=(tmux -L "$SOCK" -f /dev/null)
+tui_server "tft-churn-$$" churn
 STORM_PID=
 cleanup() {
 	[ -n "$STORM_PID" ] && kill "$STORM_PID" 2>/dev/null
 	"${T[@]}" kill-server 2>/dev/null
 	wait 2>/dev/null
-	for _ in $(seq 50); do
-		rmdir "$CG" 2>/dev/null && break
-		[ -d "$CG" ] || break
-		sleep 0.1
-	done
+	rmdir_retry "$CG"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 mkdir "$CG" || skip "cannot create a cgroup"
-fail() {
-	echo "FAIL: $*"
-	"${T[@]}" capture-pane -p -t churn 2>/dev/null
-	exit 1
-}
-pane() { "${T[@]}" capture-pane -p -t churn; }
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-pane_has() { pane | grep -qE -- "$1"; }
 
 "${T[@]}" new-session -d -s churn -x 160 -y 40 \
 	"$BIN -n --cgroup $CG --capacity 100 -d 1 --export-dir $WORK" || fail "tmux"
 wait_for 10 pane_has "^tcpflowtop on" || fail "the screen did not open"
 # Bounded: at most 30000 connections, 2000 a second, 20 seconds.
-sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$STORM" -n 30000 -c 2 -r 2000 -t 20 \
+in_cgroup "$CG" "$STORM" -n 30000 -c 2 -r 2000 -t 20 \
 	>"$WORK/storm" 2>&1 &
 STORM_PID=$!
 wait_for 15 pane_has "rows 100/100" || fail "the table did not fill"

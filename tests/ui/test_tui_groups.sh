@@ -17,10 +17,13 @@ set -u
 BIN=$(realpath "$1")
 PEER0=$(realpath "$2")
 
-skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
+# shellcheck source-path=SCRIPTDIR source=../e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=tui_lib.sh
+. "$(dirname "$0")/tui_lib.sh"
+require_root
 command -v tmux >/dev/null || skip "needs tmux"
-CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CGROOT=$(cgroup2_root)
 [ -n "$CGROOT" ] || skip "no cgroup v2 mount"
 
 CG=$CGROOT/tft-groups-test-$$
@@ -30,8 +33,7 @@ chmod 1777 "$WORK" # tcpflowtop drops privileges: its recording and exports land
 cp "$PEER0" "$WORK/tftgrpcli" && cp "$PEER0" "$WORK/tftgrpsrv" || { echo "copy failed"; exit 1; }
 PEER=$WORK/tftgrpcli
 SERVER=$WORK/tftgrpsrv
-SOCK=tft-groups-$$
-T=(tmux -L "$SOCK" -f /dev/null)
+tui_server "tft-groups-$$" tft
 LISTENER=
 TFT_PID=
 
@@ -40,42 +42,12 @@ cleanup() {
 	"${T[@]}" kill-server 2>/dev/null
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
 	wait 2>/dev/null
-	for _ in $(seq 50); do
-		rmdir "$CG" 2>/dev/null && break
-		[ -d "$CG" ] || break
-		sleep 0.1
-	done
+	rmdir_retry "$CG"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 mkdir "$CG" || skip "cannot create a cgroup under $CGROOT"
 
-pane() { "${T[@]}" capture-pane -p -t tft; }
-fail() {
-	echo "FAIL: $*"
-	echo "--- pane:"
-	pane
-	exit 1
-}
-ok() { echo "ok: $*"; }
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-pane_has() { pane | grep -qE -- "$1"; }
-keys() {
-	"${T[@]}" send-keys -t tft "$@"
-	sleep 0.15
-}
-esc() {
-	sleep 0.1
-	"${T[@]}" send-keys -t tft Escape
-	sleep 0.3
-}
 # The group row of 127.0.0.1:$P: REMOTE PORT FLOWS NEW/S ACCEPT REFUSED% UNANS% ...
 group_row() { pane | awk -v p="$P" '$1 == "127.0.0.1" && $2 == p'; }
 group_is() { group_row | awk -v f="$1" -v a="$2" -v r="$3" '$3 == f && $5 == a && $6 == r' | grep -q .; }

@@ -6,15 +6,18 @@
 #   test_tui_mouse.sh TCPFLOWTOP
 set -u
 BIN=$1
+# shellcheck source-path=SCRIPTDIR source=../e2e/lib.sh
 . "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=tui_lib.sh
+. "$(dirname "$0")/tui_lib.sh"
 require_root
 for t in tmux Xvfb xterm xdotool; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing (packages tmux xvfb xterm xdotool)" >&2; exit 77; }
+	command -v "$t" >/dev/null || skip "$t missing (packages tmux xvfb xterm xdotool)"
 done
 
 root=$(cgroup2_root)
 cg="$root/tft-mouse-$$"
-T=(tmux -L "tft-mouse-$$" -f /dev/null)
+tui_server "tft-mouse-$$" mouse
 tmpd=$(mktemp -d /tmp/tft-mouse.XXXXXX)
 pids=()
 cleanup() {
@@ -33,7 +36,7 @@ pids+=($!)
 has_display() { [ -s "$tmpd/display" ]; }
 wait_for 10 has_display || { cat "$tmpd/xvfb.log"; fail "Xvfb did not start"; }
 disp=:$(head -1 "$tmpd/display")
-"${T[@]}" new-session -d -x 100 -y 20 "env TERM=xterm $BIN -n --cgroup $cg -d 0.2"
+"${T[@]}" new-session -d -s mouse -x 100 -y 20 "env TERM=xterm $BIN -n --cgroup $cg -d 0.2"
 "${T[@]}" set-option -g status off >/dev/null
 # xterm tells its child its window id: no searching, no guessing which window.
 DISPLAY=$disp xterm -geometry 100x20+0+0 -fa "DejaVu Sans Mono" -fs 11 \
@@ -49,9 +52,7 @@ wait_for 10 attached || fail "xterm did not attach to the session"
 geom() { DISPLAY=$disp xdotool getwindowgeometry "$win" | awk '/Geometry/ { print $2 }'; }
 settled() { local a; a=$(geom); sleep 0.3; [ -n "$a" ] && [ "$a" = "$(geom)" ]; }
 wait_for 10 settled || fail "xterm window did not settle"
-pane() { "${T[@]}" capture-pane -p; }
-wait_for 10 bash -c "$(declare -p T); \"\${T[@]}\" capture-pane -p | grep -q 'sort time desc'" ||
-	fail "screen did not start"
+wait_for 10 pane_has 'sort time desc' || fail "screen did not start"
 
 # The column title row is the 4th line; click the middle of DPORT's title.
 read -r w h < <(DISPLAY=$disp xdotool getwindowgeometry "$win" | awk '/Geometry/ { split($2, a, "x"); print a[1], a[2] }')
@@ -71,30 +72,27 @@ click_title() {
 	[ "$col" -ge 0 ] || fail "no $title title"
 	hand_click 1 $(((col + 2) * w / 100)) "$title_y"
 }
-pane_has() { "${T[@]}" capture-pane -p | grep -q "$1"; }
 # The header's clock moves every second: a screen stuck in a read does not.
-uptime_now() { pane | grep -oE 'up [0-9]+:[0-9]{2}:[0-9]{2}' | head -1; }
+clocks() { pane | grep -oE 'up [0-9]+:[0-9]{2}:[0-9]{2}'; }
+uptime_now() { clocks | head -1; }
+clock_moved_from() { clocks | grep -vqx "$1"; }
 still_running() {
 	local before
 	before=$(uptime_now)
-	[ -n "$before" ] || { pane; fail "no clock in the header"; }
-	wait_for 4 bash -c "$(declare -p T); \"\${T[@]}\" capture-pane -p | grep -oE 'up [0-9]+:[0-9]{2}:[0-9]{2}' | grep -vqx '$before'" ||
-		{ pane; fail "the screen froze after $1 (clock stuck at '$before')"; }
+	[ -n "$before" ] || fail "no clock in the header"
+	wait_for 4 clock_moved_from "$before" || fail "the screen froze after $1 (clock stuck at '$before')"
 }
 
 click_title DPORT
-wait_for 5 bash -c "$(declare -p T); \"\${T[@]}\" capture-pane -p | grep -q 'sort dport asc'" ||
-	{ pane; fail "a click on DPORT did not sort by it"; }
+wait_for 5 pane_has 'sort dport asc' || fail "a click on DPORT did not sort by it"
 still_running "a left click"
 click_title DPORT
-wait_for 5 bash -c "$(declare -p T); \"\${T[@]}\" capture-pane -p | grep -q 'sort dport desc'" ||
-	{ pane; fail "a second click did not invert"; }
+wait_for 5 pane_has 'sort dport desc' || fail "a second click did not invert"
 click_title STATE
-wait_for 5 bash -c "$(declare -p T); \"\${T[@]}\" capture-pane -p | grep -q 'sort state'" ||
-	{ pane; fail "a click on STATE did not sort by it"; }
+wait_for 5 pane_has 'sort state' || fail "a click on STATE did not sort by it"
 # Middle and right buttons do nothing, and must not stop the screen either.
 hand_click 2 $((w / 2)) $((h / 2))
 hand_click 3 $((w / 2)) $((h / 2))
 still_running "a middle and a right click"
-pane_has 'sort state' || { pane; fail "another button changed the sort"; }
+pane_has 'sort state' || fail "another button changed the sort"
 echo "PASS: clicking a column title sorts by it, again inverts; the screen runs on after every click"
