@@ -448,6 +448,9 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	}
 	c->nrings = (size_t)ncpus;
 	c->ring_fds = malloc(c->nrings * sizeof(*c->ring_fds));
+	/* At once: the unwind closes every fd that is not -1. */
+	for (size_t i = 0; c->ring_fds && i < c->nrings; i++)
+		c->ring_fds[i] = -1;
 	c->srcs = calloc(c->nrings, sizeof(*c->srcs));
 	c->stage = malloc(STAGE_MAX * sizeof(*c->stage));
 	c->keys = malloc(STAGE_MAX * sizeof(*c->keys));
@@ -458,8 +461,6 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 		err_msg(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < c->nrings; i++)
-		c->ring_fds[i] = -1;
 	each = ring_per_cpu(ring, c->nrings);
 
 	c->skel = tcpflow_bpf__open();
