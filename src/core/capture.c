@@ -20,12 +20,6 @@
 #include "err_msg.h"
 #include "tcpflow.skel.h"
 
-/* Where a ring's records come from: one per ring, handed to libbpf as its ctx. */
-struct ring_src {
-	struct capture *c; /* borrowed: the owner */
-	uint32_t idx;
-};
-
 /* A staged TCP record's place in the drain's order. */
 struct stage_key {
 	uint64_t ts_ns;
@@ -46,7 +40,6 @@ struct capture {
 	struct tcpflow_bpf *skel; /* owned */
 	struct ring_buffer *rb;	  /* owned */
 	int *ring_fds;		  /* owned, nrings fds, -1 when not created */
-	struct ring_src *srcs;	  /* owned, nrings */
 	size_t nrings;
 	union staged_rec *stage;  /* owned, STAGE_MAX records */
 	struct tft_owner *owners; /* owned, STAGE_MAX: stage[i]'s owner when has_owner[i] */
@@ -161,8 +154,7 @@ static void unmap_v4(struct tft_sock_event *ev)
  */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	struct ring_src *src = ctx;
-	struct capture *c = src->c;
+	struct capture *c = ctx;
 	const __u8 *type = data;
 
 	if (size < 1)
@@ -283,12 +275,10 @@ static int fill_rings(struct capture *c, char *err, size_t errlen)
 			    strerror(e));
 			return -e;
 		}
-		c->srcs[i].c = c;
-		c->srcs[i].idx = (uint32_t)i;
 		if (i == 0)
-			c->rb = ring_buffer__new(c->ring_fds[0], on_record, &c->srcs[0], NULL);
-		if (!c->rb || (i > 0 && ring_buffer__add(c->rb, c->ring_fds[i], on_record,
-							 &c->srcs[i]) < 0)) {
+			c->rb = ring_buffer__new(c->ring_fds[0], on_record, c, NULL);
+		if (!c->rb ||
+		    (i > 0 && ring_buffer__add(c->rb, c->ring_fds[i], on_record, c) < 0)) {
 			e = errno;
 			err_msg(err, errlen, "mapping the ring buffer failed: %s", strerror(e));
 			return -e;
@@ -448,18 +438,18 @@ struct capture *capture_new(const struct capture_opts *opts, capture_tcp_cb on_t
 	}
 	c->nrings = (size_t)ncpus;
 	c->ring_fds = malloc(c->nrings * sizeof(*c->ring_fds));
-	c->srcs = calloc(c->nrings, sizeof(*c->srcs));
+	/* At once: the unwind closes every fd that is not -1. */
+	for (size_t i = 0; c->ring_fds && i < c->nrings; i++)
+		c->ring_fds[i] = -1;
 	c->stage = malloc(STAGE_MAX * sizeof(*c->stage));
 	c->keys = malloc(STAGE_MAX * sizeof(*c->keys));
 	c->owners = malloc(STAGE_MAX * sizeof(*c->owners));
 	c->has_owner = malloc(STAGE_MAX * sizeof(*c->has_owner));
-	if (!c->ring_fds || !c->srcs || !c->stage || !c->keys || !c->owners || !c->has_owner) {
+	if (!c->ring_fds || !c->stage || !c->keys || !c->owners || !c->has_owner) {
 		e = ENOMEM;
 		err_msg(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < c->nrings; i++)
-		c->ring_fds[i] = -1;
 	each = ring_per_cpu(ring, c->nrings);
 
 	c->skel = tcpflow_bpf__open();
@@ -552,7 +542,6 @@ void capture_free(struct capture *c)
 		if (c->ring_fds[i] >= 0)
 			close(c->ring_fds[i]);
 	free(c->ring_fds);
-	free(c->srcs);
 	free(c->stage);
 	free(c->keys);
 	free(c->owners);

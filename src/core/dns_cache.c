@@ -255,8 +255,6 @@ int dns_cache_add(struct dns_cache *c, uint8_t family, const uint8_t addr[16], c
 	struct name_rec *r;
 	struct entry *e;
 	uint8_t key[16];
-
-	c->adds++;
 	uint64_t exp;
 	uint32_t ttl = ttl_s;
 	size_t i;
@@ -266,6 +264,7 @@ int dns_cache_add(struct dns_cache *c, uint8_t family, const uint8_t addr[16], c
 		return -EINVAL;
 	if (name_len > TFT_DNS_CACHE_NAME_MAX || name_len > c->max_bytes)
 		return -E2BIG;
+	c->adds++;
 	if (ttl < c->ttl_floor_s)
 		ttl = c->ttl_floor_s;
 	if (ttl > c->ttl_ceiling_s)
@@ -358,10 +357,9 @@ int dns_cache_add_negative(struct dns_cache *c, uint8_t family, const uint8_t ad
 	struct entry *e;
 	uint8_t key[16];
 
-	c->adds++;
-
 	if (!c || !valid_key(family, addr))
 		return -EINVAL;
+	c->adds++;
 	norm_key(family, addr, key);
 	e = get_or_create(c, family, key);
 	if (!e)

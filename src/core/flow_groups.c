@@ -1,13 +1,16 @@
 /*
  * Groups live in one array, found by key through an open-addressing index;
  * none is ever removed (counts are since start), so the index needs no
- * tombstones. Each flow's group is remembered by flow id in a ring as large
- * as the flow table: the table evicts oldest first, so a held flow's slot
- * is never reused before it leaves, and answers and evictions find their
- * group without looking names up again (a name learnt after the SYN would
- * otherwise move the flow to another group). The slot also remembers what
- * of the flow was counted already (answered, ended, half-open now, bytes
- * so far), so a repeated or late event cannot count it twice.
+ * tombstones. Each held flow's group is remembered in a second
+ * open-addressing table keyed by flow id (linear probing from the id's low
+ * bits, backward-shift deletion when the flow leaves), at least twice as
+ * large as the flow table: the table may evict any flow first (ended ones
+ * before open ones), so the ids held at once can be any set, not a window.
+ * Answers and evictions find their group there without looking names up
+ * again (a name learnt after the SYN would otherwise move the flow to
+ * another group). The slot also remembers what of the flow was counted
+ * already (answered, ended, half-open now, bytes so far), so a repeated or
+ * late event cannot count it twice.
  */
 #include <errno.h>
 #include <math.h>
@@ -39,8 +42,9 @@ struct flow_groups {
 	uint32_t *index; /* owned: group indices by key hash, NO_GROUP when empty */
 	size_t index_mask;
 	uint32_t other;		 /* the `other` row's index, or NO_GROUP */
-	struct flow_slot *slots; /* owned: by flow id modulo nslots */
-	size_t nslots;
+	struct flow_slot *slots; /* owned: held flows by id, id 0 when empty */
+	size_t slot_mask;	 /* slots - 1, a power of two >= 2 * flow capacity */
+	size_t nheld;		 /* slots in use, kept below the size so probes end */
 	flow_groups_name_fn name;
 	void *name_ctx;
 	uint64_t now_ns;
@@ -97,8 +101,10 @@ struct flow_groups *flow_groups_new(const struct flow_groups_opts *opts)
 {
 	struct flow_groups *g;
 	size_t max = opts->max_groups ? opts->max_groups : FLOW_GROUPS_DEFAULT_MAX, size = 4;
+	size_t nslots = 4;
 
 	if (max < 2 || max > UINT32_MAX / 4 || !opts->flow_capacity ||
+	    opts->flow_capacity > SIZE_MAX / 4 / sizeof(struct flow_slot) ||
 	    (opts->kind != FLOW_GROUP_REMOTE && opts->kind != FLOW_GROUP_LISTENER &&
 	     opts->kind != FLOW_GROUP_PROCESS)) {
 		errno = EINVAL;
@@ -109,8 +115,10 @@ struct flow_groups *flow_groups_new(const struct flow_groups_opts *opts)
 		return NULL;
 	while (size < 2 * max)
 		size *= 2;
+	while (nslots < 2 * opts->flow_capacity)
+		nslots *= 2;
 	g->index = malloc(size * sizeof(*g->index));
-	g->slots = calloc(opts->flow_capacity, sizeof(*g->slots));
+	g->slots = calloc(nslots, sizeof(*g->slots));
 	if (!g->index || !g->slots) {
 		flow_groups_free(g);
 		errno = ENOMEM;
@@ -118,7 +126,7 @@ struct flow_groups *flow_groups_new(const struct flow_groups_opts *opts)
 	}
 	memset(g->index, 0xff, size * sizeof(*g->index));
 	g->index_mask = size - 1;
-	g->nslots = opts->flow_capacity;
+	g->slot_mask = nslots - 1;
 	g->kind = opts->kind;
 	g->max = max;
 	g->other = NO_GROUP;
@@ -344,12 +352,51 @@ static void count_new(struct flow_groups *g, struct flow_group *gr, const struct
 		g->other_flows++;
 }
 
-/* The slot of a held flow of ours, or NULL (its group was not made for want of memory). */
-static struct flow_slot *slot_of(struct flow_groups *g, const struct tft_flow *f)
+/* The slot of held flow id, or NULL. */
+static struct flow_slot *slot_of(struct flow_groups *g, uint64_t id)
 {
-	struct flow_slot *s = &g->slots[f->id % g->nslots];
+	size_t i;
 
-	return s->id == f->id && s->group != NO_GROUP ? s : NULL;
+	for (i = id & g->slot_mask; g->slots[i].id; i = (i + 1) & g->slot_mask)
+		if (g->slots[i].id == id)
+			return &g->slots[i];
+	return NULL;
+}
+
+/* The slot for new flow id (its own if held already), or NULL when full (a leave went unheard). */
+static struct flow_slot *slot_add(struct flow_groups *g, uint64_t id)
+{
+	size_t i;
+
+	for (i = id & g->slot_mask; g->slots[i].id; i = (i + 1) & g->slot_mask)
+		if (g->slots[i].id == id)
+			return &g->slots[i];
+	if (g->nheld + 1 > g->slot_mask) /* one empty slot always stays: probes stop there */
+		return NULL;
+	g->nheld++;
+	return &g->slots[i];
+}
+
+/*
+ * Empties slot s, then moves back each later slot of its probe run that
+ * would no longer be reached from its home, so no run has a gap.
+ */
+static void slot_delete(struct flow_groups *g, struct flow_slot *s)
+{
+	size_t i = (size_t)(s - g->slots), j = i, home;
+
+	for (;;) {
+		j = (j + 1) & g->slot_mask;
+		if (!g->slots[j].id)
+			break;
+		home = g->slots[j].id & g->slot_mask;
+		if (((j - home) & g->slot_mask) >= ((j - i) & g->slot_mask)) {
+			g->slots[i] = g->slots[j];
+			i = j;
+		}
+	}
+	g->slots[i].id = 0;
+	g->nheld--;
 }
 
 static bool ours(const struct flow_groups *g, const struct tft_flow *f)
@@ -437,19 +484,19 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 	if (change == TFT_CHANGE_NEW) {
 		make_key(g, f, &k);
 		gi = find_group(g, &k);
-		s = &g->slots[f->id % g->nslots];
-		*s = (struct flow_slot){.id = f->id, .group = gi};
-		if (gi == NO_GROUP) {
+		s = gi != NO_GROUP ? slot_add(g, f->id) : NULL;
+		if (!s) {
 			g->nomem++;
 			return;
 		}
+		*s = (struct flow_slot){.id = f->id, .group = gi};
 		gr = &g->groups[gi];
 		count_new(g, gr, f, at_ns);
 		gr->last_ns = at_ns;
 		count_state(g, gr, s, f, change);
 		return;
 	}
-	s = slot_of(g, f);
+	s = slot_of(g, f->id);
 	if (!s)
 		return;
 	gr = &g->groups[s->group];
@@ -465,11 +512,11 @@ static void on_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 	struct flow_slot *s;
 
 	(void)why;
-	if (!ours(g, f) || !(s = slot_of(g, f)))
+	if (!ours(g, f) || !(s = slot_of(g, f->id)))
 		return;
 	if (s->counted & SLOT_HALF_OPEN)
 		g->groups[s->group].half_open--;
-	s->id = 0;
+	slot_delete(g, s);
 }
 
 struct flow_sink flow_groups_sink(struct flow_groups *g)

@@ -21,8 +21,8 @@
  * Memory is bounded: at most max_groups groups, the last of them the
  * `other` row that counts the flows of every group beyond the cap; per
  * group a handshake histogram of at most HDR_HIST_BUCKETS counters and, for
- * listeners and processes, FLOW_GROUP_HLL_REGS bytes; plus one slot per
- * flow the table can hold.
+ * listeners and processes, FLOW_GROUP_HLL_REGS bytes; plus two to four
+ * slots per flow the table can hold.
  */
 #ifndef TFT_FLOW_GROUPS_H
 #define TFT_FLOW_GROUPS_H

@@ -133,11 +133,13 @@ static void tell_changed(struct flow_pipeline *p, const struct tft_flow *f,
 /* -w: the owner with the names it has now, right before its TCP record. */
 static void record_owner(struct flow_pipeline *p, const struct tft_owner *o)
 {
-	const char *user = owner_names_user(o->uid), *cg = owner_names_cgroup(o->cgroup_id);
 	struct record_owner r = {.type = TFT_REC_OWNER, .owner = *o};
+	const char *user, *cg;
 
 	if (!p->rec || p->rec_err)
 		return;
+	user = owner_names_user(o->uid);
+	cg = owner_names_cgroup(o->cgroup_id);
 	if (user) {
 		r.user_len = (uint8_t)strnlen(user, sizeof(r.user));
 		memcpy(r.user, user, r.user_len);

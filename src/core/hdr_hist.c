@@ -40,11 +40,6 @@ void hdr_hist_free(struct hdr_hist *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void hdr_hist_reset(struct hdr_hist *h)
-{
-	hdr_hist_free(h);
-}
-
 /* Widens the window to hold buckets a..b (inclusive). */
 static int cover(struct hdr_hist *h, unsigned a, unsigned b)
 {
@@ -114,7 +109,7 @@ void hdr_hist_quantiles(const struct hdr_hist *h, const double *qs, size_t n, ui
 		x = qs[k] * (double)h->total;
 		rank = (uint64_t)x;
 		if ((double)rank < x)
-			rank++;
+			rank++; /* ceil, without libm */
 		if (qs[k] <= 0 || rank < 1) {
 			out[k] = h->min;
 			continue;
@@ -130,6 +125,8 @@ void hdr_hist_quantiles(const struct hdr_hist *h, const double *qs, size_t n, ui
 			out[k] = h->max;
 			continue;
 		}
+		/* The middle of the bucket holding the value of that rank, kept inside [min, max].
+		 */
 		v = hdr_hist_bucket_lo(h->lo + i) + hdr_hist_bucket_width(h->lo + i) / 2;
 		out[k] = v < h->min ? h->min : v > h->max ? h->max : v;
 	}
@@ -137,34 +134,8 @@ void hdr_hist_quantiles(const struct hdr_hist *h, const double *qs, size_t n, ui
 
 uint64_t hdr_hist_quantile(const struct hdr_hist *h, double q)
 {
-	uint64_t rank, cum = 0, v;
-	double x;
-	unsigned i;
+	uint64_t v;
 
-	if (!h->total)
-		return 0;
-	if (q <= 0)
-		return h->min;
-	x = q * (double)h->total;
-	rank = (uint64_t)x;
-	if ((double)rank < x)
-		rank++; /* ceil, without libm */
-	if (rank < 1)
-		rank = 1;
-	if (rank >= h->total)
-		return h->max;
-	for (i = 0; i < h->n; i++) {
-		cum += h->counts[i];
-		if (cum >= rank)
-			break;
-	}
-	if (i == h->n)
-		return h->max;
-	/* The middle of the bucket holding the value of that rank, kept inside [min, max]. */
-	v = hdr_hist_bucket_lo(h->lo + i) + hdr_hist_bucket_width(h->lo + i) / 2;
-	if (v < h->min)
-		v = h->min;
-	if (v > h->max)
-		v = h->max;
+	hdr_hist_quantiles(h, &q, 1, &v);
 	return v;
 }

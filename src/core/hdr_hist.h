@@ -33,7 +33,6 @@ struct hdr_hist {
 
 /* A zeroed struct hdr_hist is an empty histogram. */
 void hdr_hist_free(struct hdr_hist *h);
-void hdr_hist_reset(struct hdr_hist *h);
 /* Adds one value. 0, or -ENOMEM (the value is then not counted). */
 int hdr_hist_add(struct hdr_hist *h, uint64_t us);
 /* Adds every value of src to dst. 0 or -ENOMEM. */

@@ -40,7 +40,6 @@ static struct {
 	size_t nusers;
 	struct cgroup_slot *cgroups; /* owned, ncap slots */
 	size_t ncap, ncgroups;
-	size_t walks;
 } on;
 
 static uint64_t mix(uint64_t v)
@@ -220,7 +219,6 @@ static void rescan(void)
 
 	if (fd < 0)
 		return;
-	on.walks++;
 	if (fstat(fd, &st) == 0)
 		put_cgroup((uint64_t)st.st_ino, "/");
 	walk(fd, "", 0, &budget);
@@ -250,9 +248,4 @@ void owner_names_learn(uint32_t uid, const char *user, uint64_t cgroup_id, const
 		set_user(user_slot(uid, true), user);
 	if (cgroup && cgroup[0])
 		put_cgroup(cgroup_id, cgroup);
-}
-
-size_t owner_names_walks(void)
-{
-	return on.walks;
 }

@@ -43,7 +43,4 @@ const char *owner_names_cgroup(uint64_t id);
 /* Names as a recording gives them (NULL or "": nothing learned). */
 void owner_names_learn(uint32_t uid, const char *user, uint64_t cgroup_id, const char *cgroup);
 
-/* Directories visited by the last walk of the cgroup tree, and walks so far: for tests. */
-size_t owner_names_walks(void);
-
 #endif /* TFT_OWNER_NAMES_H */

@@ -271,7 +271,8 @@ static void scan(struct proc_listeners *l)
 		}
 	}
 	free(old);
-	if (l->n)
+	/* The walk reads every process's fds: only when some listener still lacks its owner. */
+	if (l->n && proc_listeners_count(l) < l->n)
 		find_owners(l);
 }
 

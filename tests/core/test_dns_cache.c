@@ -98,6 +98,7 @@ static void test_names(void)
 	enum dns_name_source src;
 	uint8_t a[16], a_dirty[16];
 	size_t len;
+	uint64_t gen;
 	uint64_t t = 5 * S;
 
 	a4(1, a);
@@ -163,13 +164,18 @@ static void test_names(void)
 		dns_cache_free(c2);
 	}
 
-	/* argument checks */
+	/* argument checks: rejected calls change nothing, not even the generation */
+	gen = dns_cache_generation(c);
+	CHECK_EQ(dns_cache_add(NULL, 4, a, "x", 1, TFT_NAME_DNS, 1, t), -EINVAL, "no cache");
+	CHECK_EQ(dns_cache_add_negative(NULL, 4, a, 1, t), -EINVAL, "neg: no cache");
+	CHECK_EQ(dns_cache_add_negative(c, 5, a, 1, t), -EINVAL, "neg: bad family");
 	CHECK_EQ(dns_cache_add(c, 5, a, "x", 1, TFT_NAME_DNS, 1, t), -EINVAL, "bad family");
 	CHECK_EQ(dns_cache_add(c, 4, a, "x", 0, TFT_NAME_DNS, 1, t), -EINVAL, "empty name");
 	CHECK_EQ(dns_cache_add(c, 4, a, "x", 1, (enum dns_name_source)7, 1, t), -EINVAL,
 		 "bad source");
 	CHECK_EQ(dns_cache_add(c, 4, a, "x", TFT_DNS_CACHE_NAME_MAX + 1, TFT_NAME_DNS, 1, t),
 		 -E2BIG, "too long");
+	CHECK_EQ(dns_cache_generation(c), gen, "rejected adds: same generation");
 	CHECK_EQ(dns_cache_lookup(c, 4, NULL, t, &n), -EINVAL, "lookup NULL addr");
 	dns_cache_free(c);
 }

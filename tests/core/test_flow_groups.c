@@ -249,6 +249,63 @@ static void outcomes(void)
 	flow_groups_free(g);
 }
 
+/*
+ * The table evicts ended flows before open ones, so an old open flow can be
+ * held with flows whose ids are far newer: ids that share their low bits
+ * each keep their own slot, and one leaving does not hide the others.
+ */
+static void held_ids(void)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_LISTENER, 0, 4, NULL, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	struct flow_sink s;
+	const struct flow_group *gr;
+	struct tft_flow a, b, c;
+
+	CHECK(g != NULL, "listener groups made");
+	if (!g)
+		return;
+	s = flow_groups_sink(g);
+	/* a: open and half-open; b: 64 ids on (a multiple of any slot count here); c: next to a. */
+	a = crafted(1, TFT_DIR_IN, 443);
+	tell(&s, &a, TFT_CHANGE_NEW, a.syn_ns);
+	a.state = TFT_STATE_HALF_OPEN;
+	a.answer_ns = a.syn_ns + 1000;
+	tell(&s, &a, TFT_CHANGE_STATE, a.syn_ns + S);
+	b = crafted(65, TFT_DIR_IN, 443);
+	tell(&s, &b, TFT_CHANGE_NEW, b.syn_ns);
+	b.state = TFT_STATE_HALF_OPEN;
+	b.answer_ns = b.syn_ns + 1000;
+	tell(&s, &b, TFT_CHANGE_STATE, b.syn_ns + S);
+	c = crafted(2, TFT_DIR_IN, 443);
+	tell(&s, &c, TFT_CHANGE_NEW, c.syn_ns);
+	gr = flow_groups_at(g, 0);
+	CHECK(gr && gr->flows == 3 && gr->half_open == 2, "old and new flow both half-open");
+	/* The old flow's later events still count in its group. */
+	a.state = TFT_STATE_ESTABLISHED;
+	tell(&s, &a, TFT_CHANGE_STATE, a.syn_ns + 70 * S);
+	CHECK(gr && gr->half_open == 1, "the old flow's change is heard");
+	a.state = TFT_STATE_CLOSED;
+	a.end = TFT_END_RESET_PEER;
+	tell(&s, &a, TFT_CHANGE_END, a.syn_ns + 71 * S);
+	CHECK(gr && gr->reset == 1, "the old flow's reset is counted");
+	/* The old flow leaves: the newer ones stay found. */
+	s.left(s.ctx, &a, FLOW_LEAVE_EVICTED);
+	b.state = TFT_STATE_ESTABLISHED;
+	tell(&s, &b, TFT_CHANGE_STATE, b.syn_ns + 2 * S);
+	CHECK(gr && gr->half_open == 0, "the newer flow's change is heard after the old left");
+	b.state = TFT_STATE_HALF_OPEN;
+	tell(&s, &b, TFT_CHANGE_STATE, b.syn_ns + 3 * S);
+	c.state = TFT_STATE_HALF_OPEN;
+	c.answer_ns = c.syn_ns + 1000;
+	tell(&s, &c, TFT_CHANGE_STATE, c.syn_ns + 3 * S);
+	CHECK(gr && gr->half_open == 2 && gr->accepted == 3, "both newer flows found");
+	s.left(s.ctx, &b, FLOW_LEAVE_EVICTED);
+	s.left(s.ctx, &c, FLOW_LEAVE_EVICTED);
+	CHECK(gr && gr->half_open == 0, "each leave heard");
+	flow_groups_free(g);
+}
+
 /* Flows of both directions by owner: service and command; "?" rows per reason. */
 static void processes(void)
 {
@@ -454,6 +511,7 @@ int main(void)
 		flow_pipeline_free(p2);
 	}
 	outcomes();
+	held_ids();
 	processes();
 	/* Many clients: the estimate within 3 standard errors (6.5 % each). */
 	{
