@@ -492,8 +492,10 @@ static void *sender(void *arg)
 
 		if (!x->fbuf && now_ns() >= x->retry_ns)
 			connect_collector(x);
+		/* A failed append dropped the message under way; its record is counted here. */
 		for (i = 0; i < n && x->fbuf; i++)
-			append(x, &batch[i]);
+			if (!append(x, &batch[i]))
+				break;
 		if (i < n) {
 			pthread_mutex_lock(&x->lock);
 			x->st.dropped += n - i;
