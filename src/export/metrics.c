@@ -14,7 +14,7 @@ const double metrics_hs_bounds[METRICS_HS_BUCKETS] = {
 
 /* Per flow held: what was counted already, so a repeated event counts once. */
 #define SEEN_OUTCOME 0x01
-#define SEEN_END 0x02
+#define SEEN_RESET 0x02
 
 /* Open addressing, linear probing, keys id + 1 (0: empty), backward-shift deletion. */
 struct id_map {
@@ -283,15 +283,22 @@ static void count_outcome(struct metrics *m, int dir, const struct tft_flow *f, 
 	}
 }
 
-static void count_end(struct metrics *m, int dir, const struct tft_flow *f, uint8_t *seen)
+/*
+ * A reset, at the change that ends the flow. Only a counted reset marks the
+ * flow: an earlier end of another kind (unanswered, half-open) is undone when
+ * a late answer or ACK reopens it, and its reset still comes.
+ */
+static void count_reset(struct metrics *m, int dir, const struct tft_flow *f,
+			enum tft_flow_change change, uint8_t *seen)
 {
-	if (f->end == TFT_END_NONE || (*seen & SEEN_END))
+	if (!flow_change_ends(f, change) || (*seen & SEEN_RESET) ||
+	    (f->end != TFT_END_RESET_PEER && f->end != TFT_END_RESET_LOCAL))
 		return;
-	*seen |= SEEN_END;
 	/* A refused SYN ends by RST too: counted as refused, not as a reset connection. */
-	if ((f->end == TFT_END_RESET_PEER || f->end == TFT_END_RESET_LOCAL) &&
-	    f->state != TFT_STATE_REFUSED)
-		port_slot(m, dir, f->key.dport)->n[METRICS_FAIL_RESET]++;
+	if (f->state == TFT_STATE_REFUSED)
+		return;
+	*seen |= SEEN_RESET;
+	port_slot(m, dir, f->key.dport)->n[METRICS_FAIL_RESET]++;
 }
 
 static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
@@ -314,7 +321,7 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 	if (!seen)
 		return;
 	count_outcome(m, dir, f, seen);
-	count_end(m, dir, f, seen);
+	count_reset(m, dir, f, change, seen);
 }
 
 static void on_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
