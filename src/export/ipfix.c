@@ -55,18 +55,24 @@ static uint64_t wall_ms(uint64_t mono_ns)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* One end's names, cut at IPFIX_NAMES_MAX bytes: buf holds that many. */
 static uint16_t names_text(const struct names_provider *np, uint8_t family, const uint8_t *addr,
-			   char *buf, size_t size)
+			   char *buf)
 {
-	char text[FLOW_NAMES_TEXT_SIZE];
+	/*
+	 * flow_names_text adds a \xHH escape whole or not at all, so a buffer
+	 * with room for one more escape past IPFIX_NAMES_MAX holds the first
+	 * IPFIX_NAMES_MAX bytes of the uncut text.
+	 */
+	char text[IPFIX_NAMES_MAX + 4];
 	struct names_list l;
 	size_t n;
 
 	names_provider_lookup(np, family, addr, &l);
 	flow_names_text(&l, " ", 0, text, sizeof(text));
 	n = strlen(text);
-	if (n > size)
-		n = size; /* an escape cut at the end stays printable ASCII */
+	if (n > IPFIX_NAMES_MAX)
+		n = IPFIX_NAMES_MAX; /* an escape cut at the end stays printable ASCII */
 	memcpy(buf, text, n);
 	return (uint16_t)n;
 }
@@ -110,8 +116,8 @@ void ipfix_record_build(const struct tft_flow *f, uint8_t reason, uint64_t end_n
 	r->end_reason = reason;
 	r->direction = out ? 1 : 0;
 	r->pid = f->owner.state == TFT_OWNER_KNOWN ? f->owner.tgid : 0;
-	r->snames_len = names_text(names, f->key.family, f->key.saddr, r->snames, IPFIX_NAMES_MAX);
-	r->dnames_len = names_text(names, f->key.family, f->key.daddr, r->dnames, IPFIX_NAMES_MAX);
+	r->snames_len = names_text(names, f->key.family, f->key.saddr, r->snames);
+	r->dnames_len = names_text(names, f->key.family, f->key.daddr, r->dnames);
 	r->comm_len = field_text(FLOW_FIELD_COMM, f, r->comm, IPFIX_STR_MAX);
 	r->user_len = field_text(FLOW_FIELD_USER, f, r->user, IPFIX_STR_MAX);
 	r->service_len = field_text(FLOW_FIELD_SERVICE, f, r->service, IPFIX_STR_MAX);
