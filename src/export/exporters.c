@@ -157,8 +157,9 @@ void exporters_finish(struct exporters *e, char *buf, size_t size)
 		n = snprintf(buf, size, "metrics: %llu scrapes served",
 			     (unsigned long long)e->scrapes);
 	}
+	if (e->ipfix)
+		ipfix_stop(e->ipfix); /* the last records sent first, whatever room buf has */
 	if (e->ipfix && n >= 0 && (size_t)n < size) {
-		ipfix_stop(e->ipfix); /* the last records sent first */
 		ipfix_stats(e->ipfix, &is);
 		snprintf(buf + n, size - (size_t)n,
 			 "%sIPFIX: %llu records sent, %llu dropped (queue full or collector "

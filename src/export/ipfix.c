@@ -578,15 +578,19 @@ int ipfix_start(struct ipfix *x, char *err, size_t errlen)
 bool ipfix_stop(struct ipfix *x)
 {
 	struct timespec ts;
+	bool asked;
 
 	if (!x->started || x->joined)
 		return x->joined || !x->started;
 	pthread_mutex_lock(&x->lock);
+	/* A thread that outlived one wait is stuck: the exit is not held up twice. */
+	asked = x->stop;
 	x->stop = true;
 	pthread_cond_signal(&x->wake);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += 2;
-	while (!x->done && pthread_cond_timedwait(&x->done_cv, &x->lock, &ts) != ETIMEDOUT)
+	while (!asked && !x->done &&
+	       pthread_cond_timedwait(&x->done_cv, &x->lock, &ts) != ETIMEDOUT)
 		;
 	x->joined = x->done;
 	pthread_mutex_unlock(&x->lock);
