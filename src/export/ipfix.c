@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fixbuf/public.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "clock.h"
 #include "flow_fields.h"
+#include "parse_num.h"
 
 /* ---- record building: pure */
 
@@ -127,8 +129,7 @@ int ipfix_parse_target(const char *spec, struct ipfix_opts *o)
 {
 	const char *s = spec, *host, *end, *port = NULL;
 	size_t hl;
-	char *e;
-	unsigned long p;
+	uint64_t p;
 
 	o->transport = IPFIX_UDP;
 	if (!strncmp(s, "udp:", 4)) {
@@ -163,11 +164,9 @@ int ipfix_parse_target(const char *spec, struct ipfix_opts *o)
 		snprintf(o->port, sizeof(o->port), "%d", IPFIX_DEFAULT_PORT);
 		return 0;
 	}
-	errno = 0;
-	p = strtoul(port, &e, 10);
-	if (!*port || *e || errno || p < 1 || p > 65535)
+	if (parse_u64(port, 1, 65535, &p))
 		return -EINVAL;
-	snprintf(o->port, sizeof(o->port), "%lu", p);
+	snprintf(o->port, sizeof(o->port), "%" PRIu64, p);
 	return 0;
 }
 

@@ -154,6 +154,10 @@ static void test_parse(void)
 	CHECK(ipfix_parse_target("::1:4739", &o) < 0, "bare IPv6 refused");
 	CHECK(ipfix_parse_target("h:0", &o) < 0, "port 0");
 	CHECK(ipfix_parse_target("h:70000", &o) < 0, "port too big");
+	CHECK(ipfix_parse_target("h: 80", &o) < 0, "space before the port");
+	CHECK(ipfix_parse_target("h:+80", &o) < 0, "signed port");
+	CHECK(ipfix_parse_target("h:", &o) < 0, "empty port");
+	CHECK(ipfix_parse_target("[::1]:", &o) < 0, "empty port after brackets");
 	CHECK(ipfix_parse_target("sctp:h:1", &o) < 0, "unknown transport");
 	CHECK(ipfix_parse_target("", &o) < 0, "empty");
 	CHECK(ipfix_parse_target("[::1]x", &o) < 0, "junk after bracket");
