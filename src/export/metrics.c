@@ -38,6 +38,7 @@ struct metrics {
 	size_t learnt[METRICS_DIRS];	      /* slots given beyond the configured ports */
 	uint8_t slot_of[METRICS_DIRS][65536]; /* port -> slot index + 1, 0: none */
 	uint32_t out_seen[65536];	      /* outgoing new flows by destination port */
+	uint64_t out_scanned;		      /* c.flows_new[METRICS_OUT] at the last port scan */
 	struct id_map flows;
 	size_t ncand[METRICS_DIRS];
 	struct owner_candidate cand[METRICS_DIRS][METRICS_OWNER_CANDIDATES];
@@ -344,8 +345,10 @@ static void promote_ports(struct metrics *m)
 	size_t free_slots = m->top - m->learnt[METRICS_OUT], nbest = 0, i, j;
 	uint32_t p;
 
-	if (!free_slots)
+	/* No outgoing flow since the last scan: it left nothing to promote. */
+	if (!free_slots || m->out_scanned == m->c.flows_new[METRICS_OUT])
 		return;
+	m->out_scanned = m->c.flows_new[METRICS_OUT];
 	for (p = 0; p < 65536; p++) {
 		uint32_t n = m->out_seen[p];
 
