@@ -13,7 +13,7 @@ PACKAGES=(
 )
 # "bench": also what bench/run compares against and loads with.
 if [ "${1:-}" = bench ]; then
-	PACKAGES+=(tcpdump iperf3 bpftrace libbpf-tools tmux valgrind nfdump curl)
+	PACKAGES+=(tcpdump iperf3 bpftrace libbpf-tools valgrind)
 fi
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

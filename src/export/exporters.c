@@ -23,7 +23,6 @@ struct exporters {
 	struct ipfix *ipfix;
 	struct ipfix_opts ipfix_opts;
 	uint64_t published_ns, ipfix_tick_ns;
-	uint64_t scrapes;
 };
 
 struct exporters *exporters_new(const struct exporters_opts *o, struct flow_pipeline *p, char *err,
@@ -151,14 +150,15 @@ void exporters_finish(struct exporters *e, char *buf, size_t size)
 
 	buf[0] = '\0';
 	if (e->http) {
-		e->scrapes = metrics_http_scrapes(e->http);
+		unsigned long long scrapes = metrics_http_scrapes(e->http);
+
 		metrics_http_free(e->http);
 		e->http = NULL;
-		n = snprintf(buf, size, "metrics: %llu scrapes served",
-			     (unsigned long long)e->scrapes);
+		n = snprintf(buf, size, "metrics: %llu scrapes served", scrapes);
 	}
+	if (e->ipfix)
+		ipfix_stop(e->ipfix); /* the last records sent first, whatever room buf has */
 	if (e->ipfix && n >= 0 && (size_t)n < size) {
-		ipfix_stop(e->ipfix); /* the last records sent first */
 		ipfix_stats(e->ipfix, &is);
 		snprintf(buf + n, size - (size_t)n,
 			 "%sIPFIX: %llu records sent, %llu dropped (queue full or collector "

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fixbuf/public.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "clock.h"
 #include "flow_fields.h"
+#include "parse_num.h"
 
 /* ---- record building: pure */
 
@@ -55,18 +57,24 @@ static uint64_t wall_ms(uint64_t mono_ns)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* One end's names, cut at IPFIX_NAMES_MAX bytes: buf holds that many. */
 static uint16_t names_text(const struct names_provider *np, uint8_t family, const uint8_t *addr,
-			   char *buf, size_t size)
+			   char *buf)
 {
-	char text[FLOW_NAMES_TEXT_SIZE];
+	/*
+	 * flow_names_text adds a \xHH escape whole or not at all, so a buffer
+	 * with room for one more escape past IPFIX_NAMES_MAX holds the first
+	 * IPFIX_NAMES_MAX bytes of the uncut text.
+	 */
+	char text[IPFIX_NAMES_MAX + 4];
 	struct names_list l;
 	size_t n;
 
 	names_provider_lookup(np, family, addr, &l);
 	flow_names_text(&l, " ", 0, text, sizeof(text));
 	n = strlen(text);
-	if (n > size)
-		n = size; /* an escape cut at the end stays printable ASCII */
+	if (n > IPFIX_NAMES_MAX)
+		n = IPFIX_NAMES_MAX; /* an escape cut at the end stays printable ASCII */
 	memcpy(buf, text, n);
 	return (uint16_t)n;
 }
@@ -110,8 +118,8 @@ void ipfix_record_build(const struct tft_flow *f, uint8_t reason, uint64_t end_n
 	r->end_reason = reason;
 	r->direction = out ? 1 : 0;
 	r->pid = f->owner.state == TFT_OWNER_KNOWN ? f->owner.tgid : 0;
-	r->snames_len = names_text(names, f->key.family, f->key.saddr, r->snames, IPFIX_NAMES_MAX);
-	r->dnames_len = names_text(names, f->key.family, f->key.daddr, r->dnames, IPFIX_NAMES_MAX);
+	r->snames_len = names_text(names, f->key.family, f->key.saddr, r->snames);
+	r->dnames_len = names_text(names, f->key.family, f->key.daddr, r->dnames);
 	r->comm_len = field_text(FLOW_FIELD_COMM, f, r->comm, IPFIX_STR_MAX);
 	r->user_len = field_text(FLOW_FIELD_USER, f, r->user, IPFIX_STR_MAX);
 	r->service_len = field_text(FLOW_FIELD_SERVICE, f, r->service, IPFIX_STR_MAX);
@@ -121,8 +129,7 @@ int ipfix_parse_target(const char *spec, struct ipfix_opts *o)
 {
 	const char *s = spec, *host, *end, *port = NULL;
 	size_t hl;
-	char *e;
-	unsigned long p;
+	uint64_t p;
 
 	o->transport = IPFIX_UDP;
 	if (!strncmp(s, "udp:", 4)) {
@@ -157,11 +164,9 @@ int ipfix_parse_target(const char *spec, struct ipfix_opts *o)
 		snprintf(o->port, sizeof(o->port), "%d", IPFIX_DEFAULT_PORT);
 		return 0;
 	}
-	errno = 0;
-	p = strtoul(port, &e, 10);
-	if (!*port || *e || errno || p < 1 || p > 65535)
+	if (parse_u64(port, 1, 65535, &p))
 		return -EINVAL;
-	snprintf(o->port, sizeof(o->port), "%lu", p);
+	snprintf(o->port, sizeof(o->port), "%" PRIu64, p);
 	return 0;
 }
 
@@ -492,8 +497,10 @@ static void *sender(void *arg)
 
 		if (!x->fbuf && now_ns() >= x->retry_ns)
 			connect_collector(x);
+		/* A failed append dropped the message under way; its record is counted here. */
 		for (i = 0; i < n && x->fbuf; i++)
-			append(x, &batch[i]);
+			if (!append(x, &batch[i]))
+				break;
 		if (i < n) {
 			pthread_mutex_lock(&x->lock);
 			x->st.dropped += n - i;
@@ -570,15 +577,19 @@ int ipfix_start(struct ipfix *x, char *err, size_t errlen)
 bool ipfix_stop(struct ipfix *x)
 {
 	struct timespec ts;
+	bool asked;
 
 	if (!x->started || x->joined)
 		return x->joined || !x->started;
 	pthread_mutex_lock(&x->lock);
+	/* A thread that outlived one wait is stuck: the exit is not held up twice. */
+	asked = x->stop;
 	x->stop = true;
 	pthread_cond_signal(&x->wake);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += 2;
-	while (!x->done && pthread_cond_timedwait(&x->done_cv, &x->lock, &ts) != ETIMEDOUT)
+	while (!asked && !x->done &&
+	       pthread_cond_timedwait(&x->done_cv, &x->lock, &ts) != ETIMEDOUT)
 		;
 	x->joined = x->done;
 	pthread_mutex_unlock(&x->lock);

@@ -120,7 +120,8 @@ int ipfix_start(struct ipfix *x, char *err, size_t errlen);
 /*
  * Sends what is queued (waiting at most about 2 s for a stalled collector)
  * and stops the thread; the stats stay readable. False when the thread is
- * stuck in a send or a connect (then it is left to the process exit).
+ * stuck in a send or a connect (then it is left to the process exit); a
+ * later call then waits no more.
  */
 bool ipfix_stop(struct ipfix *x);
 /* Stops, then frees. NULL is fine. */

@@ -14,7 +14,7 @@ const double metrics_hs_bounds[METRICS_HS_BUCKETS] = {
 
 /* Per flow held: what was counted already, so a repeated event counts once. */
 #define SEEN_OUTCOME 0x01
-#define SEEN_END 0x02
+#define SEEN_RESET 0x02
 
 /* Open addressing, linear probing, keys id + 1 (0: empty), backward-shift deletion. */
 struct id_map {
@@ -38,6 +38,7 @@ struct metrics {
 	size_t learnt[METRICS_DIRS];	      /* slots given beyond the configured ports */
 	uint8_t slot_of[METRICS_DIRS][65536]; /* port -> slot index + 1, 0: none */
 	uint32_t out_seen[65536];	      /* outgoing new flows by destination port */
+	uint64_t out_scanned;		      /* c.flows_new[METRICS_OUT] at the last port scan */
 	struct id_map flows;
 	size_t ncand[METRICS_DIRS];
 	struct owner_candidate cand[METRICS_DIRS][METRICS_OWNER_CANDIDATES];
@@ -283,15 +284,22 @@ static void count_outcome(struct metrics *m, int dir, const struct tft_flow *f, 
 	}
 }
 
-static void count_end(struct metrics *m, int dir, const struct tft_flow *f, uint8_t *seen)
+/*
+ * A reset, at the change that ends the flow. Only a counted reset marks the
+ * flow: an earlier end of another kind (unanswered, half-open) is undone when
+ * a late answer or ACK reopens it, and its reset still comes.
+ */
+static void count_reset(struct metrics *m, int dir, const struct tft_flow *f,
+			enum tft_flow_change change, uint8_t *seen)
 {
-	if (f->end == TFT_END_NONE || (*seen & SEEN_END))
+	if (!flow_change_ends(f, change) || (*seen & SEEN_RESET) ||
+	    (f->end != TFT_END_RESET_PEER && f->end != TFT_END_RESET_LOCAL))
 		return;
-	*seen |= SEEN_END;
 	/* A refused SYN ends by RST too: counted as refused, not as a reset connection. */
-	if ((f->end == TFT_END_RESET_PEER || f->end == TFT_END_RESET_LOCAL) &&
-	    f->state != TFT_STATE_REFUSED)
-		port_slot(m, dir, f->key.dport)->n[METRICS_FAIL_RESET]++;
+	if (f->state == TFT_STATE_REFUSED)
+		return;
+	*seen |= SEEN_RESET;
+	port_slot(m, dir, f->key.dport)->n[METRICS_FAIL_RESET]++;
 }
 
 static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change change,
@@ -314,7 +322,7 @@ static void on_changed(void *ctx, const struct tft_flow *f, enum tft_flow_change
 	if (!seen)
 		return;
 	count_outcome(m, dir, f, seen);
-	count_end(m, dir, f, seen);
+	count_reset(m, dir, f, change, seen);
 }
 
 static void on_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
@@ -337,8 +345,10 @@ static void promote_ports(struct metrics *m)
 	size_t free_slots = m->top - m->learnt[METRICS_OUT], nbest = 0, i, j;
 	uint32_t p;
 
-	if (!free_slots)
+	/* No outgoing flow since the last scan: it left nothing to promote. */
+	if (!free_slots || m->out_scanned == m->c.flows_new[METRICS_OUT])
 		return;
+	m->out_scanned = m->c.flows_new[METRICS_OUT];
 	for (p = 0; p < 65536; p++) {
 		uint32_t n = m->out_seen[p];
 

@@ -16,7 +16,6 @@
 
 struct metrics_http {
 	struct MHD_Daemon *d;
-	int fd;
 	pthread_mutex_t lock; /* guards shown and scrapes */
 	struct metrics_counters shown;
 	uint64_t scrapes;
@@ -199,7 +198,6 @@ struct metrics_http *metrics_http_start(int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->fd = fd;
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
 				on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,

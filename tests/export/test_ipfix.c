@@ -6,7 +6,11 @@
  * spells them, and the --ipfix target syntax.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "ipfix.h"
@@ -150,6 +154,10 @@ static void test_parse(void)
 	CHECK(ipfix_parse_target("::1:4739", &o) < 0, "bare IPv6 refused");
 	CHECK(ipfix_parse_target("h:0", &o) < 0, "port 0");
 	CHECK(ipfix_parse_target("h:70000", &o) < 0, "port too big");
+	CHECK(ipfix_parse_target("h: 80", &o) < 0, "space before the port");
+	CHECK(ipfix_parse_target("h:+80", &o) < 0, "signed port");
+	CHECK(ipfix_parse_target("h:", &o) < 0, "empty port");
+	CHECK(ipfix_parse_target("[::1]:", &o) < 0, "empty port after brackets");
 	CHECK(ipfix_parse_target("sctp:h:1", &o) < 0, "unknown transport");
 	CHECK(ipfix_parse_target("", &o) < 0, "empty");
 	CHECK(ipfix_parse_target("[::1]x", &o) < 0, "junk after bracket");
@@ -248,6 +256,60 @@ static void test_sink(void)
 	ipfix_free(x);
 }
 
+/* A loopback UDP port nobody listens on: sends to it come back refused. */
+static int closed_udp_port(char *port, size_t size)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(port, size, "%u", ntohs(a.sin_port));
+	return 0;
+}
+
+/*
+ * A collector that refuses: the send that fails is one a full message
+ * makes in the middle of a batch, and its record is dropped with the rest.
+ */
+static void test_failed_send_counted(void)
+{
+	struct ipfix_opts o = {.transport = IPFIX_UDP, .host = "127.0.0.1", .refresh_s = 600};
+	struct tft_flow f = base(TFT_DIR_OUT);
+	struct ipfix_record r;
+	struct ipfix_stats st;
+	struct ipfix *x;
+	char err[128];
+	int i;
+
+	if (closed_udp_port(o.port, sizeof(o.port))) {
+		fprintf(stderr, "no loopback UDP socket: failed send test skipped\n");
+		return;
+	}
+	x = ipfix_new(&o);
+	ipfix_record_build(&f, IPFIX_END_EOF, f.end_ns, NULL, &r);
+	/* Queued before the start, so the sending thread takes full batches of many messages. */
+	for (i = 0; i < 1000; i++)
+		ipfix_queue(x, &r, 0);
+	CHECK_EQ(ipfix_start(x, err, sizeof(err)), 0, "started");
+	CHECK(ipfix_stop(x), "stopped");
+	ipfix_stats(x, &st);
+	fprintf(stderr, "refused collector: queued %llu sent %llu dropped %llu errors %llu\n",
+		(unsigned long long)st.queued, (unsigned long long)st.sent,
+		(unsigned long long)st.dropped, (unsigned long long)st.errors);
+	CHECK_EQ(st.queued, 1000, "all queued");
+	CHECK(st.errors > 0, "the refused port shows as a send error");
+	CHECK_EQ(st.sent + st.dropped + st.waiting, st.queued,
+		 "every record sent or dropped, the one whose send failed too");
+	ipfix_free(x);
+}
+
 int main(void)
 {
 	clock_init();
@@ -257,5 +319,6 @@ int main(void)
 	test_parse();
 	test_active_timeout();
 	test_sink();
+	test_failed_send_counted();
 	return t_done();
 }

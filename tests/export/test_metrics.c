@@ -161,6 +161,48 @@ static void test_outcomes_once(void)
 	metrics_free(m);
 }
 
+/*
+ * A flow that ended without a reset and ran again (a late answer, or the
+ * final ACK of a half-open one) counts the reset it ends with later.
+ */
+static void test_reset_after_reopen(void)
+{
+	static const uint16_t cfg[] = {5432};
+	struct metrics *m = make(10, cfg, 1, METRICS_BY_NONE);
+	struct flow_sink s = metrics_sink(m);
+	struct tft_flow f;
+	const char *t;
+
+	/* Unanswered at its timeout, reopened by a late SYN-ACK, then reset. */
+	f = flow(TFT_DIR_OUT, 40000, 5432);
+	life(&s, &f, TFT_STATE_UNANSWERED, 0);
+	f.end = TFT_END_TIMEOUT;
+	s.changed(s.ctx, &f, TFT_CHANGE_END, 0);
+	f.state = TFT_STATE_ACCEPTED;
+	f.end = TFT_END_NONE;
+	f.answer_ns = f.syn_ns + 3000 * MS;
+	s.changed(s.ctx, &f, TFT_CHANGE_STATE, 0);
+	f.state = TFT_STATE_CLOSED;
+	f.end = TFT_END_RESET_PEER;
+	s.changed(s.ctx, &f, TFT_CHANGE_END, 0);
+	/* Half-open at its timeout, then its socket closed by a reset: one END each. */
+	f = flow(TFT_DIR_IN, 50000, 5432);
+	life(&s, &f, TFT_STATE_ACCEPTED, MS);
+	f.state = TFT_STATE_HALF_OPEN;
+	f.end = TFT_END_HALF_OPEN;
+	s.changed(s.ctx, &f, TFT_CHANGE_END, 0);
+	f.state = TFT_STATE_CLOSED;
+	f.end = TFT_END_RESET_LOCAL;
+	s.changed(s.ctx, &f, TFT_CHANGE_END, 0);
+
+	t = render(metrics_counters(m));
+	CHECK_EQ(series(t, "tcpflowtop_reset_total{direction=\"out\",port=\"5432\"}"), 1,
+		 "unanswered, answered late, reset: one reset");
+	CHECK_EQ(series(t, "tcpflowtop_reset_total{direction=\"in\",port=\"5432\"}"), 1,
+		 "half-open, then reset: one reset");
+	metrics_free(m);
+}
+
 static void test_port_labels(void)
 {
 	static const uint16_t cfg[] = {33000}; /* ephemeral, but configured: labelled */
@@ -378,6 +420,7 @@ static void test_render_speed(void)
 int main(void)
 {
 	test_outcomes_once();
+	test_reset_after_reopen();
 	test_port_labels();
 	test_owner_labels();
 	test_help_type();
