@@ -112,10 +112,13 @@ static size_t put_untrusted(const char *s, size_t len, enum flow_field_target t,
 {
 	char text[4 * FLOW_GROUP_NAME_MAX + 8];
 	struct names_list l = {1, {{s, len, TFT_NAME_DNS}}};
+	size_t n;
 
 	switch (t) {
-	case FLOW_TARGET_JSON: /* a quoted string */
-		tft_escape_json(buf, size, s, len);
+	case FLOW_TARGET_JSON:
+		/* spelt as in text and CSV, then quoted, as flow_names_json spells names */
+		n = tft_escape_term(text, sizeof(text), s, len, 0);
+		tft_escape_json(buf, size, text, n < sizeof(text) ? n : strlen(text));
 		return strlen(buf);
 	case FLOW_TARGET_CSV:
 		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));

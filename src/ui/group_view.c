@@ -127,7 +127,7 @@ static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 	static const enum group_field word_fields[] = {GROUP_FIELD_REMOTE,  GROUP_FIELD_LOCAL,
 						       GROUP_FIELD_PORT,    GROUP_FIELD_TOP,
 						       GROUP_FIELD_PROCESS, GROUP_FIELD_SERVICE};
-	char buf[1024];
+	char buf[GROUP_CELL_SIZE];
 	size_t i;
 
 	if (t->field) {
@@ -558,7 +558,7 @@ static int export_body(FILE *out, void *ctx, size_t *rows)
 	enum flow_group_kind kind = flow_groups_kind(e->g);
 	enum group_field ids[GROUP_FIELD_COUNT];
 	size_t n = group_fields_of(kind, ids), i, k;
-	char cell[1024];
+	char cell[GROUP_CELL_SIZE];
 
 	if (fputs("group_by", out) == EOF)
 		return -EIO;
