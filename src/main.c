@@ -257,75 +257,45 @@ static struct env env = {
 	    .ipfix = {.active_s = IPFIX_DEFAULT_ACTIVE_S, .refresh_s = IPFIX_DEFAULT_REFRESH_S}},
 };
 
-/* --metrics-port LIST: comma-separated ports, at most METRICS_MAX_PORTS. */
-static int parse_metrics_ports(const char *list, char *err, size_t errlen)
-{
-	const char *p = list;
-	char tok[8];
-	uint64_t v;
-	size_t n;
-
-	for (;;) {
-		n = strcspn(p, ",");
-		if (n && n < sizeof(tok)) {
-			memcpy(tok, p, n);
-			tok[n] = '\0';
-		}
-		if (!n || n >= sizeof(tok) || parse_u64(tok, 1, 65535, &v)) {
-			snprintf(err, errlen, "bad port list \"%s\" (expected e.g. 22,443)", list);
-			return -EINVAL;
-		}
-		if (env.exp.metrics.n_ports == METRICS_MAX_PORTS) {
-			snprintf(err, errlen, "too many ports in \"%s\" (at most %d)", list,
-				 METRICS_MAX_PORTS);
-			return -E2BIG;
-		}
-		env.metrics_ports[env.exp.metrics.n_ports++] = (uint16_t)v;
-		if (!p[n])
-			return 0;
-		p += n + 1;
-	}
-}
-
 /*
- * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
- * most TFT_MAX_DNS_PORTS in all since the BPF programs compare each one.
+ * --dns-port, --metrics-port LIST: comma-separated ports added to the *n
+ * already in ports (a port given twice is kept once), at most max in all. 0, or
+ * -EINVAL or -E2BIG with a one-line reason in err.
  */
-static int parse_dns_ports(const char *list, char *err, size_t errlen)
+static int parse_port_list(const char *list, uint16_t *ports, size_t *n, size_t max, char *err,
+			   size_t errlen)
 {
 	const char *p = list;
-	uint64_t v;
+	size_t len, i, given = *n;
 	char tok[16];
-	size_t n, i;
+	uint64_t v;
 
 	for (;;) {
-		n = strcspn(p, ",");
-		if (!n || n >= sizeof(tok)) {
-			snprintf(err, errlen,
-				 "bad DNS port list \"%s\" (expected e.g. 5353 or 5353,5354)",
+		len = strcspn(p, ",");
+		if (!len || len >= sizeof(tok)) {
+			snprintf(err, errlen, "bad port list \"%s\" (expected e.g. 22 or 22,443)",
 				 list);
 			return -EINVAL;
 		}
-		memcpy(tok, p, n);
-		tok[n] = '\0';
+		memcpy(tok, p, len);
+		tok[len] = '\0';
 		if (parse_u64(tok, 1, 65535, &v)) {
-			snprintf(err, errlen, "bad DNS port \"%s\" (1 to 65535)", tok);
+			snprintf(err, errlen, "bad port \"%s\" (1 to 65535)", tok);
 			return -EINVAL;
 		}
-		for (i = 0; i < env.n_dns_ports && env.dns_ports[i] != v; i++)
+		for (i = 0; i < *n && ports[i] != v; i++)
 			;
-		if (i == env.n_dns_ports) {
-			if (env.n_dns_ports == TFT_MAX_DNS_PORTS) {
-				snprintf(err, errlen,
-					 "too many DNS ports in \"%s\" (at most %d besides 53)",
-					 list, TFT_MAX_DNS_PORTS - 1);
+		if (i == *n) {
+			if (*n == max) {
+				snprintf(err, errlen, "too many ports in \"%s\" (at most %zu)",
+					 list, max - given);
 				return -E2BIG;
 			}
-			env.dns_ports[env.n_dns_ports++] = (uint16_t)v;
+			ports[(*n)++] = (uint16_t)v;
 		}
-		if (!p[n])
+		if (!p[len])
 			return 0;
-		p += n + 1;
+		p += len + 1;
 	}
 }
 
@@ -394,8 +364,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.no_dns = true;
 		break;
 	case OPT_DNS_PORT:
-		if (parse_dns_ports(arg, err, sizeof(err)))
-			argp_error(state, "%s", err);
+		/* the last --dns-port wins, as other options do; 53 stays. The BPF programs
+		   compare each port, hence the cap. */
+		env.n_dns_ports = 1;
+		if (parse_port_list(arg, env.dns_ports, &env.n_dns_ports, TFT_MAX_DNS_PORTS, err,
+				    sizeof(err)))
+			argp_error(state, "--dns-port: %s", err);
 		env.capture_opt = true;
 		break;
 	case OPT_DNS_SERVER:
@@ -505,7 +479,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.exp.metrics_addr = arg;
 		break;
 	case OPT_METRICS_PORT:
-		if (parse_metrics_ports(arg, err, sizeof(err)))
+		/* the last --metrics-port wins, as other options do */
+		env.exp.metrics.n_ports = 0;
+		if (parse_port_list(arg, env.metrics_ports, &env.exp.metrics.n_ports,
+				    METRICS_MAX_PORTS, err, sizeof(err)))
 			argp_error(state, "--metrics-port: %s", err);
 		env.exp.metrics.ports = env.metrics_ports;
 		break;
