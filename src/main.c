@@ -717,13 +717,9 @@ static uint64_t app_now(const struct app *app)
 static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	struct app *app = ctx;
-	struct flow_stats st;
-	bool open_closes = false;
+	bool open_closes = why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE &&
+			   flow_pipeline_has_outcomes(app->pipeline);
 
-	if (why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE) {
-		flow_pipeline_stats(app->pipeline, &st);
-		open_closes = st.outcomes_on;
-	}
 	output_stream_left(app->out, f, app_now(app), open_closes);
 }
 
