@@ -782,7 +782,7 @@ static void drain(struct app *app, bool final)
 		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
 	/* Timers run on record time: a replay's flows time out as they did when recorded. */
-	flow_pipeline_tick(app->pipeline, app->replay ? replay_now(app->replay) : clock_mono_ns());
+	flow_pipeline_tick(app->pipeline, app_now(app));
 	err = flow_pipeline_flush(app->pipeline);
 	if (err && !app->rec_failed) {
 		/* What reached the file stays readable: recording stops, and so does the run. */
@@ -1415,7 +1415,7 @@ static int watch(struct app *app, sigset_t *sigs)
 	    event_loop_add(app->loop, capture_fd(app->capture), EPOLLIN, on_ring, app))
 		return -1;
 	/* Only hang-up and error: EPERM for a regular file, which has no reader to lose. */
-	if (app->out)
+	if (app->out || app->gstream)
 		event_loop_add(app->loop, STDOUT_FILENO, 0, on_stdout_gone, app);
 	if (env.duration > 0) {
 		double ms = env.duration * 1000.0;
