@@ -257,75 +257,45 @@ static struct env env = {
 	    .ipfix = {.active_s = IPFIX_DEFAULT_ACTIVE_S, .refresh_s = IPFIX_DEFAULT_REFRESH_S}},
 };
 
-/* --metrics-port LIST: comma-separated ports, at most METRICS_MAX_PORTS. */
-static int parse_metrics_ports(const char *list, char *err, size_t errlen)
-{
-	const char *p = list;
-	char tok[8];
-	uint64_t v;
-	size_t n;
-
-	for (;;) {
-		n = strcspn(p, ",");
-		if (n && n < sizeof(tok)) {
-			memcpy(tok, p, n);
-			tok[n] = '\0';
-		}
-		if (!n || n >= sizeof(tok) || parse_u64(tok, 1, 65535, &v)) {
-			snprintf(err, errlen, "bad port list \"%s\" (expected e.g. 22,443)", list);
-			return -EINVAL;
-		}
-		if (env.exp.metrics.n_ports == METRICS_MAX_PORTS) {
-			snprintf(err, errlen, "too many ports in \"%s\" (at most %d)", list,
-				 METRICS_MAX_PORTS);
-			return -E2BIG;
-		}
-		env.metrics_ports[env.exp.metrics.n_ports++] = (uint16_t)v;
-		if (!p[n])
-			return 0;
-		p += n + 1;
-	}
-}
-
 /*
- * --dns-port LIST: comma-separated ports added to 53 (duplicates ignored), at
- * most TFT_MAX_DNS_PORTS in all since the BPF programs compare each one.
+ * --dns-port, --metrics-port LIST: comma-separated ports added to the *n
+ * already in ports (a port given twice is kept once), at most max in all. 0, or
+ * -EINVAL or -E2BIG with a one-line reason in err.
  */
-static int parse_dns_ports(const char *list, char *err, size_t errlen)
+static int parse_port_list(const char *list, uint16_t *ports, size_t *n, size_t max, char *err,
+			   size_t errlen)
 {
 	const char *p = list;
-	uint64_t v;
+	size_t len, i, given = *n;
 	char tok[16];
-	size_t n, i;
+	uint64_t v;
 
 	for (;;) {
-		n = strcspn(p, ",");
-		if (!n || n >= sizeof(tok)) {
-			snprintf(err, errlen,
-				 "bad DNS port list \"%s\" (expected e.g. 5353 or 5353,5354)",
+		len = strcspn(p, ",");
+		if (!len || len >= sizeof(tok)) {
+			snprintf(err, errlen, "bad port list \"%s\" (expected e.g. 22 or 22,443)",
 				 list);
 			return -EINVAL;
 		}
-		memcpy(tok, p, n);
-		tok[n] = '\0';
+		memcpy(tok, p, len);
+		tok[len] = '\0';
 		if (parse_u64(tok, 1, 65535, &v)) {
-			snprintf(err, errlen, "bad DNS port \"%s\" (1 to 65535)", tok);
+			snprintf(err, errlen, "bad port \"%s\" (1 to 65535)", tok);
 			return -EINVAL;
 		}
-		for (i = 0; i < env.n_dns_ports && env.dns_ports[i] != v; i++)
+		for (i = 0; i < *n && ports[i] != v; i++)
 			;
-		if (i == env.n_dns_ports) {
-			if (env.n_dns_ports == TFT_MAX_DNS_PORTS) {
-				snprintf(err, errlen,
-					 "too many DNS ports in \"%s\" (at most %d besides 53)",
-					 list, TFT_MAX_DNS_PORTS - 1);
+		if (i == *n) {
+			if (*n == max) {
+				snprintf(err, errlen, "too many ports in \"%s\" (at most %zu)",
+					 list, max - given);
 				return -E2BIG;
 			}
-			env.dns_ports[env.n_dns_ports++] = (uint16_t)v;
+			ports[(*n)++] = (uint16_t)v;
 		}
-		if (!p[n])
+		if (!p[len])
 			return 0;
-		p += n + 1;
+		p += len + 1;
 	}
 }
 
@@ -394,8 +364,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.no_dns = true;
 		break;
 	case OPT_DNS_PORT:
-		if (parse_dns_ports(arg, err, sizeof(err)))
-			argp_error(state, "%s", err);
+		/* the last --dns-port wins, as other options do; 53 stays. The BPF programs
+		   compare each port, hence the cap. */
+		env.n_dns_ports = 1;
+		if (parse_port_list(arg, env.dns_ports, &env.n_dns_ports, TFT_MAX_DNS_PORTS, err,
+				    sizeof(err)))
+			argp_error(state, "--dns-port: %s", err);
 		env.capture_opt = true;
 		break;
 	case OPT_DNS_SERVER:
@@ -505,7 +479,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.exp.metrics_addr = arg;
 		break;
 	case OPT_METRICS_PORT:
-		if (parse_metrics_ports(arg, err, sizeof(err)))
+		/* the last --metrics-port wins, as other options do */
+		env.exp.metrics.n_ports = 0;
+		if (parse_port_list(arg, env.metrics_ports, &env.exp.metrics.n_ports,
+				    METRICS_MAX_PORTS, err, sizeof(err)))
 			argp_error(state, "--metrics-port: %s", err);
 		env.exp.metrics.ports = env.metrics_ports;
 		break;
@@ -740,13 +717,9 @@ static uint64_t app_now(const struct app *app)
 static void stream_left(void *ctx, const struct tft_flow *f, enum flow_leave why)
 {
 	struct app *app = ctx;
-	struct flow_stats st;
-	bool open_closes = false;
+	bool open_closes = why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE &&
+			   flow_pipeline_has_outcomes(app->pipeline);
 
-	if (why != FLOW_LEAVE_CLEARED && f->end == TFT_END_NONE) {
-		flow_pipeline_stats(app->pipeline, &st);
-		open_closes = st.outcomes_on;
-	}
 	output_stream_left(app->out, f, app_now(app), open_closes);
 }
 
@@ -809,7 +782,7 @@ static void drain(struct app *app, bool final)
 		flow_pipeline_counters(app->pipeline, total, clock_mono_ns());
 	}
 	/* Timers run on record time: a replay's flows time out as they did when recorded. */
-	flow_pipeline_tick(app->pipeline, app->replay ? replay_now(app->replay) : clock_mono_ns());
+	flow_pipeline_tick(app->pipeline, app_now(app));
 	err = flow_pipeline_flush(app->pipeline);
 	if (err && !app->rec_failed) {
 		/* What reached the file stays readable: recording stops, and so does the run. */
@@ -1442,7 +1415,7 @@ static int watch(struct app *app, sigset_t *sigs)
 	    event_loop_add(app->loop, capture_fd(app->capture), EPOLLIN, on_ring, app))
 		return -1;
 	/* Only hang-up and error: EPERM for a regular file, which has no reader to lose. */
-	if (app->out)
+	if (app->out || app->gstream)
 		event_loop_add(app->loop, STDOUT_FILENO, 0, on_stdout_gone, app);
 	if (env.duration > 0) {
 		double ms = env.duration * 1000.0;

@@ -437,3 +437,8 @@ void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out)
 		out->mib.listen_drops = p->mib_now.listen_drops - p->mib_base.listen_drops;
 	}
 }
+
+bool flow_pipeline_has_outcomes(const struct flow_pipeline *p)
+{
+	return p->outcomes_on;
+}

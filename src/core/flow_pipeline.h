@@ -147,5 +147,7 @@ void flow_pipeline_finish(struct flow_pipeline *p);
 /* The table the screen reads (borrowed, as long as p lives); clear it through the pipeline. */
 struct flow_table *flow_pipeline_table(struct flow_pipeline *p);
 void flow_pipeline_stats(const struct flow_pipeline *p, struct flow_stats *out);
+/* Whether flows get outcomes (flow_stats.outcomes_on), without copying the stats. */
+bool flow_pipeline_has_outcomes(const struct flow_pipeline *p);
 
 #endif /* TFT_FLOW_PIPELINE_H */

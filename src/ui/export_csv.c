@@ -17,8 +17,7 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
-/* A failed stdio write as -errno: ENOSPC on a full disk, not a generic EIO. */
-static int write_error(void)
+int export_csv_write_error(void)
 {
 	return errno ? -errno : -EIO;
 }
@@ -32,7 +31,7 @@ int export_csv_field(FILE *out, const char *text)
 	if (n >= sizeof(cell))
 		return -E2BIG; /* cannot happen: a cell is at most FLOW_NAMES_TEXT_SIZE */
 	errno = 0;
-	return fputs(cell, out) == EOF ? write_error() : 0;
+	return fputs(cell, out) == EOF ? export_csv_write_error() : 0;
 }
 
 /* The stream's CSV columns without `event`, from the field table: the same scripts read both. */
@@ -44,8 +43,8 @@ static int write_header(FILE *out)
 	errno = 0;
 	for (i = 0; i < n; i++)
 		if ((i && fputc(',', out) == EOF) || fputs(flow_field(ids[i])->key, out) == EOF)
-			return write_error();
-	return fputs("\r\n", out) == EOF ? write_error() : 0;
+			return export_csv_write_error();
+	return fputs("\r\n", out) == EOF ? export_csv_write_error() : 0;
 }
 
 static int write_row(FILE *out, const struct tft_flow *f, const struct names_provider *names)
@@ -60,12 +59,12 @@ static int write_row(FILE *out, const struct tft_flow *f, const struct names_pro
 	for (i = 0; i < n; i++) {
 		flow_field_render(ids[i], &c, FLOW_TARGET_EXPORT, cell, sizeof(cell));
 		if (i && fputc(',', out) == EOF)
-			return write_error();
+			return export_csv_write_error();
 		err = export_csv_field(out, cell);
 		if (err)
 			return err;
 	}
-	return fputs("\r\n", out) == EOF ? write_error() : 0;
+	return fputs("\r\n", out) == EOF ? export_csv_write_error() : 0;
 }
 
 /*

@@ -46,4 +46,10 @@ int export_csv_write_with(const char *dir, time_t now, export_csv_body_fn body, 
 /* One CSV field, quoted and defused as above. Exposed for tests. Returns 0 or -errno. */
 int export_csv_field(FILE *out, const char *text);
 
+/*
+ * A failed stdio write as -errno: ENOSPC on a full disk, not a generic EIO.
+ * Set errno to 0 before the writes it reports on.
+ */
+int export_csv_write_error(void);
+
 #endif /* TFT_EXPORT_CSV_H */

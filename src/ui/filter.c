@@ -431,8 +431,8 @@ static bool ports_hit(const struct port_list *pl, const struct tft_flow *flow)
 	return port_list_contains(pl, flow->key.sport) || port_list_contains(pl, flow->key.dport);
 }
 
-/* Case-insensitive substring; needle is already lower case. Scans for its first byte first. */
-static bool contains_word(const char *hay, const char *needle)
+/* Scans for the needle's first byte first. */
+bool filter_contains_word(const char *hay, const char *needle)
 {
 	unsigned char first = (unsigned char)needle[0], first_up = (unsigned char)toupper(first);
 	size_t i;
@@ -457,7 +457,7 @@ static bool addr_hit(const char *word, uint8_t family, const uint8_t *addr)
 
 	if (word[strspn(word, "0123456789abcdef.:")] != '\0')
 		return false; /* no inet_ntop needed */
-	return contains_word(flow_field_addr(family, addr, buf, sizeof(buf)), word);
+	return filter_contains_word(flow_field_addr(family, addr, buf, sizeof(buf)), word);
 }
 
 /* Where a flow's names come from while matching: a provider, or the frame's memo. */
@@ -501,7 +501,7 @@ static bool end_hit(const struct filter_term *t, unsigned bit, const struct name
 	}
 	hit = addr_hit(t->word, family, addr) ||
 	      ((ns->memo || (ns->provider && ns->provider->names_for)) &&
-	       contains_word(names_text(ns, flow, src, buf, sizeof(buf)), t->word));
+	       filter_contains_word(names_text(ns, flow, src, buf, sizeof(buf)), t->word));
 	if (mk) {
 		mk->known |= 1u << bit;
 		mk->hit |= hit ? 1u << bit : 0;
@@ -528,12 +528,12 @@ static bool field_hit(const struct filter_term *t, const struct tft_flow *flow,
 			v /= 1000000; /* the filter reads whole milliseconds */
 		return v >= t->lo && v <= t->hi;
 	case FLOW_KIND_NAMES:
-		return contains_word(
+		return filter_contains_word(
 		    names_text(ns, flow, t->field == FLOW_FIELD_SNAMES, buf, sizeof(buf)), t->word);
 	default:
-		return contains_word(flow_field_render((enum flow_field)t->field, &c,
-						       FLOW_TARGET_SCREEN, buf, sizeof(buf)),
-				     t->word);
+		return filter_contains_word(flow_field_render((enum flow_field)t->field, &c,
+							      FLOW_TARGET_SCREEN, buf, sizeof(buf)),
+					    t->word);
 	}
 }
 

@@ -113,5 +113,7 @@ bool filter_match_names(const struct filter *f, const struct tft_flow *flow,
  * marks, so a frame matches each word against each address once.
  */
 bool filter_match_memo(const struct filter *f, const struct tft_flow *flow, struct names_memo *m);
+/* Whether hay holds needle, any case; needle is lower case ("" is in every text). */
+bool filter_contains_word(const char *hay, const char *needle);
 
 #endif /* TFT_FILTER_H */

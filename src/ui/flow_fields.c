@@ -194,8 +194,7 @@ void flow_field_time_iso(uint64_t mono_ns, char *buf, size_t size)
 	buf[n + 8] = '\0';
 }
 
-/* A duration in ms with µs precision ("1.234"). */
-static void ms_text(uint64_t d, char *buf, size_t size)
+void flow_field_ms(uint64_t d, char *buf, size_t size)
 {
 	if (d < 1000000000ULL && size >= 8) {
 		/* the common case without snprintf: up to 999.999 ms */
@@ -217,24 +216,29 @@ void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size)
 		buf[0] = '\0';
 		return;
 	}
-	ms_text(f->answer_ns - f->syn_ns, buf, size);
+	flow_field_ms(f->answer_ns - f->syn_ns, buf, size);
 }
 
+/*
+ * The unit and the decimal are chosen on the value as printed: 1023.7K
+ * would print "1024K", so it is "1.0M"; 99.97K would print "100.0K", so
+ * it is "100K".
+ */
 void flow_field_bytes_short(uint64_t n, char *buf, size_t size)
 {
 	static const char units[] = "KMGTPE";
-	double v = (double)n;
-	int u = -1;
+	double v = (double)n / 1024;
+	size_t u = 0;
 
 	if (n < 1024) {
 		snprintf(buf, size, "%llu", (unsigned long long)n);
 		return;
 	}
-	while (v >= 1024 && u < 5) {
+	while (v >= 1023.5 && u + 1 < sizeof(units) - 1) {
 		v /= 1024;
 		u++;
 	}
-	snprintf(buf, size, v < 100 ? "%.1f%c" : "%.0f%c", v, units[u]);
+	snprintf(buf, size, v < 99.95 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
 /* Appends src to buf at *len, cut when full; returns false once full. */
@@ -1003,7 +1007,7 @@ static size_t render_duration(const struct flow_field_ctx *c, enum flow_field_ta
 {
 	bool stream = t == FLOW_TARGET_TEXT || t == FLOW_TARGET_CSV || t == FLOW_TARGET_JSON;
 
-	ms_text(duration_ns(c->flow, stream ? c->at_ns : flow_fields_now()), buf, size);
+	flow_field_ms(duration_ns(c->flow, stream ? c->at_ns : flow_fields_now()), buf, size);
 	return strlen(buf);
 }
 

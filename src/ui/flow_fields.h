@@ -199,8 +199,10 @@ uint64_t flow_field_duration_ns(const struct tft_flow *f, uint64_t now_ns);
  */
 size_t flow_field_owner_text(const char *s, size_t len, enum flow_field_target t, char *buf,
 			     size_t size);
-/* A byte count for people: "999", "1.2K", "34.5M" (powers of 1024). */
+/* A byte count for people: "999", "1.2K", "34.5M", "118G" (powers of 1024). */
 void flow_field_bytes_short(uint64_t n, char *buf, size_t size);
+/* A duration of ns nanoseconds in ms with µs precision ("1.234"). */
+void flow_field_ms(uint64_t ns, char *buf, size_t size);
 /* First SYN to answer in ms with µs precision ("1.234"), or "" while pending. */
 void flow_field_handshake_ms(const struct tft_flow *f, char *buf, size_t size);
 /* A CLOCK_MONOTONIC instant as RFC 3339 UTC with microseconds; buf holds 32. */

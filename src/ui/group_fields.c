@@ -112,10 +112,13 @@ static size_t put_untrusted(const char *s, size_t len, enum flow_field_target t,
 {
 	char text[4 * FLOW_GROUP_NAME_MAX + 8];
 	struct names_list l = {1, {{s, len, TFT_NAME_DNS}}};
+	size_t n;
 
 	switch (t) {
-	case FLOW_TARGET_JSON: /* a quoted string */
-		tft_escape_json(buf, size, s, len);
+	case FLOW_TARGET_JSON:
+		/* spelt as in text and CSV, then quoted, as flow_names_json spells names */
+		n = tft_escape_term(text, sizeof(text), s, len, 0);
+		tft_escape_json(buf, size, text, n < sizeof(text) ? n : strlen(text));
 		return strlen(buf);
 	case FLOW_TARGET_CSV:
 		flow_names_text(&l, " ", FLOW_NAMES_MAX_COLS, text, sizeof(text));
@@ -142,17 +145,9 @@ static size_t put_addr(uint8_t family, const uint8_t *addr, enum flow_field_targ
 /* Bytes on the screen in 1024s ("512", "1.5K", "23.4M", "118G"); elsewhere whole. */
 static size_t put_bytes(uint64_t v, enum flow_field_target t, char *buf, size_t size)
 {
-	static const char units[] = "KMGTPE";
-	double x = (double)v / 1024;
-	size_t u = 0;
-
-	if (t != FLOW_TARGET_SCREEN || v < 1024)
+	if (t != FLOW_TARGET_SCREEN)
 		return put_u(buf, size, v);
-	while (x >= 1023.95 && u + 1 < sizeof(units) - 1) {
-		x /= 1024;
-		u++;
-	}
-	snprintf(buf, size, x < 99.95 ? "%.1f%c" : "%.0f%c", x, units[u]);
+	flow_field_bytes_short(v, buf, size);
 	return strlen(buf);
 }
 
@@ -175,8 +170,7 @@ static size_t put_ms(uint64_t us, bool valid, enum flow_field_target t, char *bu
 {
 	if (!valid)
 		return put_text(buf, size, t == FLOW_TARGET_JSON ? "null" : "");
-	snprintf(buf, size, "%llu.%03llu", (unsigned long long)(us / 1000),
-		 (unsigned long long)(us % 1000));
+	flow_field_ms(us * 1000, buf, size);
 	return strlen(buf);
 }
 
@@ -507,6 +501,22 @@ const char *group_field_render(enum group_field id, const struct group_field_ctx
 	return buf;
 }
 
+/* A flow filter word holds at most this many bytes. */
+#define FILTER_PIECE_MAX 63
+
+/* How much of escaped text of n bytes fits max bytes without ending inside a \xHH escape. */
+static size_t escaped_cut(const char *text, size_t n, size_t max)
+{
+	size_t b;
+
+	if (n <= max)
+		return n;
+	for (b = 1; b <= 3; b++)
+		if (text[max - b] == '\\')
+			return max - b;
+	return max;
+}
+
 /*
  * " FIELD:PIECE" for untrusted text as the flow table's screen writes it:
  * its longest run without a space (the filter splits words on spaces), at
@@ -515,7 +525,7 @@ const char *group_field_render(enum group_field id, const struct group_field_ctx
 static void add_piece(char *buf, size_t size, const char *field, const char *s, size_t len)
 {
 	char esc[4 * FLOW_GROUP_NAME_MAX + 1];
-	size_t n = tft_escape_term(esc, sizeof(esc), s, len, 0), i, run = 0, best = 0, at = 0, b;
+	size_t n = tft_escape_term(esc, sizeof(esc), s, len, 0), i, run = 0, best = 0, at = 0;
 	size_t used = strlen(buf);
 
 	if (n >= sizeof(esc))
@@ -531,12 +541,7 @@ static void add_piece(char *buf, size_t size, const char *field, const char *s, 
 		}
 		run = 0;
 	}
-	if (best > 63) {
-		best = 63;
-		for (b = 1; b <= 3; b++)
-			if (esc[at + best - b] == '\\')
-				best -= b;
-	}
+	best = escaped_cut(esc + at, best, FILTER_PIECE_MAX);
 	if (best && used < size)
 		snprintf(buf + used, size - used, " %s:%.*s", field, (int)best, esc + at);
 }
@@ -578,14 +583,7 @@ const char *group_flow_filter(enum flow_group_kind kind, const struct flow_group
 	} else if (key->name_len) {
 		/* The filter matches the escaped text; a word holds at most 63 bytes of it. */
 		flow_names_text(&l, ",", 0, text, sizeof(text));
-		cut = strlen(text);
-		if (cut > 63) {
-			cut = 63;
-			/* never end inside a \xHH escape */
-			for (size_t b = 1; b <= 3; b++)
-				if (text[cut - b] == '\\')
-					cut -= b;
-		}
+		cut = escaped_cut(text, strlen(text), FILTER_PIECE_MAX);
 		snprintf(buf, size, "out dnames:%.*s dport:%u", (int)cut, text, key->port);
 	} else if (key->family) {
 		flow_field_addr(key->family, key->addr, a, sizeof(a));

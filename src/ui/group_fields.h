@@ -120,6 +120,16 @@ struct group_row_cache {
 void group_row_fill(struct group_row *r, uint32_t i, const struct flow_group *gr, uint64_t now_ns,
 		    struct group_row_cache *cache);
 
+/*
+ * Room for any group cell in any target, NUL included. Untrusted text is at
+ * most FLOW_GROUP_NAME_MAX bytes (a name, a service cut to fit the key);
+ * escaping for a terminal makes a byte at most 4 (\xHH), then CSV or JSON
+ * quoting at most doubles that printable ASCII ('"' to "" or \", '\' to
+ * \\), plus two quotes and CSV's formula mark.
+ */
+#define GROUP_CELL_SIZE (2 * 4 * FLOW_GROUP_NAME_MAX + 4)
+
+/* The value of field id as text for target into buf (GROUP_CELL_SIZE never cuts); returns buf. */
 const char *group_field_render(enum group_field id, const struct group_field_ctx *c,
 			       enum flow_field_target t, char *buf, size_t size);
 

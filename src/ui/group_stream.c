@@ -10,7 +10,8 @@
 
 /* A text column of an endpoint is padded to this; longer values push the line. */
 #define TEXT_PAD 24
-#define LINE_MAX_BYTES (GROUP_FIELD_COUNT * 1100 + 256)
+/* A line: time and kind, then each cell with its key or padding. */
+#define LINE_MAX_BYTES (GROUP_FIELD_COUNT * (GROUP_CELL_SIZE + 32) + 256)
 
 struct group_stream {
 	int fd; /* borrowed */
@@ -51,18 +52,21 @@ void group_stream_free(struct group_stream *s)
 	free(s);
 }
 
-/* Room for one more line. */
+/* Room for one more line; doubling: few reallocs, and a block costs at most twice its size. */
 static bool room(struct group_stream *s)
 {
+	size_t cap = s->cap ? s->cap : LINE_MAX_BYTES;
 	char *b;
 
-	if (s->cap - s->len >= LINE_MAX_BYTES)
+	while (cap - s->len < LINE_MAX_BYTES)
+		cap *= 2;
+	if (cap == s->cap)
 		return true;
-	b = realloc(s->buf, s->cap + 16 * LINE_MAX_BYTES);
+	b = realloc(s->buf, cap);
 	if (!b)
 		return false;
 	s->buf = b;
-	s->cap += 16 * LINE_MAX_BYTES;
+	s->cap = cap;
 	return true;
 }
 
@@ -96,7 +100,7 @@ static int text_width(enum group_field id)
 static void line(struct group_stream *s, const enum group_field *ids, size_t n,
 		 const struct group_field_ctx *c, const char *iso, enum flow_group_kind kind)
 {
-	char cell[1100];
+	char cell[GROUP_CELL_SIZE];
 	size_t k;
 
 	switch (s->format) {

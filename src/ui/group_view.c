@@ -12,18 +12,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "err_msg.h"
 #include "export_csv.h"
-#include "row_window.h"
+#include "filter.h"
 #include "group_view.h"
 #include "parse_num.h"
+#include "row_window.h"
 
 /* --- filter ---------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *msg, const char *tok, size_t len)
+/* A term in a message: its first 40 bytes. */
+static int shown(size_t len)
 {
-	if (err && errlen)
-		snprintf(err, errlen, msg, (int)(len > 40 ? 40 : len), tok);
-	return -EINVAL;
+	return (int)(len > 40 ? 40 : len);
 }
 
 static void lower_copy(char *dst, const char *src, size_t len)
@@ -59,7 +60,7 @@ int group_filter_parse(struct group_view_filter *f, const char *text, char *err,
 	const char *p = text;
 
 	if (strlen(text) >= sizeof(out.text))
-		return fail(err, errlen, "filter too long%.*s", "", 0);
+		return err_inval(err, errlen, "filter too long");
 	snprintf(out.text, sizeof(out.text), "%s", text);
 	while (*p) {
 		size_t len = strcspn(p, " \t"), n;
@@ -73,14 +74,16 @@ int group_filter_parse(struct group_view_filter *f, const char *text, char *err,
 		}
 		p += len;
 		if (out.nterms == GROUP_FILTER_MAX_TERMS)
-			return fail(err, errlen, "too many terms at \"%.*s\"", tok, len);
+			return err_inval(err, errlen, "too many terms at \"%.*s\"", shown(len),
+					 tok);
 		t = &out.terms[out.nterms];
 		if (*tok == '!') {
 			t->negate = true;
 			tok++;
 			len--;
 			if (!len)
-				return fail(err, errlen, "\"!%.*s\" negates nothing", tok, len);
+				return err_inval(err, errlen, "\"!%.*s\" negates nothing",
+						 shown(len), tok);
 		}
 		colon = memchr(tok, ':', len);
 		if (colon && !group_field_parse_n(tok, (size_t)(colon - tok), &id)) {
@@ -91,18 +94,18 @@ int group_filter_parse(struct group_view_filter *f, const char *text, char *err,
 			t->id = (uint8_t)id;
 			if (group_field(id)->text) {
 				if (!n || n >= GROUP_FILTER_WORD_MAX)
-					return fail(err, errlen,
-						    "\"%.*s\": a piece of text up to 63 "
-						    "bytes",
-						    tok, len);
+					return err_inval(err, errlen,
+							 "\"%.*s\": a piece of text up to 63 bytes",
+							 shown(len), tok);
 				lower_copy(t->word, v, n);
 			} else if (parse_range(v, n, &t->lo, &t->hi)) {
-				return fail(err, errlen, "\"%.*s\": a number or a range N-M", tok,
-					    len);
+				return err_inval(err, errlen, "\"%.*s\": a number or a range N-M",
+						 shown(len), tok);
 			}
 		} else {
 			if (len >= GROUP_FILTER_WORD_MAX)
-				return fail(err, errlen, "\"%.*s\" is too long", tok, len);
+				return err_inval(err, errlen, "\"%.*s\" is too long", shown(len),
+						 tok);
 			lower_copy(t->word, tok, len);
 		}
 		out.nterms++;
@@ -111,23 +114,13 @@ int group_filter_parse(struct group_view_filter *f, const char *text, char *err,
 	return 0;
 }
 
-static bool contains(const char *text, const char *word)
-{
-	size_t n = strlen(word), i;
-
-	for (i = 0; text[i]; i++)
-		if (!strncasecmp(text + i, word, n))
-			return true;
-	return !n;
-}
-
 static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 		       const struct group_field_ctx *c)
 {
 	static const enum group_field word_fields[] = {GROUP_FIELD_REMOTE,  GROUP_FIELD_LOCAL,
 						       GROUP_FIELD_PORT,    GROUP_FIELD_TOP,
 						       GROUP_FIELD_PROCESS, GROUP_FIELD_SERVICE};
-	char buf[1024];
+	char buf[GROUP_CELL_SIZE];
 	size_t i;
 
 	if (t->field) {
@@ -137,10 +130,11 @@ static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 
 		if (!(d->views & (1u << kind)))
 			return false;
-		group_field_render((enum group_field)t->id, c, FLOW_TARGET_SCREEN, buf,
-				   sizeof(buf));
 		if (d->text)
-			return contains(buf, t->word);
+			return filter_contains_word(group_field_render((enum group_field)t->id, c,
+								       FLOW_TARGET_SCREEN, buf,
+								       sizeof(buf)),
+						    t->word);
 		/* the text stream's whole number: the screen writes bytes as 1.5M */
 		group_field_render((enum group_field)t->id, c, FLOW_TARGET_TEXT, buf, sizeof(buf));
 		if (!buf[0])
@@ -152,7 +146,7 @@ static bool term_match(const struct group_term *t, enum flow_group_kind kind,
 		if (!(group_field(word_fields[i])->views & (1u << kind)))
 			continue;
 		group_field_render(word_fields[i], c, FLOW_TARGET_SCREEN, buf, sizeof(buf));
-		if (contains(buf, t->word))
+		if (filter_contains_word(buf, t->word))
 			return true;
 	}
 	return false;
@@ -558,29 +552,34 @@ static int export_body(FILE *out, void *ctx, size_t *rows)
 	enum flow_group_kind kind = flow_groups_kind(e->g);
 	enum group_field ids[GROUP_FIELD_COUNT];
 	size_t n = group_fields_of(kind, ids), i, k;
-	char cell[1024];
+	char cell[GROUP_CELL_SIZE];
+	int err;
 
+	errno = 0;
 	if (fputs("group_by", out) == EOF)
-		return -EIO;
+		return export_csv_write_error();
 	for (k = 0; k < n; k++)
 		if (fputc(',', out) == EOF || fputs(group_field(ids[k])->key, out) == EOF)
-			return -EIO;
+			return export_csv_write_error();
 	if (fputs("\r\n", out) == EOF)
-		return -EIO;
+		return export_csv_write_error();
 	for (i = 0; i < e->v->n; i++) {
 		struct group_field_ctx c = {&e->v->rows[i], group_view_key(e->v, e->g, i)};
 
 		if (!c.key)
 			continue;
 		if (fputs(group_kind_name(kind), out) == EOF)
-			return -EIO;
+			return export_csv_write_error();
 		for (k = 0; k < n; k++) {
 			group_field_render(ids[k], &c, FLOW_TARGET_EXPORT, cell, sizeof(cell));
-			if (fputc(',', out) == EOF || export_csv_field(out, cell))
-				return -EIO;
+			if (fputc(',', out) == EOF)
+				return export_csv_write_error();
+			err = export_csv_field(out, cell);
+			if (err)
+				return err;
 		}
 		if (fputs("\r\n", out) == EOF)
-			return -EIO;
+			return export_csv_write_error();
 		(*rows)++;
 	}
 	return 0;

@@ -117,8 +117,3 @@ void id_set_del(struct id_set *s, uint64_t id)
 	s->slot[i] = 0;
 	s->count--;
 }
-
-size_t id_set_count(const struct id_set *s)
-{
-	return s->count;
-}

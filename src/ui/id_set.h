@@ -21,6 +21,5 @@ int id_set_add(struct id_set *s, uint64_t id);
 bool id_set_has(const struct id_set *s, uint64_t id);
 /* Removes id if present. */
 void id_set_del(struct id_set *s, uint64_t id);
-size_t id_set_count(const struct id_set *s);
 
 #endif /* TFT_ID_SET_H */

@@ -144,14 +144,24 @@ static int act_detail(struct tui *t, int key)
 	return TUI_REDRAW;
 }
 
+/* Leaving a group's flows (Esc, g): the flow filter the user had comes back. */
+static void leave_group_flows(struct tui *t)
+{
+	if (in_groups(t) || t->back_to == VIEW_FLOWS)
+		return;
+	t->opts.filter = t->flow_filter_saved;
+	t->back_to = VIEW_FLOWS;
+}
+
 static int act_back(struct tui *t, int key)
 {
+	enum tui_view back_to = t->back_to;
+
 	(void)key;
-	if (in_groups(t) || t->back_to == VIEW_FLOWS)
+	if (in_groups(t) || back_to == VIEW_FLOWS)
 		return TUI_OK;
-	t->opts.filter = t->flow_filter_saved;
-	t->shown = t->back_to;
-	t->back_to = VIEW_FLOWS;
+	leave_group_flows(t);
+	t->shown = back_to;
 	return TUI_REBUILD;
 }
 
@@ -172,11 +182,11 @@ static int act_groups(struct tui *t, int key)
 	enum tui_view v = t->shown;
 
 	(void)key;
+	leave_group_flows(t);
 	do
 		v = (enum tui_view)((v + 1) % VIEW_COUNT);
 	while (v != VIEW_FLOWS && !tui_groups(t, v));
 	t->shown = v;
-	t->back_to = VIEW_FLOWS;
 	tui_note(t, "view: %s", view_name(v));
 	return TUI_REBUILD;
 }

@@ -27,18 +27,13 @@ size_t tui_page_rows(void)
 
 static void compute_layout(struct tui *t)
 {
+	/* Without socket outcomes the byte columns would stay empty: give their room away. */
+	bool no_bytes = t->default_cols && !flow_pipeline_has_outcomes(t->pipeline);
 	enum flow_field cols[FLOW_FIELD_SCREEN_COUNT];
 	size_t i, n = 0;
 
 	if (t->shown != VIEW_FLOWS)
 		group_layout_compute((enum flow_group_kind)t->shown, COLS, &t->glayout);
-
-	struct flow_stats st;
-	bool no_bytes;
-
-	flow_pipeline_stats(t->pipeline, &st);
-	/* Without socket outcomes the byte columns would stay empty: give their room away. */
-	no_bytes = t->default_cols && !st.outcomes_on;
 	for (i = 0; i < t->opts.ncols; i++) {
 		if (!t->show_names && flow_field(t->opts.cols[i])->names)
 			continue;

@@ -394,6 +394,13 @@ static void test_outcomes(void)
 	CHECK_STR(buf, "999", "short: plain below 1K");
 	flow_field_bytes_short(300ULL << 20, buf, sizeof(buf));
 	CHECK_STR(buf, "300M", "short: no decimal from 100 up");
+	/* the unit and the decimal follow the value as printed */
+	flow_field_bytes_short((1ULL << 30) - 1, buf, sizeof(buf));
+	CHECK_STR(buf, "1.0G", "short: 1023.99..M is 1.0G, not 1024M");
+	flow_field_bytes_short(102369, buf, sizeof(buf));
+	CHECK_STR(buf, "100K", "short: 99.97K is 100K, not 100.0K");
+	flow_field_bytes_short(102348, buf, sizeof(buf));
+	CHECK_STR(buf, "99.9K", "short: 99.949K keeps its decimal");
 }
 
 int main(int argc, char **argv)

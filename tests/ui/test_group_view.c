@@ -4,15 +4,18 @@
  * selection following its group, and the flow filter Enter sets for a group.
  * Then the reset share and bytes in every target, and the process view:
  * its columns, "?" rows, hostile command names, and an Enter filter that
- * shows exactly the group's flows.
+ * shows exactly the group's flows. Last, a --group-by stream of a hostile
+ * longest name.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "filter.h"
 #include "flow_groups.h"
+#include "group_stream.h"
 #include "group_view.h"
 #include "owner_names.h"
 #include "../t.h"
@@ -51,7 +54,7 @@ static void flow(struct flow_sink *s, const char *dst, uint16_t dport, uint8_t s
 static const char *cell(struct group_view *v, struct flow_groups *g, size_t i, enum group_field id,
 			enum flow_field_target t)
 {
-	static char buf[1200];
+	static char buf[GROUP_CELL_SIZE];
 	struct group_field_ctx c = {group_view_row(v, i), group_view_key(v, g, i)};
 
 	return group_field_render(id, &c, t, buf, sizeof(buf));
@@ -280,6 +283,71 @@ static void process_view(void)
 	owner_names_reset();
 }
 
+/* A longest DNS name of hostile bytes: quotes, backslashes, U+202E, then control bytes. */
+static char hostile[FLOW_GROUP_NAME_MAX];
+
+static size_t hostile_name(void *ctx, uint8_t family, const uint8_t *addr, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	memcpy(buf, hostile, size < sizeof(hostile) ? size : sizeof(hostile));
+	return sizeof(hostile);
+}
+
+/* Whether line is one JSON object: strings closed, nothing raw a terminal would act on. */
+static bool json_line_ok(const char *line, size_t len)
+{
+	bool in_string = false;
+	size_t i;
+
+	if (len < 3 || line[0] != '{' || memcmp(line + len - 2, "}\n", 2))
+		return false;
+	for (i = 0; i < len - 1; i++) {
+		unsigned char b = (unsigned char)line[i];
+
+		if (b < 0x20 || b >= 0x7f)
+			return false; /* control bytes, and U+202E's lead byte */
+		if (in_string && b == '\\')
+			i++;
+		else if (b == '"')
+			in_string = !in_string;
+	}
+	return !in_string;
+}
+
+static void hostile_stream(void)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_REMOTE, 0, 100, hostile_name, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	FILE *out = tmpfile();
+	struct group_stream *gs;
+	struct flow_sink s;
+	char line[8192];
+	size_t i;
+
+	CHECK(g && out, "made");
+	if (!g || !out)
+		return;
+	memcpy(hostile, "\"\\\xe2\x80\xae\"\\", 7);
+	for (i = 7; i < sizeof(hostile); i++)
+		hostile[i] = (char)(i % 2 ? 0x1b : 0x07);
+	s = flow_groups_sink(g);
+	flow(&s, "10.0.0.9", 443, TFT_STATE_ACCEPTED);
+	gs = group_stream_new(fileno(out), OUTPUT_JSON, g);
+	CHECK(gs != NULL, "stream made");
+	CHECK_EQ(gs ? group_stream_block(gs, 5000000000ull) : -1, 0, "block written");
+	rewind(out);
+	CHECK(fgets(line, sizeof(line), out) != NULL, "a line");
+	CHECK(strstr(line, "\"remote\":\"\\\"\\\\x5c") != NULL,
+	      "the name's quote and backslash quoted, the backslash spelt \\x5c");
+	CHECK(json_line_ok(line, strlen(line)), "a longest hostile name: one valid JSON line");
+	CHECK(strstr(line, "\\\\xe2\\\\x80\\\\xae") != NULL, "U+202E spelt as \\xHH");
+	group_stream_free(gs);
+	fclose(out);
+	flow_groups_free(g);
+}
+
 int main(void)
 {
 	struct flow_groups_opts o = {FLOW_GROUP_REMOTE, 0, 100, fake_name, NULL};
@@ -359,5 +427,6 @@ int main(void)
 	group_view_free(v);
 	flow_groups_free(g);
 	process_view();
+	hostile_stream();
 	return t_done();
 }

@@ -2,12 +2,14 @@
  * The bindings table against what the user reads: every binding is
  * explained on the help screen, no key does two things, and the footer
  * hints come from bindings. No terminal: only the table and the generated
- * help lines are read.
+ * help lines are read, and handlers that only change the screen's state run.
  */
 #include <curses.h>
 
 #include "../t.h"
+#include "flow_groups.h"
 #include "tui_bindings.h"
+#include "tui_state.h"
 
 #define HELP_MAX 64
 /* The tmux test's smallest pane that shows the help: 100x30 (tests/ui/test_tui.sh, STYLE.md). */
@@ -38,6 +40,57 @@ static bool abbreviates(const char *abbr, const char *label)
 		label++;
 	}
 	return true;
+}
+
+/* The binding of key, or NULL. */
+static const struct tui_binding *bound(const struct tui_binding *b, size_t n, int key)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < TUI_BINDING_CODES && b[i].codes[j]; j++)
+			if (b[i].codes[j] == key)
+				return &b[i];
+	return NULL;
+}
+
+/*
+ * On a group's flows (after Enter on a group), leaving by Esc or by g gives
+ * back the flow filter the user had.
+ */
+static void leave_group_flows(const struct tui_binding *b, size_t n)
+{
+	struct flow_groups_opts o = {FLOW_GROUP_REMOTE, 0, 100, NULL, NULL};
+	struct flow_groups *g = flow_groups_new(&o);
+	static struct tui t;
+	const int keys[2] = {'g', 27};
+	size_t i;
+
+	CHECK(g != NULL, "groups made");
+	for (i = 0; g && i < 2; i++) {
+		const struct tui_binding *k = bound(b, n, keys[i]);
+		char name[64];
+
+		memset(&t, 0, sizeof(t));
+		t.opts.remote = g;
+		snprintf(t.flow_filter_saved.text, sizeof(t.flow_filter_saved.text), "port 22");
+		t.flow_filter_saved.dir = TFT_DIR_IN;
+		snprintf(t.opts.filter.text, sizeof(t.opts.filter.text),
+			 "out dst:10.0.0.1 dport:80");
+		t.shown = VIEW_FLOWS;
+		t.back_to = VIEW_REMOTE;
+		snprintf(name, sizeof(name), "key %d is bound", keys[i]);
+		CHECK(k != NULL, name);
+		if (!k)
+			continue;
+		k->act(&t, keys[i]);
+		snprintf(name, sizeof(name), "key %d: back to the groups", keys[i]);
+		CHECK(t.shown == VIEW_REMOTE && t.back_to == VIEW_FLOWS, name);
+		snprintf(name, sizeof(name), "key %d: the user's flow filter back", keys[i]);
+		CHECK_STR(t.opts.filter.text, "port 22", name);
+		CHECK_EQ(t.opts.filter.dir, TFT_DIR_IN, name);
+	}
+	flow_groups_free(g);
 }
 
 int main(void)
@@ -139,6 +192,7 @@ int main(void)
 		CHECK_STR(b[k].hint, "Ended", "C's footer hint");
 	}
 	CHECK(in_help("unanswered half-open reset idle"), "the outcome filter words in the help");
+	leave_group_flows(b, n);
 
 	return t_done();
 }
